@@ -1,0 +1,82 @@
+// ESLint flat config: typescript-eslint (type-aware where it matters), mocha rules for tests, prettier last.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import mocha from "eslint-plugin-mocha";
+import prettier from "eslint-config-prettier";
+
+// Each offchain/<part>/index.ts is that part's only import surface: nothing outside a part may reach into its files.
+const PARTS = ["common", "ves", "sequencer", "agent", "stark", "anchor"];
+const deepImportPatterns = PARTS.map((part) => ({
+  group: [`**/offchain/${part}/*`, `!**/offchain/${part}/index`, `!**/offchain/${part}/index.ts`],
+  message: `Import offchain/${part} through its index.ts only.`,
+}));
+
+export default tseslint.config(
+  {
+    ignores: [
+      "node_modules/",
+      "artifacts/",
+      "cache/",
+      "typechain-types/",
+      "coverage/",
+      "dist/",
+      "deploy/deployments/",
+      ".ves/",
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ["**/*.ts"],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-explicit-any": "error",
+    },
+  },
+  {
+    // Outside offchain/, only a part's index may be imported.
+    files: ["tasks/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "deploy/**/*.ts", "scripts/**/*.ts", "hardhat.config.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: deepImportPatterns }] },
+  },
+  ...PARTS.map((part) => ({
+    // Inside offchain/<part>/, other parts are reached only through their index.
+    files: [`offchain/${part}/**/*.ts`],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: deepImportPatterns.filter((p) => !p.group[0].includes(`/offchain/${part}/`)) },
+      ],
+    },
+  })),
+  {
+    files: ["test/**/*.ts"],
+    plugins: { mocha },
+    rules: {
+      "mocha/no-async-suite": "error",
+      "mocha/no-exclusive-tests": "error",
+      "mocha/no-identical-title": "error",
+      // chai's `expect(x).to.be.true` is an expression statement.
+      "@typescript-eslint/no-unused-expressions": "off",
+    },
+  },
+  {
+    files: ["**/*.js", "**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: {
+        require: "readonly",
+        module: "writable",
+        process: "readonly",
+        __dirname: "readonly",
+        console: "readonly",
+      },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  prettier,
+);

@@ -1,0 +1,1 @@
+console.log("stub", process.argv.slice(2));
