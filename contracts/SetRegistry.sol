@@ -270,18 +270,20 @@ contract SetRegistry is
     // ------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc ISetRegistry
-    function hasStarkProof(bytes32 _batchId) external view returns (bool) {
+    function hasStarkProof(bytes32 _batchId) external view returns (bool hasProof) {
         return _getStorage().starkProofs[_batchId].timestamp != 0;
     }
 
     /// @inheritdoc ISetRegistry
-    function verifyStarkProofHash(bytes32 _batchId, bytes32 _proofHash) external view returns (bool) {
+    function verifyStarkProofHash(bytes32 _batchId, bytes32 _proofHash) external view returns (bool valid) {
         StoredStarkProof storage p = _getStorage().starkProofs[_batchId];
         return p.timestamp != 0 && p.proofHash == _proofHash;
     }
 
     /// @inheritdoc ISetRegistry
-    function getStarkProofDetails(bytes32 _batchId) external view returns (bytes32, bytes32, bool, uint64) {
+    function getStarkProofDetails(
+        bytes32 _batchId
+    ) external view returns (bytes32 proofHash, bytes32 policyHash, bool allCompliant, uint64 timestamp) {
         StoredStarkProof storage p = _getStorage().starkProofs[_batchId];
         return (p.proofHash, p.policyHash, p.allCompliant, p.timestamp);
     }
@@ -289,7 +291,19 @@ contract SetRegistry is
     /// @inheritdoc ISetRegistry
     function starkProofs(
         bytes32 _batchId
-    ) external view returns (bytes32, bytes32, uint64, bool, uint64, uint64, uint64) {
+    )
+        external
+        view
+        returns (
+            bytes32 proofHash,
+            bytes32 policyHash,
+            uint64 policyLimit,
+            bool allCompliant,
+            uint64 proofSize,
+            uint64 provingTimeMs,
+            uint64 timestamp
+        )
+    {
         StoredStarkProof storage p = _getStorage().starkProofs[_batchId];
         return (p.proofHash, p.policyHash, p.policyLimit, p.allCompliant, p.proofSize, p.provingTimeMs, p.timestamp);
     }
@@ -304,7 +318,7 @@ contract SetRegistry is
         bytes32 _leaf,
         bytes32[] calldata _proof,
         uint256 _index
-    ) external view returns (bool) {
+    ) external view returns (bool valid) {
         return _verifyKeccak(_getStorage().commitments[_batchId], _leaf, _proof, _index);
     }
 
@@ -314,7 +328,7 @@ contract SetRegistry is
         bytes32[] calldata _leaves,
         bytes32[][] calldata _proofs,
         uint256[] calldata _indices
-    ) external view returns (bool) {
+    ) external view returns (bool allValid) {
         uint256 n = _leaves.length;
         // Unlike the reference, an empty set proves nothing and is not "all valid".
         if (n == 0 || _proofs.length != n || _indices.length != n) return false;
@@ -331,7 +345,7 @@ contract SetRegistry is
         bytes32 _leafHash,
         bytes32[] calldata _proof,
         uint256 _leafIndex
-    ) external view returns (bool) {
+    ) external view returns (bool valid) {
         BatchCommitment storage batch = _getStorage().commitments[_batchId];
         uint256 count = batch.eventCount;
         // 1. The batch must exist (a stored batch has count >= 1) and the index must name one of its events, not a
@@ -353,53 +367,68 @@ contract SetRegistry is
     // ------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc ISetRegistry
-    function getLatestStateRoot(bytes32 _tenantId, bytes32 _storeId) external view returns (bytes32) {
+    function getLatestStateRoot(bytes32 _tenantId, bytes32 _storeId) external view returns (bytes32 stateRoot) {
         SetRegistryStorage storage $ = _getStorage();
         return $.commitments[$.latestCommitment[_streamKey(_tenantId, _storeId)]].newStateRoot;
     }
 
     /// @inheritdoc ISetRegistry
-    function getHeadSequence(bytes32 _tenantId, bytes32 _storeId) external view returns (uint64) {
+    function getHeadSequence(bytes32 _tenantId, bytes32 _storeId) external view returns (uint64 sequence) {
         return _headSequence(_getStorage(), _streamKey(_tenantId, _storeId));
     }
 
     /// @inheritdoc ISetRegistry
-    function headSequence(bytes32 _tenantStoreKey) external view returns (uint64) {
+    function headSequence(bytes32 _tenantStoreKey) external view returns (uint64 sequence) {
         return _headSequence(_getStorage(), _tenantStoreKey);
     }
 
     /// @inheritdoc ISetRegistry
-    function getLatestBatchId(bytes32 _tenantId, bytes32 _storeId) external view returns (bytes32) {
+    function getLatestBatchId(bytes32 _tenantId, bytes32 _storeId) external view returns (bytes32 batchId) {
         return _getStorage().latestCommitment[_streamKey(_tenantId, _storeId)];
     }
 
     /// @inheritdoc ISetRegistry
-    function latestCommitment(bytes32 _tenantStoreKey) external view returns (bytes32) {
+    function latestCommitment(bytes32 _tenantStoreKey) external view returns (bytes32 batchId) {
         return _getStorage().latestCommitment[_tenantStoreKey];
     }
 
     /// @inheritdoc ISetRegistry
-    function getBatchCommitment(bytes32 _batchId) external view returns (BatchCommitment memory) {
+    function getBatchCommitment(bytes32 _batchId) external view returns (BatchCommitment memory commitment) {
         return _getStorage().commitments[_batchId];
     }
 
     /// @inheritdoc ISetRegistry
-    function commitments(bytes32 _batchId) external view returns (bytes32, bytes32, uint64, uint64, uint32, uint64) {
+    function commitments(
+        bytes32 _batchId
+    )
+        external
+        view
+        returns (
+            bytes32 eventsRoot,
+            bytes32 newStateRoot,
+            uint64 sequenceStart,
+            uint64 sequenceEnd,
+            uint32 eventCount,
+            uint64 timestamp
+        )
+    {
         BatchCommitment storage c = _getStorage().commitments[_batchId];
         return (c.eventsRoot, c.newStateRoot, c.sequenceStart, c.sequenceEnd, c.eventCount, c.timestamp);
     }
 
     /// @inheritdoc ISetRegistry
-    function getBatchCommitments(bytes32[] calldata _batchIds) external view returns (BatchCommitment[] memory list) {
+    function getBatchCommitments(
+        bytes32[] calldata _batchIds
+    ) external view returns (BatchCommitment[] memory commitmentList) {
         SetRegistryStorage storage $ = _getStorage();
-        list = new BatchCommitment[](_batchIds.length);
+        commitmentList = new BatchCommitment[](_batchIds.length);
         for (uint256 i = 0; i < _batchIds.length; ++i) {
-            list[i] = $.commitments[_batchIds[i]];
+            commitmentList[i] = $.commitments[_batchIds[i]];
         }
     }
 
     /// @inheritdoc ISetRegistry
-    function batchExists(bytes32 _batchId) external view returns (bool) {
+    function batchExists(bytes32 _batchId) external view returns (bool exists) {
         return _getStorage().commitments[_batchId].timestamp != 0;
     }
 
@@ -413,7 +442,9 @@ contract SetRegistry is
     }
 
     /// @inheritdoc ISetRegistry
-    function getBatchWithProofStatus(bytes32 _batchId) external view returns (BatchCommitment memory, bool, bool) {
+    function getBatchWithProofStatus(
+        bytes32 _batchId
+    ) external view returns (BatchCommitment memory commitment, bool hasProof, bool proofCompliant) {
         SetRegistryStorage storage $ = _getStorage();
         StoredStarkProof storage p = $.starkProofs[_batchId];
         return ($.commitments[_batchId], p.timestamp != 0, p.allCompliant);
@@ -463,7 +494,11 @@ contract SetRegistry is
     function getTenantStoreSummary(
         bytes32 _tenantId,
         bytes32 _storeId
-    ) external view returns (bytes32 latestBatchId, bytes32 currentStateRoot, uint64 currentHeadSequence, bool) {
+    )
+        external
+        view
+        returns (bytes32 latestBatchId, bytes32 currentStateRoot, uint64 currentHeadSequence, bool hasLatestProof)
+    {
         SetRegistryStorage storage $ = _getStorage();
         latestBatchId = $.latestCommitment[_streamKey(_tenantId, _storeId)];
         BatchCommitment storage c = $.commitments[latestBatchId];
@@ -471,7 +506,7 @@ contract SetRegistry is
     }
 
     /// @inheritdoc ISetRegistry
-    function getBatchRoot(uint256 _startSequence, uint256 _endSequence) external view returns (bytes32) {
+    function getBatchRoot(uint256 _startSequence, uint256 _endSequence) external view returns (bytes32 root) {
         SetRegistryStorage storage $ = _getStorage();
         bytes32 latest = $.latestCommitment[_streamKey(bytes32(0), bytes32(0))];
         if (latest == bytes32(0)) return bytes32(0);
@@ -485,7 +520,7 @@ contract SetRegistry is
     // ------------------------------------------------------------------------------------------------------------
 
     /// @inheritdoc ISetRegistry
-    function authorizedSequencers(address _sequencer) external view returns (bool) {
+    function authorizedSequencers(address _sequencer) external view returns (bool authorized) {
         return _getStorage().authorizedSequencers[_sequencer];
     }
 
@@ -499,38 +534,53 @@ contract SetRegistry is
     }
 
     /// @inheritdoc ISetRegistry
-    function authorizedSequencerCount() external view returns (uint256) {
+    function authorizedSequencerCount() external view returns (uint256 count) {
         return _getStorage().counters.authorizedSequencerCount;
     }
 
     /// @inheritdoc ISetRegistry
-    function totalCommitments() external view returns (uint256) {
+    function totalCommitments() external view returns (uint256 count) {
         return _getStorage().counters.totalCommitments;
     }
 
     /// @inheritdoc ISetRegistry
-    function totalStarkProofs() external view returns (uint256) {
+    function totalStarkProofs() external view returns (uint256 count) {
         return _getStorage().counters.totalStarkProofs;
     }
 
     /// @inheritdoc ISetRegistry
-    function strictModeEnabled() external view returns (bool) {
+    function strictModeEnabled() external view returns (bool enabled) {
         return _getStorage().counters.strictModeEnabled;
     }
 
     /// @inheritdoc ISetRegistry
-    function legacyFunctionsEnabled() external view returns (bool) {
+    function legacyFunctionsEnabled() external view returns (bool enabled) {
         return _getStorage().counters.legacyFunctionsEnabled;
     }
 
     /// @inheritdoc ISetRegistry
-    function getRegistryStats() external view returns (uint256, uint256, bool, bool) {
+    function getRegistryStats()
+        external
+        view
+        returns (uint256 commitmentCount, uint256 proofCount, bool isPaused, bool isStrictMode)
+    {
         Counters memory c = _getStorage().counters;
         return (c.totalCommitments, c.totalStarkProofs, paused(), c.strictModeEnabled);
     }
 
     /// @inheritdoc ISetRegistry
-    function getExtendedRegistryStatus() external view returns (uint256, uint256, uint256, bool, bool, uint256) {
+    function getExtendedRegistryStatus()
+        external
+        view
+        returns (
+            uint256 totalBatches,
+            uint256 totalProofs,
+            uint256 sequencerCount,
+            bool isPaused,
+            bool isStrictMode,
+            uint256 proofCoverage
+        )
+    {
         Counters memory c = _getStorage().counters;
         uint256 coverage =
             c.totalCommitments == 0 ? 10_000 : (uint256(c.totalStarkProofs) * 10_000) / c.totalCommitments;

@@ -3,3 +3,12 @@
  * This file is the part's only import surface.
  */
 export { AppError, ExitCode, isAppError } from "./errors";
+export { DEVNET_CHAIN_ID, REGISTRY_FUTURE_ID, deploymentDir, readRegistryAddress } from "./deployment";
+export {
+  connectRegistry,
+  formatRegistryStatus,
+  readRegistryStatus,
+  registryStatusToJson,
+  type RegistryStatus,
+  type StreamStatus,
+} from "./registry";
