@@ -13,9 +13,13 @@ export const REGISTRY_FUTURE_ID = "SetRegistryModule#SetRegistry";
 /** Chain id of the local L2 devnet (the reference's Set L2 id). */
 export const DEVNET_CHAIN_ID = 84532001n;
 
-/** Folder of Ignition's deployment for a chain, under the project's `deploy/` folder. */
+/**
+ * Folder of Ignition's deployment for a chain: `deploy/deployments/chain-<id>` under the project, or under
+ * `VES__DEPLOYMENTS_DIR` when that is set (tests use it to keep away from a developer's running devnet).
+ */
 export function deploymentDir(projectRoot: string, chainId: bigint): string {
-  return path.join(projectRoot, "deploy", "deployments", `chain-${chainId}`);
+  const root = process.env.VES__DEPLOYMENTS_DIR ?? path.join(projectRoot, "deploy", "deployments");
+  return path.join(root, `chain-${chainId}`);
 }
 
 /**

@@ -170,7 +170,17 @@ describe("SetRegistry against an off-chain model", function () {
         const proofHash = rnd.chance(0.1) ? ZERO : word(`proof${step}`);
         const allCompliant = rnd.chance(0.8);
         const expected = model.proofOutcome(batchId, root, proofHash);
-        const tx = asSequencer.commitStarkProof(batchId, proofHash, ZERO, root, word("policy"), 10_000n, allCompliant, 100n, 5n);
+        const tx = asSequencer.commitStarkProof(
+          batchId,
+          proofHash,
+          ZERO,
+          root,
+          word("policy"),
+          10_000n,
+          allCompliant,
+          100n,
+          5n,
+        );
         if (expected === undefined) {
           await expect(tx, `step ${step}: proof`).to.emit(registry, "StarkProofCommitted");
           model.proofs.set(batchId, { proofHash, allCompliant });

@@ -18,7 +18,8 @@ const b32 = (label: string) => ethers.keccak256(ethers.toUtf8Bytes(label));
 /** A UUID-shaped bytes32: 16 bytes then 16 zero bytes. */
 const uuid32 = (n: number) => ethers.zeroPadBytes(ethers.toBeHex(n, 16), 32);
 /** The registry's stream key: keccak256(tenantId ‖ storeId). */
-const streamKey = (tenantId: string, storeId: string) => ethers.solidityPackedKeccak256(["bytes32", "bytes32"], [tenantId, storeId]);
+const streamKey = (tenantId: string, storeId: string) =>
+  ethers.solidityPackedKeccak256(["bytes32", "bytes32"], [tenantId, storeId]);
 
 interface Batch {
   batchId: string;
@@ -71,7 +72,17 @@ const PROOF: Proof = {
 };
 
 function commitArgs(b: Batch) {
-  return [b.batchId, b.tenantId, b.storeId, b.eventsRoot, b.prevStateRoot, b.newStateRoot, b.start, b.end, b.count] as const;
+  return [
+    b.batchId,
+    b.tenantId,
+    b.storeId,
+    b.eventsRoot,
+    b.prevStateRoot,
+    b.newStateRoot,
+    b.start,
+    b.end,
+    b.count,
+  ] as const;
 }
 
 async function deployRegistryFixture() {
@@ -479,7 +490,10 @@ describe("SetRegistry", function () {
 
     it("rejects zero events root, batch id and new state root", async function () {
       const { registry, commit } = await loadFixture(deployRegistryFixture);
-      await expect(commit(nthBatch(1, { eventsRoot: ZERO }))).to.be.revertedWithCustomError(registry, "EmptyEventsRoot");
+      await expect(commit(nthBatch(1, { eventsRoot: ZERO }))).to.be.revertedWithCustomError(
+        registry,
+        "EmptyEventsRoot",
+      );
       await expect(commit(nthBatch(1, { batchId: ZERO }))).to.be.revertedWithCustomError(registry, "InvalidBatchId");
       await expect(commit(nthBatch(1, { newStateRoot: ZERO }))).to.be.revertedWithCustomError(
         registry,
@@ -722,10 +736,10 @@ describe("SetRegistry", function () {
         [1n, 2n ** 64n],
         [0n, 2n ** 32n],
       ] as const) {
-        await expect(asSequencer.registerBatchRoot(start, end, b32("r")), `${start}..${end}`).to.be.revertedWithCustomError(
-          registry,
-          "InvalidSequenceRange",
-        );
+        await expect(
+          asSequencer.registerBatchRoot(start, end, b32("r")),
+          `${start}..${end}`,
+        ).to.be.revertedWithCustomError(registry, "InvalidSequenceRange");
       }
       await expect(asSequencer.registerBatchRoot(1n, 2n, ZERO)).to.be.revertedWithCustomError(
         registry,
@@ -861,7 +875,13 @@ describe("SetRegistry", function () {
     it("rejects indices with bits above the proof length", async function () {
       const { registry, batchId, commit } = await loadFixture(keccakBatchFixture);
       // The reference accepted index 0 + 4 for leaf 0; here the batch must also be large enough to hold index 4.
-      const big = nthBatch(1, { batchId: b32("big"), storeId: uuid32(3), eventsRoot: keccakVectors.root, end: 8n, count: 8n });
+      const big = nthBatch(1, {
+        batchId: b32("big"),
+        storeId: uuid32(3),
+        eventsRoot: keccakVectors.root,
+        end: 8n,
+        count: 8n,
+      });
       await commit(big);
       expect(await registry.verifyInclusion(big.batchId, L[0]!, [named.leaf1!, named.h23!], 0)).to.equal(true);
       expect(await registry.verifyInclusion(big.batchId, L[0]!, [named.leaf1!, named.h23!], 4)).to.equal(false);
@@ -935,12 +955,19 @@ describe("SetRegistry", function () {
       const { registry, commit } = await loadFixture(deployRegistryFixture);
       for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 70]) {
         const leaves = leavesOf(n, `t${n}-`);
-        const b = nthBatch(1, { batchId: uuid32(0x5000 + n), storeId: uuid32(n), eventsRoot: vesRoot(leaves), end: BigInt(n), count: BigInt(n) });
+        const b = nthBatch(1, {
+          batchId: uuid32(0x5000 + n),
+          storeId: uuid32(n),
+          eventsRoot: vesRoot(leaves),
+          end: BigInt(n),
+          count: BigInt(n),
+        });
         await commit(b);
         for (let i = 0; i < n; i++) {
-          expect(await registry.verifyVesInclusion(b.batchId, leaves[i]!, vesProof(leaves, i), i), `${i}/${n}`).to.equal(
-            true,
-          );
+          expect(
+            await registry.verifyVesInclusion(b.batchId, leaves[i]!, vesProof(leaves, i), i),
+            `${i}/${n}`,
+          ).to.equal(true);
         }
       }
     });

@@ -11,7 +11,9 @@ export const PAD_LEAF = "0x" + createHash("sha256").update("VES_PAD_LEAF_V1").di
 /** sha256("VES_NODE_V1" ‖ left ‖ right) over 0x-hex words. */
 export function vesNode(left: string, right: string): string {
   const h = createHash("sha256");
-  h.update(NODE_PREFIX).update(Buffer.from(left.slice(2), "hex")).update(Buffer.from(right.slice(2), "hex"));
+  h.update(NODE_PREFIX)
+    .update(Buffer.from(left.slice(2), "hex"))
+    .update(Buffer.from(right.slice(2), "hex"));
   return "0x" + h.digest("hex");
 }
 
