@@ -25,7 +25,19 @@ function parseBlockMs(raw: string | undefined): number | undefined {
   return ms;
 }
 
-async function startDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Promise<void> {
+/** A running devnet: its JSON-RPC URL, chain id, registry address and accounts, and how to stop it. */
+export interface DevnetHandle {
+  url: string;
+  chainId: bigint;
+  registryAddress: string;
+  accounts: string[];
+  deploymentDir: string;
+  blockMs: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the devnet's chain and JSON-RPC server and deploys the registry; `close()` stops the server. */
+export async function launchDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Promise<DevnetHandle> {
   const { rm } = await import("node:fs/promises");
   const { getAddress } = await import("ethers");
   const { createProvider } = await import("hardhat/internal/core/providers/construction");
@@ -33,7 +45,7 @@ async function startDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Pr
   const { deploy } = await import("@nomicfoundation/ignition-core");
   const { HardhatArtifactResolver } = await import("@nomicfoundation/hardhat-ignition/helpers");
   const { default: SetRegistryModule } = await import("../deploy/modules/SetRegistry");
-  const { REGISTRY_FUTURE_ID, deploymentDir, readRegistryAddress } = await import("../offchain/common");
+  const { deploymentDir, readRegistryAddress } = await import("../offchain/common");
 
   // 1. Validate the environment and build the contracts (offline solcjs).
   const blockMs = parseBlockMs(process.env.DEVNET__BLOCK_MS);
@@ -41,16 +53,10 @@ async function startDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Pr
 
   // 2. An in-memory chain with the devnet's mining mode; the chain id and hardfork come from hardhat.config.ts.
   const chainId = BigInt(hre.config.networks.hardhat.chainId);
+  const mempool = { order: "priority" };
   const networkConfig = {
     ...hre.config.networks.hardhat,
-    mining:
-      blockMs === undefined
-        ? { auto: true, interval: 0, mempool: { order: "priority" } }
-        : {
-            auto: false,
-            interval: blockMs,
-            mempool: { order: "priority" },
-          },
+    mining: blockMs === undefined ? { auto: true, interval: 0, mempool } : { auto: false, interval: blockMs, mempool },
     loggingEnabled: args.logRpc,
   };
   const provider = await createProvider(
@@ -65,47 +71,60 @@ async function startDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Pr
   try {
     listening = await server.listen();
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "EADDRINUSE") {
-      throw new Error(`port ${args.port} on ${args.hostname} is already in use (another devnet or node running?)`);
+    if ((e as { code?: string }).code === "EADDRINUSE") {
+      throw new TaskUsageError(`port ${args.port} on ${args.hostname} is already in use (another devnet or node?)`);
     }
     throw e;
   }
-  const url = `http://${listening.address}:${listening.port}`;
-  console.log(`devnet: chain ${chainId} serving JSON-RPC at ${url}`);
-  console.log(
-    `devnet: ${blockMs === undefined ? "automine (a block per transaction)" : `a block every ${blockMs} ms`}`,
-  );
 
   // 4. Fresh Ignition deployment folder for this chain: the previous chain instance is gone.
-  const dir = deploymentDir(hre.config.paths.root, chainId);
-  await rm(dir, { recursive: true, force: true });
-  const accounts = (await provider.request({ method: "eth_accounts" })) as string[];
-  const result = await deploy({
-    config: { ...hre.config.ignition, requiredConfirmations: 1 },
-    provider,
-    artifactResolver: new HardhatArtifactResolver(hre),
-    deploymentDir: dir,
-    ignitionModule: SetRegistryModule,
-    deploymentParameters: {},
-    accounts,
-  });
-  if (result.type !== "SUCCESSFUL_DEPLOYMENT") {
+  try {
+    const dir = deploymentDir(hre.config.paths.root, chainId);
+    await rm(dir, { recursive: true, force: true });
+    const accounts = ((await provider.request({ method: "eth_accounts" })) as string[]).map((a) => getAddress(a));
+    const result = await deploy({
+      config: { ...hre.config.ignition, requiredConfirmations: 1 },
+      provider,
+      artifactResolver: new HardhatArtifactResolver(hre),
+      deploymentDir: dir,
+      ignitionModule: SetRegistryModule,
+      deploymentParameters: {},
+      accounts,
+    });
+    if (result.type !== "SUCCESSFUL_DEPLOYMENT") {
+      throw new Error(`SetRegistry deployment failed: ${JSON.stringify(result, null, 2)}`);
+    }
+    const registryAddress = readRegistryAddress(hre.config.paths.root, chainId);
+    const code = (await provider.request({ method: "eth_getCode", params: [registryAddress, "latest"] })) as string;
+    if (code === "0x") throw new Error(`deployment recorded ${registryAddress} but it holds no code`);
+    return {
+      url: `http://${listening.address}:${listening.port}`,
+      chainId,
+      registryAddress,
+      accounts,
+      deploymentDir: dir,
+      blockMs,
+      close: () => server.close(),
+    };
+  } catch (e) {
     await server.close();
-    throw new Error(`SetRegistry deployment failed: ${JSON.stringify(result, null, 2)}`);
+    throw e;
   }
-  const address = readRegistryAddress(hre.config.paths.root, chainId);
-  const code = (await provider.request({ method: "eth_getCode", params: [address, "latest"] })) as string;
-  if (code === "0x") throw new Error(`deployment recorded ${address} but it holds no code`);
+}
 
-  console.log(`devnet: SetRegistry (${REGISTRY_FUTURE_ID}) deployed at ${address}`);
-  console.log(`devnet:   owner      account #0 ${getAddress(accounts[0] ?? "")}`);
-  console.log(`devnet:   sequencer  account #1 ${getAddress(accounts[1] ?? "")}`);
-  console.log(`devnet:   recorded in ${dir}`);
+async function runDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Promise<void> {
+  const devnet = await launchDevnet(args, hre);
+  const mining =
+    devnet.blockMs === undefined ? "automine (a block per transaction)" : `a block every ${devnet.blockMs} ms`;
+  console.log(`devnet: chain ${devnet.chainId} serving JSON-RPC at ${devnet.url}, ${mining}`);
+  console.log(`devnet: SetRegistry deployed at ${devnet.registryAddress}`);
+  console.log(`devnet:   owner      account #0 ${devnet.accounts[0]}`);
+  console.log(`devnet:   sequencer  account #1 ${devnet.accounts[1]}`);
+  console.log(`devnet:   recorded in ${devnet.deploymentDir}`);
   console.log("devnet: accounts use Hardhat's public test mnemonic; never send real funds to them");
   console.log("devnet: ready; use `--network setDevnet` in other tasks; Ctrl-C stops");
 
-  // 5. Run until a signal, then close the server cleanly.
+  // Run until a signal, then close the server cleanly.
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       console.log(`\ndevnet: ${signal} received, stopping`);
@@ -114,7 +133,7 @@ async function startDevnet(args: DevnetArgs, hre: HardhatRuntimeEnvironment): Pr
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
-  await server.close();
+  await devnet.close();
   console.log("devnet: stopped");
 }
 
@@ -127,6 +146,6 @@ task("devnet", "Starts the local L2 devnet (chain 84532001) with the SetRegistry
       if (hre.network.name !== "hardhat") {
         throw new TaskUsageError("the devnet runs its own in-memory chain; do not pass --network");
       }
-      await startDevnet(args, hre);
+      await runDevnet(args, hre);
     }),
   );
