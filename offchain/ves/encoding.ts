@@ -92,6 +92,11 @@ export function isUuid(value: unknown): value is string {
   }
 }
 
+/** True if both strings are valid UUIDs (in any accepted form) with the same 16 bytes. */
+export function uuidEquals(a: string, b: string): boolean {
+  return isUuid(a) && isUuid(b) && bytesEqual(uuidToBytes(a), uuidToBytes(b));
+}
+
 /** Formats 16 bytes as a lowercase hyphenated UUID. */
 export function bytesToUuid(bytes: Uint8Array): string {
   assertBytes(bytes, "UUID bytes", 16);

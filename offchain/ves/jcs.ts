@@ -13,13 +13,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** A JSON value that may carry exact integers as bigint (what `parseJsonExact` produces). */
 export type ExactJsonValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | ExactJsonValue[]
-  | { [key: string]: ExactJsonValue };
+  null | boolean | number | bigint | string | ExactJsonValue[] | { [key: string]: ExactJsonValue };
 
 /** Deepest nesting accepted by the parser and the canonicalizers (serde_json's default recursion limit). */
 export const MAX_JSON_DEPTH = 128;

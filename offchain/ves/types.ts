@@ -84,6 +84,8 @@ export interface VesEvent extends EventContext {
   readonly agentSignature: Uint8Array;
   readonly commandId?: string;
   readonly baseVersion?: bigint;
+  /** 0 or absent = Ed25519, 1 = Ed25519, 2 = ML-DSA-65, 3 = hybrid. */
+  readonly agentSignatureScheme?: number;
 }
 
 /** HTTP status the reference gives a failure: 200 = per-event rejection in a 200 response, others fail the request. */
@@ -164,4 +166,5 @@ export interface InclusionProofWire {
 }
 
 /** Outcome of parsing untrusted JSON into a typed value. */
-export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+export type ParseResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };

@@ -1,0 +1,321 @@
+/**
+ * VES-ENC-1 payload encryption as the reference code does it (ves-protocol.md §6): AES-256-GCM over
+ * salt(16) ‖ JCS(payload) with the payload AAD, and the 32-byte DEK wrapped per recipient with RFC 9180 HPKE base mode
+ * (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, info = payload AAD, empty seal AAD) via @hpke/core.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import type { webcrypto } from "node:crypto";
+
+import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+import { x25519 } from "@noble/curves/ed25519.js";
+
+import { assertBytes, assertU32, bytesEqual, bytesToBase64Url, concatBytes, toPlainBytes } from "./encoding";
+import {
+  payloadAad,
+  payloadCipherHash,
+  payloadPlainHashSalted,
+  recipientsHash,
+  type EventContext,
+  type RecipientEntry,
+} from "./hash";
+import { jcsBytes, type JsonValue } from "./jcs";
+import type { HpkeParamsWire, PayloadEncrypted, PayloadEncryptedWire } from "./types";
+
+/** The `hpke` object this implementation writes (§6.2). */
+export const HPKE_PARAMS: Readonly<HpkeParamsWire> = Object.freeze({
+  mode: "base",
+  kem: "X25519-HKDF-SHA256",
+  kdf: "HKDF-SHA256",
+  aead: "AES-256-GCM",
+});
+
+/** The `enc_version` this implementation writes. */
+export const ENC_VERSION = 1;
+const SALT_BYTES = 16;
+const DEK_BYTES = 32;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const X25519_KEY_BYTES = 32;
+
+/** HPKE AEADs usable with `hpkeSeal`/`hpkeOpen`; VES-ENC-1 uses AES-256-GCM, RFC 9180 A.1 uses AES-128-GCM. */
+export type HpkeAead = "AES-128-GCM" | "AES-256-GCM";
+
+const suites: Record<HpkeAead, CipherSuite> = {
+  "AES-128-GCM": new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() }),
+  "AES-256-GCM": new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
+};
+
+/** An X25519 key pair for receiving encrypted payloads. */
+export interface X25519KeyPair {
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** The X25519 public key of a 32-byte secret (RFC 7748, clamped). */
+export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
+  assertBytes(secretKey, "X25519 secret key", X25519_KEY_BYTES);
+  return x25519.getPublicKey(secretKey);
+}
+
+/** Generates a random X25519 key pair. */
+export function x25519Keygen(): X25519KeyPair {
+  const secretKey = toPlainBytes(randomBytes(X25519_KEY_BYTES));
+  return { secretKey, publicKey: x25519PublicKey(secretKey) };
+}
+
+/** Inputs of a single-shot HPKE base-mode seal with DHKEM(X25519, HKDF-SHA256) and HKDF-SHA256. */
+export interface HpkeSealInput {
+  readonly recipientPublicKey: Uint8Array;
+  readonly info: Uint8Array;
+  readonly aad: Uint8Array;
+  readonly plaintext: Uint8Array;
+  readonly aead?: HpkeAead;
+  /** Fixed ephemeral secret key, for known-answer tests only; random otherwise. */
+  readonly ephemeralSecretKey?: Uint8Array;
+}
+
+/** Single-shot HPKE base-mode seal (sequence 0); returns the encapsulated key and the ciphertext with its tag. */
+export async function hpkeSeal(input: HpkeSealInput): Promise<{ enc: Uint8Array; ct: Uint8Array }> {
+  assertBytes(input.recipientPublicKey, "recipientPublicKey", X25519_KEY_BYTES);
+  assertBytes(input.info, "info");
+  assertBytes(input.aad, "aad");
+  assertBytes(input.plaintext, "plaintext");
+  const suite = suites[input.aead ?? "AES-256-GCM"];
+  const recipientPublicKey = await suite.kem.importKey("raw", toArrayBuffer(input.recipientPublicKey), true);
+  let ekm: webcrypto.CryptoKeyPair | undefined;
+  if (input.ephemeralSecretKey !== undefined) {
+    const publicBytes = x25519PublicKey(input.ephemeralSecretKey);
+    ekm = {
+      privateKey: await suite.kem.importKey("raw", toArrayBuffer(input.ephemeralSecretKey), false),
+      publicKey: await suite.kem.importKey("raw", toArrayBuffer(publicBytes), true),
+    };
+  }
+  const sealed = await suite.seal(
+    { recipientPublicKey, info: input.info, ...(ekm === undefined ? {} : { ekm }) },
+    input.plaintext,
+    input.aad,
+  );
+  return { enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) };
+}
+
+/** Inputs of a single-shot HPKE base-mode open. */
+export interface HpkeOpenInput {
+  readonly recipientSecretKey: Uint8Array;
+  readonly enc: Uint8Array;
+  readonly info: Uint8Array;
+  readonly aad: Uint8Array;
+  readonly ct: Uint8Array;
+  readonly aead?: HpkeAead;
+}
+
+/**
+ * Single-shot HPKE base-mode open (sequence 0).
+ * @throws the HPKE library's error when the ciphertext, `enc`, `info` or key does not match.
+ */
+export async function hpkeOpen(input: HpkeOpenInput): Promise<Uint8Array> {
+  assertBytes(input.recipientSecretKey, "recipientSecretKey", X25519_KEY_BYTES);
+  assertBytes(input.enc, "enc");
+  assertBytes(input.ct, "ct");
+  const suite = suites[input.aead ?? "AES-256-GCM"];
+  const recipientKey = await suite.kem.importKey("raw", toArrayBuffer(input.recipientSecretKey), false);
+  const pt = await suite.open({ recipientKey, enc: input.enc, info: input.info }, input.ct, input.aad);
+  return new Uint8Array(pt);
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return toPlainBytes(bytes).buffer as ArrayBuffer;
+}
+
+/** A recipient of an encrypted payload: its key id and X25519 public key. */
+export interface EncryptionRecipient {
+  readonly kid: number;
+  readonly publicKey: Uint8Array;
+}
+
+/** Fixed randomness for known-answer vectors; every omitted value is drawn from the CSPRNG. */
+export interface EncryptionRandomness {
+  readonly salt?: Uint8Array;
+  readonly dek?: Uint8Array;
+  readonly nonce?: Uint8Array;
+  /** One ephemeral X25519 secret per recipient, in ascending kid order. */
+  readonly ephemeralSecretKeys?: readonly Uint8Array[];
+}
+
+/** Inputs of `encryptPayload`. */
+export interface EncryptPayloadInput {
+  readonly payload: JsonValue;
+  /** The event fields bound into the AAD. */
+  readonly context: EventContext;
+  readonly recipients: readonly EncryptionRecipient[];
+  readonly randomness?: EncryptionRandomness;
+}
+
+/** Everything `encryptPayload` produces for the envelope. */
+export interface EncryptPayloadResult {
+  readonly payloadEncrypted: PayloadEncryptedWire;
+  /** The salted plain hash that goes into `payload_plain_hash`. */
+  readonly payloadPlainHash: Uint8Array;
+  readonly payloadAad: Uint8Array;
+  readonly recipientsHash: Uint8Array;
+  readonly payloadCipherHash: Uint8Array;
+  readonly salt: Uint8Array;
+}
+
+function randomOr(given: Uint8Array | undefined, bytes: number, name: string): Uint8Array {
+  if (given === undefined) return toPlainBytes(randomBytes(bytes));
+  assertBytes(given, name, bytes);
+  return given;
+}
+
+/**
+ * Encrypts a payload for the recipients (sorted by kid, which must be unique) and returns `payload_encrypted` with
+ * the salted plain hash, the AAD, the recipients hash and the cipher hash.
+ * @throws TypeError/RangeError for bad recipients, keys or fixed randomness; TypeError for a non-JSON payload.
+ */
+export async function encryptPayload(input: EncryptPayloadInput): Promise<EncryptPayloadResult> {
+  // 1. Recipients: at least one, u32 kids, unique, ascending; 32-byte X25519 keys.
+  if (!Array.isArray(input.recipients) || input.recipients.length === 0) {
+    throw new RangeError("an encrypted payload needs at least one recipient");
+  }
+  const recipients = [...input.recipients].sort((a, b) => a.kid - b.kid);
+  recipients.forEach((r, i) => {
+    assertU32(r.kid, `recipients[${i}].kid`);
+    assertBytes(r.publicKey, `recipient ${r.kid} public key`, X25519_KEY_BYTES);
+    if (i > 0 && recipients[i - 1]?.kid === r.kid) throw new RangeError(`duplicate recipient kid ${r.kid}`);
+  });
+  const rnd = input.randomness ?? {};
+  if (rnd.ephemeralSecretKeys !== undefined && rnd.ephemeralSecretKeys.length !== recipients.length) {
+    throw new RangeError(`need ${recipients.length} ephemeral keys, got ${rnd.ephemeralSecretKeys.length}`);
+  }
+  // 2. Randomness: salt, DEK and nonce.
+  const salt = randomOr(rnd.salt, SALT_BYTES, "salt");
+  const dek = randomOr(rnd.dek, DEK_BYTES, "dek");
+  const nonce = randomOr(rnd.nonce, NONCE_BYTES, "nonce");
+  // 3. Salted plain hash and AAD (the AAD binds the claimed plain hash).
+  const canonical = jcsBytes(input.payload);
+  const plainHash = payloadPlainHashSalted(input.payload, salt);
+  const aad = payloadAad(input.context, plainHash);
+  // 4. Content encryption: AES-256-GCM(salt ‖ JCS(payload)) with AAD = payload AAD.
+  const cipher = createCipheriv("aes-256-gcm", dek, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = toPlainBytes(Buffer.concat([cipher.update(concatBytes(salt, canonical)), cipher.final()]));
+  const tag = toPlainBytes(cipher.getAuthTag());
+  // 5. Key wrapping: HPKE seal of the DEK per recipient, info = AAD, empty seal AAD.
+  const entries: RecipientEntry[] = [];
+  for (const [i, r] of recipients.entries()) {
+    const ephemeralSecretKey = rnd.ephemeralSecretKeys?.[i];
+    const sealed = await hpkeSeal({
+      recipientPublicKey: r.publicKey,
+      info: aad,
+      aad: new Uint8Array(0),
+      plaintext: dek,
+      ...(ephemeralSecretKey === undefined ? {} : { ephemeralSecretKey }),
+    });
+    entries.push({ recipientKid: r.kid, enc: sealed.enc, ct: sealed.ct });
+  }
+  // 6. Recipients hash and cipher hash.
+  const rHash = recipientsHash(entries);
+  const cHash = payloadCipherHash({ nonce, payloadAad: aad, ciphertext, tag, recipientsHash: rHash });
+  return {
+    payloadEncrypted: {
+      enc_version: ENC_VERSION,
+      aead: HPKE_PARAMS.aead,
+      nonce_b64u: bytesToBase64Url(nonce),
+      ciphertext_b64u: bytesToBase64Url(ciphertext),
+      tag_b64u: bytesToBase64Url(tag),
+      hpke: { ...HPKE_PARAMS },
+      recipients: entries.map((e) => ({
+        recipient_kid: e.recipientKid,
+        enc_b64u: bytesToBase64Url(e.enc),
+        ct_b64u: bytesToBase64Url(e.ct),
+      })),
+    },
+    payloadPlainHash: plainHash,
+    payloadAad: aad,
+    recipientsHash: rHash,
+    payloadCipherHash: cHash,
+    salt,
+  };
+}
+
+/** Why a recipient could not recover a payload. */
+export type DecryptFailure =
+  "recipient_not_found" | "key_unwrap_failed" | "decryption_failed" | "invalid_plaintext" | "invalid_payload_hash";
+
+/** Outcome of `decryptPayload`. */
+export type DecryptResult =
+  | { readonly ok: true; readonly payload: JsonValue; readonly salt: Uint8Array }
+  | { readonly ok: false; readonly reason: DecryptFailure; readonly message: string };
+
+/** Inputs of `decryptPayload`. */
+export interface DecryptPayloadInput {
+  readonly payloadEncrypted: PayloadEncrypted;
+  readonly context: EventContext;
+  /** The envelope's claimed (salted) `payload_plain_hash`, bound into the AAD and checked at the end. */
+  readonly payloadPlainHash: Uint8Array;
+  readonly recipientKid: number;
+  readonly recipientSecretKey: Uint8Array;
+}
+
+const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decrypts an encrypted payload as one recipient (§6.4): unwrap the DEK with HPKE, AES-GCM-open the content, split
+ * the salt, parse the JSON and check H(PLAIN ‖ salt ‖ JCS(payload)) against the claimed plain hash.
+ */
+export async function decryptPayload(input: DecryptPayloadInput): Promise<DecryptResult> {
+  assertU32(input.recipientKid, "recipientKid");
+  assertBytes(input.recipientSecretKey, "recipientSecretKey", X25519_KEY_BYTES);
+  assertBytes(input.payloadPlainHash, "payloadPlainHash", 32);
+  const pe = input.payloadEncrypted;
+  // 1. Find the recipient entry by kid.
+  const entry = pe.recipients.find((r) => r.recipientKid === input.recipientKid);
+  if (entry === undefined) {
+    return { ok: false, reason: "recipient_not_found", message: `no recipient with kid ${input.recipientKid}` };
+  }
+  const aad = payloadAad(input.context, input.payloadPlainHash);
+  // 2. HPKE-open the DEK with info = AAD and an empty AAD.
+  let dek: Uint8Array;
+  try {
+    dek = await hpkeOpen({
+      recipientSecretKey: input.recipientSecretKey,
+      enc: entry.enc,
+      info: aad,
+      aad: new Uint8Array(0),
+      ct: entry.ct,
+    });
+  } catch (e) {
+    return { ok: false, reason: "key_unwrap_failed", message: `HPKE open failed: ${(e as Error).message}` };
+  }
+  if (dek.length !== DEK_BYTES) {
+    return { ok: false, reason: "key_unwrap_failed", message: `unwrapped DEK is ${dek.length} bytes, not 32` };
+  }
+  // 3. AES-256-GCM-open ct ‖ tag with the AAD.
+  let plaintext: Uint8Array;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", dek, pe.nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(pe.tag);
+    plaintext = toPlainBytes(Buffer.concat([decipher.update(pe.ciphertext), decipher.final()]));
+  } catch {
+    return { ok: false, reason: "decryption_failed", message: "AES-256-GCM authentication failed" };
+  }
+  // 4. Split off the salt and parse the JSON.
+  if (plaintext.length <= SALT_BYTES) {
+    return { ok: false, reason: "invalid_plaintext", message: `plaintext of ${plaintext.length} bytes has no JSON` };
+  }
+  const salt = plaintext.slice(0, SALT_BYTES);
+  let payload: JsonValue;
+  let rehash: Uint8Array;
+  try {
+    payload = JSON.parse(utf8Fatal.decode(plaintext.subarray(SALT_BYTES))) as JsonValue;
+    rehash = payloadPlainHashSalted(payload, salt);
+  } catch (e) {
+    return { ok: false, reason: "invalid_plaintext", message: `payload is not JSON: ${(e as Error).message}` };
+  }
+  // 5. Check the salted plain hash of the re-canonicalized payload.
+  if (!bytesEqual(rehash, input.payloadPlainHash)) {
+    return { ok: false, reason: "invalid_payload_hash", message: "salted payload hash does not match" };
+  }
+  return { ok: true, payload, salt };
+}
