@@ -8,6 +8,7 @@ import type { HardhatUserConfig } from "hardhat/config";
 import "./tasks/overrides/solcjs";
 import "./tasks/devnet";
 import "./tasks/registry";
+import "./tasks/demo";
 
 /** Exact version of the npm `solc` package (package.json pins the same). */
 const SOLC_VERSION = "0.8.28";

@@ -66,15 +66,18 @@ export async function readRegistryStatus(registry: SetRegistry): Promise<Registr
   const provider = registry.runner?.provider;
   if (!provider) throw new TypeError("registry must be connected to a runner with a provider");
   const address = await registry.getAddress();
-  const [network, blockNumber, implSlot, owner, stats, extended, legacy] = await Promise.all([
+  // getBlock("latest") asks the node; getBlockNumber() may answer from ethers' short-lived cache.
+  const [network, latest, implSlot, owner, stats, extended, legacy] = await Promise.all([
     provider.getNetwork(),
-    provider.getBlockNumber(),
+    provider.getBlock("latest"),
     provider.getStorage(address, IMPLEMENTATION_SLOT),
     registry.owner(),
     registry.getRegistryStats(),
     registry.getExtendedRegistryStatus(),
     registry.legacyFunctionsEnabled(),
   ]);
+  if (latest === null) throw new AppError("CHAIN_UNREACHABLE", "the node returned no latest block");
+  const blockNumber = latest.number;
 
   // Sequencers: every address ever named in SequencerAuthorized, kept if still authorized.
   const authLogs = await registry.queryFilter(registry.filters.SequencerAuthorized(), 0, blockNumber);
