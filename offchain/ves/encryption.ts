@@ -126,6 +126,45 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return toPlainBytes(bytes).buffer as ArrayBuffer;
 }
 
+/** AES-256-GCM encryption with a 16-byte tag; returns the ciphertext and the tag separately. */
+export function aes256GcmSeal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): { ciphertext: Uint8Array; tag: Uint8Array } {
+  assertBytes(key, "AES-256 key", DEK_BYTES);
+  assertBytes(nonce, "nonce", NONCE_BYTES);
+  assertBytes(plaintext, "plaintext");
+  assertBytes(aad, "aad");
+  const cipher = createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = toPlainBytes(Buffer.concat([cipher.update(plaintext), cipher.final()]));
+  return { ciphertext, tag: toPlainBytes(cipher.getAuthTag()) };
+}
+
+/**
+ * AES-256-GCM decryption of a ciphertext and its separate 16-byte tag.
+ * @throws Error when authentication fails.
+ */
+export function aes256GcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  tag: Uint8Array,
+  aad: Uint8Array,
+): Uint8Array {
+  assertBytes(key, "AES-256 key", DEK_BYTES);
+  assertBytes(nonce, "nonce", NONCE_BYTES);
+  assertBytes(ciphertext, "ciphertext");
+  assertBytes(tag, "tag", TAG_BYTES);
+  assertBytes(aad, "aad");
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return toPlainBytes(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+}
+
 /** A recipient of an encrypted payload: its key id and X25519 public key. */
 export interface EncryptionRecipient {
   readonly kid: number;
@@ -143,7 +182,8 @@ export interface EncryptionRandomness {
 
 /** Inputs of `encryptPayload`. */
 export interface EncryptPayloadInput {
-  readonly payload: JsonValue;
+  /** Any JSON value; checked at run time like `jcs` input. */
+  readonly payload: unknown;
   /** The event fields bound into the AAD. */
   readonly context: EventContext;
   readonly recipients: readonly EncryptionRecipient[];
@@ -196,10 +236,7 @@ export async function encryptPayload(input: EncryptPayloadInput): Promise<Encryp
   const plainHash = payloadPlainHashSalted(input.payload, salt);
   const aad = payloadAad(input.context, plainHash);
   // 4. Content encryption: AES-256-GCM(salt ‖ JCS(payload)) with AAD = payload AAD.
-  const cipher = createCipheriv("aes-256-gcm", dek, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  const ciphertext = toPlainBytes(Buffer.concat([cipher.update(concatBytes(salt, canonical)), cipher.final()]));
-  const tag = toPlainBytes(cipher.getAuthTag());
+  const { ciphertext, tag } = aes256GcmSeal(dek, nonce, concatBytes(salt, canonical), aad);
   // 5. Key wrapping: HPKE seal of the DEK per recipient, info = AAD, empty seal AAD.
   const entries: RecipientEntry[] = [];
   for (const [i, r] of recipients.entries()) {
@@ -293,10 +330,7 @@ export async function decryptPayload(input: DecryptPayloadInput): Promise<Decryp
   // 3. AES-256-GCM-open ct ‖ tag with the AAD.
   let plaintext: Uint8Array;
   try {
-    const decipher = createDecipheriv("aes-256-gcm", dek, pe.nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad);
-    decipher.setAuthTag(pe.tag);
-    plaintext = toPlainBytes(Buffer.concat([decipher.update(pe.ciphertext), decipher.final()]));
+    plaintext = aes256GcmOpen(dek, pe.nonce, pe.ciphertext, pe.tag, aad);
   } catch {
     return { ok: false, reason: "decryption_failed", message: "AES-256-GCM authentication failed" };
   }

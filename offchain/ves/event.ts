@@ -33,7 +33,8 @@ export interface BuildEnvelopeInput {
   readonly entityType: string;
   readonly entityId: string;
   readonly eventType: string;
-  readonly payload: JsonValue;
+  /** Any JSON value but null; checked at run time (undefined, bigint, Date, NaN... are rejected with a TypeError). */
+  readonly payload: unknown;
   /** The agent's 32-byte Ed25519 seed, or a prepared signer. */
   readonly signingKey: Uint8Array | Ed25519Signer;
   /** Encrypt the payload (VES-ENC-1) for these recipients; plaintext when absent or empty. */
@@ -180,7 +181,7 @@ export async function buildEnvelope(input: BuildEnvelopeInput): Promise<BuiltEnv
     payload_cipher_hash: bytesTo0xHex(cipherHash),
     agent_signature: bytesTo0xHex(signature),
   };
-  if (enc === undefined) envelope.payload = input.payload;
+  if (enc === undefined) envelope.payload = input.payload as JsonValue;
   else envelope.payload_encrypted = enc.payloadEncrypted;
   if (input.commandId !== undefined) envelope.command_id = input.commandId;
   if (input.baseVersion !== undefined) envelope.base_version = input.baseVersion;

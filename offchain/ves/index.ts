@@ -88,6 +88,8 @@ export {
 export {
   ENC_VERSION,
   HPKE_PARAMS,
+  aes256GcmOpen,
+  aes256GcmSeal,
   decryptPayload,
   encryptPayload,
   hpkeOpen,
