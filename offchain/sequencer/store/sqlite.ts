@@ -1,0 +1,614 @@
+/**
+ * SQLite backend (better-sqlite3, WAL): the embedded default. One process owns the file; write transactions are
+ * serialized by an in-process queue and run as `BEGIN IMMEDIATE`, so sequence assignment is gap-free. Integers are
+ * read as bigint (safe integers); hashes are BLOBs; times are RFC 3339 text.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+
+import Database from "better-sqlite3";
+
+import { appendInTx, createCommitmentInTx, type StreamTx } from "./stream-tx";
+import type {
+  AgentKey,
+  ApiKeyRecord,
+  CommitmentBuilder,
+  EventCandidate,
+  LeafInput,
+  MarkAnchoredResult,
+  PendingStream,
+  ReceiptFactory,
+  SequencerStore,
+  StoredCommitment,
+  StoredEvent,
+  StoredReceipt,
+  StreamRef,
+} from "./types";
+import { nowRfc3339 } from "./time";
+
+const MIGRATIONS: readonly string[] = [
+  // 1: events, receipts, counters, dedupe, entity versions, commitments, keys.
+  `
+  CREATE TABLE ves_events (
+    event_id            TEXT PRIMARY KEY,
+    tenant_id           TEXT NOT NULL,
+    store_id            TEXT NOT NULL,
+    sequence_number     INTEGER NOT NULL CHECK (sequence_number >= 1),
+    source_agent_id     TEXT NOT NULL,
+    agent_key_id        INTEGER NOT NULL,
+    entity_type         TEXT NOT NULL,
+    entity_id           TEXT NOT NULL,
+    event_type          TEXT NOT NULL,
+    command_id          TEXT,
+    base_version        TEXT,
+    event_signing_hash  BLOB NOT NULL CHECK (length(event_signing_hash) = 32),
+    agent_signature     BLOB NOT NULL CHECK (length(agent_signature) = 64),
+    content_hash        BLOB NOT NULL,
+    envelope_json       TEXT NOT NULL,
+    sequencer_id        TEXT NOT NULL,
+    sequenced_at        TEXT NOT NULL,
+    receipt_hash        BLOB NOT NULL,
+    receipt_signature   BLOB,
+    receipt_key_version INTEGER NOT NULL,
+    UNIQUE (tenant_id, store_id, sequence_number)
+  );
+  CREATE TABLE ves_sequence_counters (
+    tenant_id        TEXT NOT NULL,
+    store_id         TEXT NOT NULL,
+    current_sequence INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, store_id)
+  );
+  CREATE TABLE ves_command_dedupe (
+    tenant_id  TEXT NOT NULL,
+    store_id   TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, store_id, command_id)
+  );
+  CREATE TABLE entity_versions (
+    tenant_id   TEXT NOT NULL,
+    store_id    TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, store_id, entity_type, entity_id)
+  );
+  CREATE TABLE ves_commitments (
+    batch_id           TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL,
+    store_id           TEXT NOT NULL,
+    ves_version        INTEGER NOT NULL,
+    tree_depth         INTEGER NOT NULL,
+    leaf_count         INTEGER NOT NULL,
+    padded_leaf_count  INTEGER NOT NULL,
+    merkle_root        BLOB NOT NULL,
+    prev_state_root    BLOB NOT NULL,
+    new_state_root     BLOB NOT NULL,
+    sequence_start     INTEGER NOT NULL,
+    sequence_end       INTEGER NOT NULL,
+    committed_at       TEXT NOT NULL,
+    chain_id           INTEGER,
+    chain_tx_hash      BLOB,
+    chain_block_number INTEGER,
+    anchored_at        TEXT,
+    CHECK (leaf_count = sequence_end - sequence_start + 1),
+    UNIQUE (tenant_id, store_id, sequence_start)
+  );
+  CREATE INDEX ves_commitments_by_end ON ves_commitments (tenant_id, store_id, sequence_end);
+  CREATE INDEX ves_commitments_unanchored ON ves_commitments (committed_at) WHERE chain_tx_hash IS NULL;
+  CREATE TABLE agent_signing_keys (
+    tenant_id  TEXT NOT NULL,
+    agent_id   TEXT NOT NULL,
+    key_id     INTEGER NOT NULL,
+    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+    status     TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    valid_from TEXT,
+    valid_to   TEXT,
+    revoked_at TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, agent_id, key_id),
+    CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
+  );
+  CREATE TABLE api_keys (
+    key_hash   BLOB PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    store_ids  TEXT NOT NULL,
+    can_read   INTEGER NOT NULL,
+    can_write  INTEGER NOT NULL,
+    can_admin  INTEGER NOT NULL,
+    agent_id   TEXT,
+    active     INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
+];
+
+type Row = Record<string, unknown>;
+
+const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
+const maybeBytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : bytes(v));
+const big = (v: unknown): bigint => BigInt(v as bigint | number);
+const maybeBig = (v: unknown): bigint | null => (v === null || v === undefined ? null : big(v));
+const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+function toEvent(r: Row): StoredEvent {
+  return {
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    eventId: r.event_id as string,
+    sequenceNumber: big(r.sequence_number),
+    eventSigningHash: bytes(r.event_signing_hash),
+    agentSignature: bytes(r.agent_signature),
+    contentHash: bytes(r.content_hash),
+    envelopeJson: r.envelope_json as string,
+    receipt: {
+      sequencerId: r.sequencer_id as string,
+      sequenceNumber: big(r.sequence_number),
+      sequencedAt: r.sequenced_at as string,
+      receiptHash: bytes(r.receipt_hash),
+      signature: maybeBytes(r.receipt_signature),
+      keyVersion: Number(r.receipt_key_version),
+    },
+    batchId: (r.batch_id as string | null | undefined) ?? null,
+  };
+}
+
+function toCommitment(r: Row): StoredCommitment {
+  return {
+    batchId: r.batch_id as string,
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    vesVersion: Number(r.ves_version),
+    treeDepth: Number(r.tree_depth),
+    leafCount: Number(r.leaf_count),
+    paddedLeafCount: Number(r.padded_leaf_count),
+    merkleRoot: bytes(r.merkle_root),
+    prevStateRoot: bytes(r.prev_state_root),
+    newStateRoot: bytes(r.new_state_root),
+    sequenceStart: big(r.sequence_start),
+    sequenceEnd: big(r.sequence_end),
+    committedAt: r.committed_at as string,
+    chainId: maybeBig(r.chain_id),
+    chainTxHash: maybeBytes(r.chain_tx_hash),
+    chainBlockNumber: maybeBig(r.chain_block_number),
+    anchoredAt: (r.anchored_at as string | null) ?? null,
+  };
+}
+
+function toAgentKey(r: Row): AgentKey {
+  return {
+    tenantId: r.tenant_id as string,
+    agentId: r.agent_id as string,
+    keyId: Number(r.key_id),
+    publicKey: bytes(r.public_key),
+    status: r.status as "active" | "revoked",
+    validFrom: (r.valid_from as string | null) ?? null,
+    validTo: (r.valid_to as string | null) ?? null,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    createdAt: r.created_at as string,
+  };
+}
+
+/** The event columns joined with the covering commitment's batch id. */
+const EVENT_SELECT = `
+  SELECT e.*, (SELECT c.batch_id FROM ves_commitments c
+                WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
+                  AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
+  FROM ves_events e`;
+
+/** Opens (creating if needed) the SQLite store at `file`; `:memory:` for a throwaway database. */
+export function openSqliteStore(file: string): SequencerStore {
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  db.defaultSafeIntegers(true);
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements SequencerStore {
+  readonly kind = "sqlite" as const;
+  /** Tail of the write queue: every write transaction waits for the previous one. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly db: Database.Database) {}
+
+  async migrate(): Promise<void> {
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    );
+    const applied = new Set(
+      (this.db.prepare("SELECT version FROM schema_migrations").all() as Row[]).map((r) => Number(r.version)),
+    );
+    MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (applied.has(version)) return;
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, nowRfc3339());
+      })();
+    });
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.queue.catch(() => undefined);
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Runs `fn` as one IMMEDIATE transaction, after every earlier write of this process. */
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await fn();
+        this.db.exec("COMMIT");
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e;
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private streamTx(stream: StreamRef): StreamTx {
+    const { tenantId, storeId } = stream;
+    const db = this.db;
+    return {
+      head: async () => {
+        const r = db
+          .prepare("SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?")
+          .get(tenantId, storeId) as Row | undefined;
+        return r === undefined ? 0n : big(r.current_sequence);
+      },
+      setHead: async (sequence) => {
+        db.prepare(
+          `INSERT INTO ves_sequence_counters (tenant_id, store_id, current_sequence) VALUES (?, ?, ?)
+           ON CONFLICT (tenant_id, store_id) DO UPDATE SET current_sequence = excluded.current_sequence`,
+        ).run(tenantId, storeId, sequence);
+      },
+      eventById: async (eventId) => {
+        const r = db.prepare(`${EVENT_SELECT} WHERE e.event_id = ?`).get(eventId) as Row | undefined;
+        return r === undefined ? null : toEvent(r);
+      },
+      commandEventId: async (commandId) => {
+        const r = db
+          .prepare("SELECT event_id FROM ves_command_dedupe WHERE tenant_id = ? AND store_id = ? AND command_id = ?")
+          .get(tenantId, storeId, commandId) as Row | undefined;
+        return r === undefined ? null : (r.event_id as string);
+      },
+      entityVersion: async (entityType, entityId) => {
+        const r = db
+          .prepare(
+            "SELECT version FROM entity_versions WHERE tenant_id = ? AND store_id = ? AND entity_type = ? AND entity_id = ?",
+          )
+          .get(tenantId, storeId, entityType, entityId) as Row | undefined;
+        return r === undefined ? 0n : big(r.version);
+      },
+      insertEvent: async (c: EventCandidate, seq: bigint, r: StoredReceipt) => {
+        const info = db
+          .prepare(
+            `INSERT INTO ves_events (event_id, tenant_id, store_id, sequence_number, source_agent_id, agent_key_id,
+               entity_type, entity_id, event_type, command_id, base_version, event_signing_hash, agent_signature,
+               content_hash, envelope_json, sequencer_id, sequenced_at, receipt_hash, receipt_signature,
+               receipt_key_version)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (event_id) DO NOTHING`,
+          )
+          .run(
+            c.eventId,
+            tenantId,
+            storeId,
+            seq,
+            c.sourceAgentId,
+            c.agentKeyId,
+            c.entityType,
+            c.entityId,
+            c.eventType,
+            c.commandId ?? null,
+            c.baseVersion?.toString() ?? null,
+            buf(c.eventSigningHash),
+            buf(c.agentSignature),
+            buf(c.contentHash),
+            c.envelopeJson,
+            r.sequencerId,
+            r.sequencedAt,
+            buf(r.receiptHash),
+            r.signature === null ? null : buf(r.signature),
+            r.keyVersion,
+          );
+        return info.changes === 1;
+      },
+      insertCommand: async (commandId, eventId) => {
+        db.prepare(
+          "INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id) VALUES (?, ?, ?, ?)",
+        ).run(tenantId, storeId, commandId, eventId);
+      },
+      bumpEntityVersion: async (entityType, entityId) => {
+        db.prepare(
+          `INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version) VALUES (?, ?, ?, ?, 1)
+           ON CONFLICT (tenant_id, store_id, entity_type, entity_id) DO UPDATE SET version = version + 1`,
+        ).run(tenantId, storeId, entityType, entityId);
+      },
+      commitmentStartingAt: async (start) => {
+        const r = db
+          .prepare("SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start = ?")
+          .get(tenantId, storeId, start) as Row | undefined;
+        return r === undefined ? null : toCommitment(r);
+      },
+      latestCommitment: async () => this.latestCommitment(stream),
+      leafInputs: async (start, end) => this.leafInputs(stream, start, end),
+      insertCommitment: async (c) => {
+        db.prepare(
+          `INSERT INTO ves_commitments (batch_id, tenant_id, store_id, ves_version, tree_depth, leaf_count,
+             padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          c.batchId,
+          c.tenantId,
+          c.storeId,
+          c.vesVersion,
+          c.treeDepth,
+          c.leafCount,
+          c.paddedLeafCount,
+          buf(c.merkleRoot),
+          buf(c.prevStateRoot),
+          buf(c.newStateRoot),
+          c.sequenceStart,
+          c.sequenceEnd,
+          c.committedAt,
+        );
+      },
+    };
+  }
+
+  appendEvents(stream: StreamRef, candidates: readonly EventCandidate[], receipt: ReceiptFactory) {
+    return this.write(() => appendInTx(this.streamTx(stream), stream, candidates, receipt));
+  }
+
+  async getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    const stmt = this.db.prepare(`${EVENT_SELECT} WHERE e.event_id = ?`);
+    for (const id of eventIds) {
+      const r = stmt.get(id) as Row | undefined;
+      if (r !== undefined) out.set(id, toEvent(r));
+    }
+    return out;
+  }
+
+  async listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]> {
+    const rows = this.db
+      .prepare(
+        `${EVENT_SELECT} WHERE e.tenant_id = ? AND e.store_id = ? AND e.sequence_number >= ?
+         ORDER BY e.sequence_number LIMIT ?`,
+      )
+      .all(stream.tenantId, stream.storeId, from, limit) as Row[];
+    return rows.map(toEvent);
+  }
+
+  async headSequence(stream: StreamRef): Promise<bigint> {
+    return this.streamTx(stream).head();
+  }
+
+  createCommitment(stream: StreamRef, start: bigint, end: bigint, batchId: string, build: CommitmentBuilder) {
+    return this.write(() =>
+      createCommitmentInTx(this.streamTx(stream), stream, start, end, batchId, nowRfc3339(), build),
+    );
+  }
+
+  async getCommitment(batchId: string): Promise<StoredCommitment | null> {
+    const r = this.db.prepare("SELECT * FROM ves_commitments WHERE batch_id = ?").get(batchId) as Row | undefined;
+    return r === undefined ? null : toCommitment(r);
+  }
+
+  async commitmentForSequence(stream: StreamRef, sequenceNumber: bigint): Promise<StoredCommitment | null> {
+    const r = this.db
+      .prepare(
+        `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ?
+           AND sequence_start <= ? AND sequence_end >= ?`,
+      )
+      .get(stream.tenantId, stream.storeId, sequenceNumber, sequenceNumber) as Row | undefined;
+    return r === undefined ? null : toCommitment(r);
+  }
+
+  async latestCommitment(stream: StreamRef): Promise<StoredCommitment | null> {
+    const r = this.db
+      .prepare("SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? ORDER BY sequence_end DESC LIMIT 1")
+      .get(stream.tenantId, stream.storeId) as Row | undefined;
+    return r === undefined ? null : toCommitment(r);
+  }
+
+  async listCommitments(
+    stream: StreamRef,
+    options: { readonly anchored?: boolean; readonly afterSequence?: bigint; readonly limit: number },
+  ): Promise<StoredCommitment[]> {
+    const anchoredClause =
+      options.anchored === undefined
+        ? ""
+        : options.anchored
+          ? "AND chain_tx_hash IS NOT NULL"
+          : "AND chain_tx_hash IS NULL";
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start > ? ${anchoredClause}
+         ORDER BY sequence_start LIMIT ?`,
+      )
+      .all(stream.tenantId, stream.storeId, options.afterSequence ?? 0n, options.limit) as Row[];
+    return rows.map(toCommitment);
+  }
+
+  async pendingAnchors(limit: number): Promise<StoredCommitment[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM ves_commitments WHERE chain_tx_hash IS NULL ORDER BY committed_at, sequence_start LIMIT ?",
+      )
+      .all(limit) as Row[];
+    return rows.map(toCommitment);
+  }
+
+  markAnchored(
+    batchId: string,
+    anchor: { readonly chainId: bigint; readonly txHash: Uint8Array; readonly blockNumber: bigint | null },
+  ): Promise<MarkAnchoredResult> {
+    return this.write(async () => {
+      const current = await this.getCommitment(batchId);
+      if (current === null) return { kind: "not_found" };
+      if (current.chainTxHash !== null) {
+        const same = Buffer.compare(buf(current.chainTxHash), buf(anchor.txHash)) === 0;
+        return same ? { kind: "already_anchored", commitment: current } : { kind: "conflict", commitment: current };
+      }
+      this.db
+        .prepare(
+          `UPDATE ves_commitments SET chain_id = ?, chain_tx_hash = ?, chain_block_number = ?, anchored_at = ?
+           WHERE batch_id = ?`,
+        )
+        .run(anchor.chainId, buf(anchor.txHash), anchor.blockNumber, nowRfc3339(), batchId);
+      return { kind: "anchored", commitment: (await this.getCommitment(batchId))! };
+    });
+  }
+
+  async leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events
+         WHERE tenant_id = ? AND store_id = ? AND sequence_number BETWEEN ? AND ? ORDER BY sequence_number`,
+      )
+      .all(stream.tenantId, stream.storeId, start, end) as Row[];
+    return rows.map((r) => ({
+      sequenceNumber: big(r.sequence_number),
+      eventSigningHash: bytes(r.event_signing_hash),
+      agentSignature: bytes(r.agent_signature),
+    }));
+  }
+
+  async pendingStreams(limit: number): Promise<PendingStream[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT s.tenant_id, s.store_id, s.current_sequence AS head,
+                COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
+                          WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0) AS committed
+         FROM ves_sequence_counters s
+         WHERE s.current_sequence > COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
+                                              WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0)
+         LIMIT ?`,
+      )
+      .all(limit) as Row[];
+    const at = this.db.prepare(
+      "SELECT sequenced_at FROM ves_events WHERE tenant_id = ? AND store_id = ? AND sequence_number = ?",
+    );
+    return rows.map((r) => {
+      const firstPending = big(r.committed) + 1n;
+      const first = at.get(r.tenant_id, r.store_id, firstPending) as Row | undefined;
+      return {
+        tenantId: r.tenant_id as string,
+        storeId: r.store_id as string,
+        firstPending,
+        headSequence: big(r.head),
+        oldestPendingAt: (first?.sequenced_at as string | undefined) ?? nowRfc3339(),
+      };
+    });
+  }
+
+  async insertAgentKey(key: AgentKey): Promise<boolean> {
+    return this.write(async () => {
+      const info = this.db
+        .prepare(
+          `INSERT INTO agent_signing_keys (tenant_id, agent_id, key_id, public_key, status, valid_from, valid_to,
+             revoked_at, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        )
+        .run(
+          key.tenantId,
+          key.agentId,
+          key.keyId,
+          buf(key.publicKey),
+          key.status,
+          key.validFrom,
+          key.validTo,
+          key.revokedAt,
+          key.createdAt,
+        );
+      return info.changes === 1;
+    });
+  }
+
+  async getAgentKey(tenantId: string, agentId: string, keyId: number): Promise<AgentKey | null> {
+    const r = this.db
+      .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? AND key_id = ?")
+      .get(tenantId, agentId, keyId) as Row | undefined;
+    return r === undefined ? null : toAgentKey(r);
+  }
+
+  async listAgentKeys(tenantId: string, agentId: string): Promise<AgentKey[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? ORDER BY key_id")
+      .all(tenantId, agentId) as Row[];
+    return rows.map(toAgentKey);
+  }
+
+  revokeAgentKey(tenantId: string, agentId: string, keyId: number, at: string): Promise<AgentKey | null> {
+    return this.write(async () => {
+      this.db
+        .prepare(
+          `UPDATE agent_signing_keys SET status = 'revoked', revoked_at = ?
+           WHERE tenant_id = ? AND agent_id = ? AND key_id = ? AND status <> 'revoked'`,
+        )
+        .run(at, tenantId, agentId, keyId);
+      return this.getAgentKey(tenantId, agentId, keyId);
+    });
+  }
+
+  insertApiKey(record: ApiKeyRecord): Promise<void> {
+    return this.write(async () => {
+      this.db
+        .prepare(
+          `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          buf(record.keyHash),
+          record.tenantId,
+          JSON.stringify(record.storeIds),
+          record.canRead ? 1 : 0,
+          record.canWrite ? 1 : 0,
+          record.canAdmin ? 1 : 0,
+          record.agentId,
+          record.active ? 1 : 0,
+          record.createdAt,
+        );
+    });
+  }
+
+  async getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
+    const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
+    if (r === undefined) return null;
+    return {
+      keyHash: bytes(r.key_hash),
+      tenantId: r.tenant_id as string,
+      storeIds: JSON.parse(r.store_ids as string) as string[],
+      canRead: Number(r.can_read) === 1,
+      canWrite: Number(r.can_write) === 1,
+      canAdmin: Number(r.can_admin) === 1,
+      agentId: (r.agent_id as string | null) ?? null,
+      active: Number(r.active) === 1,
+      createdAt: r.created_at as string,
+    };
+  }
+
+  async tryAcquireLeadership(): Promise<boolean> {
+    return true;
+  }
+
+  async releaseLeadership(): Promise<void> {}
+}

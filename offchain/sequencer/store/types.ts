@@ -1,0 +1,245 @@
+/**
+ * The sequencer's storage contract. Two backends implement it with the same behaviour: SQLite (embedded default,
+ * one process) and PostgreSQL (production, several processes). Everything that must be atomic — sequence
+ * assignment, command dedupe, optimistic concurrency, commitments — happens inside one backend call, under a
+ * per-stream lock, so the service above needs no locking of its own.
+ */
+
+/** A stream: the pair (tenant, store), UUIDs in lowercase hyphenated form. */
+export interface StreamRef {
+  readonly tenantId: string;
+  readonly storeId: string;
+}
+
+/** A sequencer receipt as stored. */
+export interface StoredReceipt {
+  readonly sequencerId: string;
+  readonly sequenceNumber: bigint;
+  /** RFC 3339 with `+00:00`, the exact string that was returned first. */
+  readonly sequencedAt: string;
+  readonly receiptHash: Uint8Array;
+  /** Ed25519 signature over `receiptHash`, or null when the sequencer signs nothing. */
+  readonly signature: Uint8Array | null;
+  readonly keyVersion: number;
+}
+
+/** An event ready to be appended: already parsed, hash-checked and signature-verified by the service. */
+export interface EventCandidate {
+  readonly eventId: string;
+  readonly sourceAgentId: string;
+  readonly agentKeyId: number;
+  readonly entityType: string;
+  readonly entityId: string;
+  readonly eventType: string;
+  readonly commandId?: string;
+  readonly baseVersion?: bigint;
+  readonly eventSigningHash: Uint8Array;
+  readonly agentSignature: Uint8Array;
+  /** SHA-256 over the normalized envelope: equal iff the two envelopes are the same event (exact replay). */
+  readonly contentHash: Uint8Array;
+  /** The normalized envelope as JSON text (u64 values exact), returned verbatim when the event is read. */
+  readonly envelopeJson: string;
+}
+
+/** What happened to one candidate. */
+export type AppendOutcome =
+  | { readonly kind: "accepted"; readonly receipt: StoredReceipt }
+  | { readonly kind: "replay"; readonly receipt: StoredReceipt }
+  | { readonly kind: "rejected"; readonly reason: string; readonly message: string };
+
+/** Builds the receipt of an event at its sequence number (pure and fast: it runs inside the stream lock). */
+export type ReceiptFactory = (candidate: EventCandidate, sequenceNumber: bigint) => StoredReceipt;
+
+/** Result of an append: one outcome per candidate, in order, and the stream's head afterwards. */
+export interface AppendResult {
+  readonly outcomes: readonly AppendOutcome[];
+  readonly headSequence: bigint;
+}
+
+/** A stored event with its receipt and, once committed, its commitment. */
+export interface StoredEvent {
+  readonly tenantId: string;
+  readonly storeId: string;
+  readonly eventId: string;
+  readonly sequenceNumber: bigint;
+  readonly eventSigningHash: Uint8Array;
+  readonly agentSignature: Uint8Array;
+  readonly contentHash: Uint8Array;
+  readonly envelopeJson: string;
+  readonly receipt: StoredReceipt;
+  /** Batch id of the commitment that covers the event, if any. */
+  readonly batchId: string | null;
+}
+
+/** A stored commitment (§8.2 fields). */
+export interface StoredCommitment {
+  readonly batchId: string;
+  readonly tenantId: string;
+  readonly storeId: string;
+  readonly vesVersion: number;
+  readonly treeDepth: number;
+  readonly leafCount: number;
+  readonly paddedLeafCount: number;
+  readonly merkleRoot: Uint8Array;
+  readonly prevStateRoot: Uint8Array;
+  readonly newStateRoot: Uint8Array;
+  readonly sequenceStart: bigint;
+  readonly sequenceEnd: bigint;
+  /** RFC 3339 with `+00:00`. */
+  readonly committedAt: string;
+  readonly chainId: bigint | null;
+  readonly chainTxHash: Uint8Array | null;
+  readonly chainBlockNumber: bigint | null;
+  readonly anchoredAt: string | null;
+}
+
+/** The leaves' inputs of a range, in sequence order, for building a commitment. */
+export interface LeafInput {
+  readonly sequenceNumber: bigint;
+  readonly eventSigningHash: Uint8Array;
+  readonly agentSignature: Uint8Array;
+}
+
+/** Computes a commitment's tree and roots from its range's leaf inputs and the stream's previous state root. */
+export type CommitmentBuilder = (
+  stream: StreamRef,
+  range: { readonly start: bigint; readonly end: bigint },
+  leaves: readonly LeafInput[],
+  prevStateRoot: Uint8Array,
+) => Omit<StoredCommitment, "committedAt" | "chainId" | "chainTxHash" | "chainBlockNumber" | "anchoredAt">;
+
+/** Result of creating a commitment: the new one, the identical existing one, or why it cannot be made. */
+export type CreateCommitmentResult =
+  | { readonly kind: "created" | "existing"; readonly commitment: StoredCommitment }
+  | { readonly kind: "rejected"; readonly message: string };
+
+/** Result of recording an anchor transaction. */
+export type MarkAnchoredResult =
+  | { readonly kind: "anchored" | "already_anchored"; readonly commitment: StoredCommitment }
+  | { readonly kind: "not_found" }
+  | { readonly kind: "conflict"; readonly commitment: StoredCommitment };
+
+/** An agent's Ed25519 signing key (§5.1). */
+export interface AgentKey {
+  readonly tenantId: string;
+  readonly agentId: string;
+  readonly keyId: number;
+  readonly publicKey: Uint8Array;
+  readonly status: "active" | "revoked";
+  readonly validFrom: string | null;
+  readonly validTo: string | null;
+  readonly revokedAt: string | null;
+  readonly createdAt: string;
+}
+
+/** An API key record; only the SHA-256 of the key is stored. */
+export interface ApiKeyRecord {
+  readonly keyHash: Uint8Array;
+  /** The nil UUID for the bootstrap admin. */
+  readonly tenantId: string;
+  /** Empty means every store of the tenant. */
+  readonly storeIds: readonly string[];
+  readonly canRead: boolean;
+  readonly canWrite: boolean;
+  readonly canAdmin: boolean;
+  readonly agentId: string | null;
+  readonly active: boolean;
+  readonly createdAt: string;
+}
+
+/** A stream whose events are not all committed yet. */
+export interface PendingStream extends StreamRef {
+  /** First sequence not covered by a commitment. */
+  readonly firstPending: bigint;
+  readonly headSequence: bigint;
+  /** RFC 3339 time the first pending event was sequenced. */
+  readonly oldestPendingAt: string;
+}
+
+/** The storage backend of the sequencer. */
+export interface SequencerStore {
+  /** `sqlite` or `postgres`. */
+  readonly kind: "sqlite" | "postgres";
+
+  /** Creates or upgrades the schema (versioned migrations); idempotent. */
+  migrate(): Promise<void>;
+  /** Cheap liveness query. */
+  ping(): Promise<void>;
+  /** Closes connections; further calls fail. */
+  close(): Promise<void>;
+
+  // Events ---------------------------------------------------------------------------------------------------------
+
+  /**
+   * Appends a request's surviving events to a stream atomically, in order: exact replays answer with their stored
+   * receipt, other duplicates of an event or command id are rejected, `base_version` is checked against the entity's
+   * version, and accepted events get consecutive sequence numbers starting after the head.
+   */
+  appendEvents(
+    stream: StreamRef,
+    candidates: readonly EventCandidate[],
+    receipt: ReceiptFactory,
+  ): Promise<AppendResult>;
+  /** Events by id, wherever they are stored (event ids are global). */
+  getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>>;
+  /** Events of a stream from `from` (inclusive), at most `limit`, in sequence order. */
+  listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]>;
+  /** The stream's last sequence number (0 when empty). */
+  headSequence(stream: StreamRef): Promise<bigint>;
+
+  // Commitments ----------------------------------------------------------------------------------------------------
+
+  /**
+   * Creates the commitment of `[start, end]` under the stream lock (§8.2): the same range again returns the existing
+   * commitment; the range must start where the previous commitment ended and cover stored, contiguous events.
+   */
+  createCommitment(
+    stream: StreamRef,
+    start: bigint,
+    end: bigint,
+    batchId: string,
+    build: CommitmentBuilder,
+  ): Promise<CreateCommitmentResult>;
+  getCommitment(batchId: string): Promise<StoredCommitment | null>;
+  /** The commitment covering a sequence number of a stream. */
+  commitmentForSequence(stream: StreamRef, sequenceNumber: bigint): Promise<StoredCommitment | null>;
+  /** The stream's latest commitment. */
+  latestCommitment(stream: StreamRef): Promise<StoredCommitment | null>;
+  /** A stream's commitments in sequence order, filtered by anchored state, after a sequence start, paged. */
+  listCommitments(
+    stream: StreamRef,
+    options: { readonly anchored?: boolean; readonly afterSequence?: bigint; readonly limit: number },
+  ): Promise<StoredCommitment[]>;
+  /** Unanchored commitments of every stream, oldest first. */
+  pendingAnchors(limit: number): Promise<StoredCommitment[]>;
+  /** Records the anchoring transaction of a commitment (same hash again: already anchored; another: conflict). */
+  markAnchored(
+    batchId: string,
+    anchor: { readonly chainId: bigint; readonly txHash: Uint8Array; readonly blockNumber: bigint | null },
+  ): Promise<MarkAnchoredResult>;
+  /** The leaf inputs of `[start, end]` of a stream, in order (for inclusion proofs). */
+  leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]>;
+  /** Streams with events not yet covered by a commitment. */
+  pendingStreams(limit: number): Promise<PendingStream[]>;
+
+  // Keys -----------------------------------------------------------------------------------------------------------
+
+  /** Registers an agent key; false if `(tenant, agent, keyId)` exists already. */
+  insertAgentKey(key: AgentKey): Promise<boolean>;
+  getAgentKey(tenantId: string, agentId: string, keyId: number): Promise<AgentKey | null>;
+  listAgentKeys(tenantId: string, agentId: string): Promise<AgentKey[]>;
+  /** Revokes a key now; null if unknown, the key (with its first revocation time) otherwise. */
+  revokeAgentKey(tenantId: string, agentId: string, keyId: number, at: string): Promise<AgentKey | null>;
+
+  insertApiKey(record: ApiKeyRecord): Promise<void>;
+  getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null>;
+
+  // Coordination ---------------------------------------------------------------------------------------------------
+
+  /**
+   * Tries to become the single commit worker among processes sharing the database; true while this process leads.
+   * SQLite (one process) always leads; PostgreSQL holds a session advisory lock.
+   */
+  tryAcquireLeadership(name: string): Promise<boolean>;
+  releaseLeadership(name: string): Promise<void>;
+}
