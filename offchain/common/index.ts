@@ -12,3 +12,14 @@ export {
   type RegistryStatus,
   type StreamStatus,
 } from "./registry";
+export {
+  describeOptions,
+  envName,
+  flagName,
+  loadConfig,
+  type ConfigOf,
+  type OptionSpec,
+  type OptionType,
+  type OptionsSpec,
+} from "./config";
+export { REDACTED_PATHS, createLogger, type Logger } from "./log";

@@ -1,0 +1,135 @@
+/**
+ * The sequencer's configuration: every option with its default and `SEQUENCER__*` environment name, validated at
+ * start-up. Secrets (the bootstrap admin API key, the receipt-signing key) come from the environment or files only.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+
+import { AppError, ExitCode, loadConfig, type ConfigOf, type OptionsSpec } from "../common";
+
+const positive = (what: string) => (v: number) => (v > 0 ? undefined : `${what} must be positive`);
+
+/** Every option of the sequencer. */
+export const SEQUENCER_OPTIONS = {
+  host: { type: "string", default: "127.0.0.1", description: "address to listen on" },
+  port: {
+    type: "int",
+    default: 8080,
+    description: "HTTP port (0 picks a free one)",
+    check: (v: number) => (v >= 0 && v <= 65535 ? undefined : "port must be 0..65535"),
+  },
+  dataDir: { type: "string", default: ".ves", description: "directory for the SQLite file and generated keys" },
+  databaseUrl: {
+    type: "string",
+    description: "`postgres://…` for PostgreSQL, or `sqlite:PATH` / a file path; default: SQLite in the data dir",
+    check: (v: string) =>
+      /^postgres(ql)?:\/\//.test(v) || v.startsWith("sqlite:") || !v.includes("://")
+        ? undefined
+        : "must be postgres://…, sqlite:PATH or a file path",
+  },
+  adminApiKey: {
+    type: "string",
+    secret: true,
+    description: "bootstrap admin API key; default: generated once into <dataDir>/admin-api-key (0600)",
+    check: (v: string) => (v.length >= 16 ? undefined : "must be at least 16 characters"),
+  },
+  signingKey: {
+    type: "string",
+    secret: true,
+    description: "receipt-signing Ed25519 seed (64 hex); default: generated once into <dataDir>/sequencer-signing-key",
+    check: (v: string) => (/^(0x)?[0-9a-fA-F]{64}$/.test(v) ? undefined : "must be 32 bytes of hex"),
+  },
+  sequencerId: {
+    type: "string",
+    description: "stable sequencer id (UUID) in receipts; default: derived from the signing key",
+    check: (v: string) =>
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? undefined : "must be a UUID",
+  },
+  commitWorker: { type: "bool", default: true, description: "run the automatic commit worker" },
+  commitMaxEvents: {
+    type: "int",
+    default: 128,
+    description: "commit a stream when this many events are pending (also the largest commitment)",
+    check: (v: number) => (v >= 1 && v <= 4096 ? undefined : "must be 1..4096"),
+  },
+  commitMaxWaitMs: {
+    type: "int",
+    default: 5000,
+    description: "commit a stream when its oldest pending event has waited this long",
+    check: positive("commitMaxWaitMs"),
+  },
+  commitIntervalMs: {
+    type: "int",
+    default: 500,
+    description: "how often the worker looks",
+    check: positive("interval"),
+  },
+  keyCacheMs: {
+    type: "int",
+    default: 2000,
+    description: "agent-key cache lifetime; a revocation reaches every process within this time",
+    check: (v: number) => (v >= 0 && v <= 5000 ? undefined : "must be 0..5000 ms"),
+  },
+  strictFormat: { type: "bool", default: false, description: "require 0x + lowercase hex and unpadded base64url" },
+  logLevel: { type: "string", default: "info", description: "pino log level" },
+  requestTimeoutMs: { type: "int", default: 30_000, description: "request timeout", check: positive("timeout") },
+} satisfies OptionsSpec;
+
+/** The loaded options. */
+export type SequencerOptions = ConfigOf<typeof SEQUENCER_OPTIONS>;
+
+/** The resolved configuration: options plus the secrets and derived values the service needs. */
+export interface SequencerConfig extends SequencerOptions {
+  /** `sqlite` file path or PostgreSQL URL. */
+  readonly database:
+    { readonly kind: "sqlite"; readonly file: string } | { readonly kind: "postgres"; readonly url: string };
+  readonly adminApiKey: string;
+  readonly signingSeed: Uint8Array;
+}
+
+/** Reads a secret from `file`, or creates it with `make()` and mode 0600. */
+function persistedSecret(file: string, make: () => string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(path.dirname(file), { recursive: true });
+  const value = make();
+  writeFileSync(file, `${value}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return value;
+}
+
+/**
+ * Loads and resolves the configuration from flags, `SEQUENCER__*` environment variables and defaults.
+ * @throws AppError `CONFIG_INVALID` listing every bad option.
+ */
+export function resolveSequencerConfig(
+  flags: Readonly<Record<string, unknown>> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): SequencerConfig {
+  const o = loadConfig("sequencer", SEQUENCER_OPTIONS, flags, env);
+  const dataDir = path.resolve(o.dataDir);
+  const url = o.databaseUrl ?? `sqlite:${path.join(dataDir, "sequencer.db")}`;
+  const database = /^postgres(ql)?:\/\//.test(url)
+    ? ({ kind: "postgres", url } as const)
+    : ({ kind: "sqlite", file: url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url } as const);
+  if (database.kind === "postgres" && (o.adminApiKey === undefined || o.signingKey === undefined)) {
+    // Several processes must share the same secrets: generated files would differ per machine.
+    throw new AppError(
+      "CONFIG_INVALID",
+      "with PostgreSQL, set SEQUENCER__ADMIN_API_KEY and SEQUENCER__SIGNING_KEY (or their _FILE forms) explicitly",
+      { exitCode: ExitCode.USAGE },
+    );
+  }
+  const adminApiKey =
+    o.adminApiKey ??
+    persistedSecret(path.join(dataDir, "admin-api-key"), () => `ss_admin_${randomBytes(24).toString("base64url")}`);
+  const seedHex =
+    o.signingKey ?? persistedSecret(path.join(dataDir, "sequencer-signing-key"), () => randomBytes(32).toString("hex"));
+  return {
+    ...o,
+    dataDir,
+    database,
+    adminApiKey,
+    signingSeed: new Uint8Array(Buffer.from(seedHex.replace(/^0x/, ""), "hex")),
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * offchain/sequencer: the VES sequencer service (HTTP API, SQLite or PostgreSQL store, commit worker). This file is
+ * the part's only import surface.
+ */
+export { SEQUENCER_OPTIONS, resolveSequencerConfig, type SequencerConfig, type SequencerOptions } from "./config";
+export { createSequencer, type Sequencer } from "./server";
+export {
+  NIL_UUID,
+  SequencerError,
+  SequencerService,
+  deriveSequencerId,
+  receiptJson,
+  type IngestResponseJson,
+  type Principal,
+  type ReceiptJson,
+} from "./service";
+export { CommitWorker, type CommitWorkerOptions } from "./worker";
+export { openSqliteStore } from "./store/sqlite";
+export type * from "./store/types";

@@ -1,0 +1,122 @@
+/**
+ * The sequencer process: opens the store (SQLite or PostgreSQL) and migrates it, builds the service, the HTTP API and
+ * the commit worker, and offers `start()` / `stop()` with a graceful shutdown (finish in-flight requests, stop the
+ * worker, close the database).
+ */
+import { Counter, Registry, collectDefaultMetrics } from "prom-client";
+
+import { createLogger, type Logger } from "../common";
+import { buildApi } from "./api";
+import type { SequencerConfig } from "./config";
+import { SequencerService } from "./service";
+import { openSqliteStore } from "./store/sqlite";
+import type { SequencerStore } from "./store/types";
+import { CommitWorker } from "./worker";
+
+/** A running (or startable) sequencer. */
+export interface Sequencer {
+  readonly service: SequencerService;
+  readonly logger: Logger;
+  /** The base URL once started, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function openStore(config: SequencerConfig): Promise<SequencerStore> {
+  if (config.database.kind === "sqlite") return openSqliteStore(config.database.file);
+  const { openPostgresStore } = await import("./store/postgres");
+  return openPostgresStore(config.database.url);
+}
+
+/** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
+export async function createSequencer(config: SequencerConfig, logger?: Logger): Promise<Sequencer> {
+  const log = logger ?? createLogger("sequencer", config.logLevel);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const accepted = new Counter({ name: "ves_events_accepted_total", help: "Events sequenced", registers: [metrics] });
+  const replayed = new Counter({
+    name: "ves_events_replayed_total",
+    help: "Exact replays answered",
+    registers: [metrics],
+  });
+  const rejected = new Counter({
+    name: "ves_events_rejected_total",
+    help: "Events rejected, by reason",
+    labelNames: ["reason"],
+    registers: [metrics],
+  });
+  const commitments = new Counter({ name: "ves_commitments_total", help: "Commitments created", registers: [metrics] });
+
+  // 1. Preflight: the database is reachable and its schema current.
+  const store = await openStore(config);
+  try {
+    await store.migrate();
+    await store.ping();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  const service = new SequencerService({
+    store,
+    signingSeed: config.signingSeed,
+    ...(config.sequencerId === undefined ? {} : { sequencerId: config.sequencerId }),
+    adminApiKey: config.adminApiKey,
+    keyCacheMs: config.keyCacheMs,
+    strictFormat: config.strictFormat,
+    hooks: {
+      onIngest: (a, r, p, reasons) => {
+        accepted.inc(a);
+        replayed.inc(p);
+        for (const reason of reasons) rejected.inc({ reason });
+        void r;
+      },
+      onCommitment: () => commitments.inc(),
+    },
+  });
+  let ready = false;
+  const app = await buildApi({
+    service,
+    logger: log.child({ component: "http" }),
+    requestTimeoutMs: config.requestTimeoutMs,
+    metrics,
+    ready: () => ready,
+  });
+  const worker = new CommitWorker(
+    service,
+    { maxEvents: config.commitMaxEvents, maxWaitMs: config.commitMaxWaitMs, intervalMs: config.commitIntervalMs },
+    log.child({ component: "commit-worker" }),
+  );
+  let url = "";
+  let stopping: Promise<void> | undefined;
+
+  return {
+    service,
+    logger: log,
+    get url() {
+      return url;
+    },
+    async start() {
+      // 2. Listen, then start the worker; only then report ready.
+      url = await app.listen({ host: config.host, port: config.port });
+      if (config.commitWorker) worker.start();
+      ready = true;
+      log.info(
+        { url, database: store.kind, sequencerId: service.sequencerId, commitWorker: config.commitWorker },
+        "sequencer started",
+      );
+      return url;
+    },
+    stop() {
+      // 3. Refuse new work, finish in-flight requests, stop the worker, close the database.
+      stopping ??= (async () => {
+        ready = false;
+        await app.close();
+        await worker.stop();
+        await store.close();
+        log.info("sequencer stopped");
+      })();
+      return stopping;
+    },
+  };
+}
