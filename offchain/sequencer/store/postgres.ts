@@ -1,0 +1,877 @@
+/**
+ * PostgreSQL backend (`pg` pool): the production store, shared by several sequencer processes. Each write to a stream
+ * is one READ COMMITTED transaction on one pooled client that first upserts the stream's counter row at 0 and locks it
+ * with `SELECT … FOR UPDATE`: writers of one stream are serialized across processes, other streams run in parallel.
+ * The shared rules of stream-tx.ts run inside that transaction. Ids and RFC 3339 times are TEXT (returned exactly as
+ * written), hashes BYTEA, sequences BIGINT (read back as bigint). Migrations are versioned and serialized by a
+ * transaction-scoped advisory lock; commit-worker leadership is a session advisory lock on a dedicated client.
+ */
+import { createHash } from "node:crypto";
+
+import { Pool, type PoolClient } from "pg";
+
+import { appendInTx, createCommitmentInTx, type StreamTx } from "./stream-tx";
+import type {
+  AgentKey,
+  AppendResult,
+  ApiKeyRecord,
+  CommitmentBuilder,
+  CreateCommitmentResult,
+  EventCandidate,
+  LeafInput,
+  MarkAnchoredResult,
+  PendingStream,
+  ReceiptFactory,
+  SequencerStore,
+  StoredCommitment,
+  StoredEvent,
+  StoredReceipt,
+  StreamRef,
+} from "./types";
+import { nowRfc3339 } from "./time";
+
+const MIGRATIONS: readonly string[] = [
+  // 1: events, receipts, counters, dedupe, entity versions, commitments, keys (the SQLite schema in PostgreSQL types).
+  `
+  CREATE TABLE ves_events (
+    event_id            TEXT PRIMARY KEY,
+    tenant_id           TEXT NOT NULL,
+    store_id            TEXT NOT NULL,
+    sequence_number     BIGINT NOT NULL CHECK (sequence_number >= 1),
+    source_agent_id     TEXT NOT NULL,
+    agent_key_id        BIGINT NOT NULL,
+    entity_type         TEXT NOT NULL,
+    entity_id           TEXT NOT NULL,
+    event_type          TEXT NOT NULL,
+    command_id          TEXT,
+    base_version        TEXT,
+    event_signing_hash  BYTEA NOT NULL CHECK (octet_length(event_signing_hash) = 32),
+    agent_signature     BYTEA NOT NULL CHECK (octet_length(agent_signature) = 64),
+    content_hash        BYTEA NOT NULL,
+    envelope_json       TEXT NOT NULL,
+    sequencer_id        TEXT NOT NULL,
+    sequenced_at        TEXT NOT NULL,
+    receipt_hash        BYTEA NOT NULL,
+    receipt_signature   BYTEA,
+    receipt_key_version INTEGER NOT NULL,
+    UNIQUE (tenant_id, store_id, sequence_number)
+  );
+  CREATE TABLE ves_sequence_counters (
+    tenant_id        TEXT NOT NULL,
+    store_id         TEXT NOT NULL,
+    current_sequence BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, store_id)
+  );
+  CREATE TABLE ves_command_dedupe (
+    tenant_id  TEXT NOT NULL,
+    store_id   TEXT NOT NULL,
+    command_id TEXT NOT NULL,
+    event_id   TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, store_id, command_id)
+  );
+  CREATE TABLE entity_versions (
+    tenant_id   TEXT NOT NULL,
+    store_id    TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, store_id, entity_type, entity_id)
+  );
+  CREATE TABLE ves_commitments (
+    batch_id           TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL,
+    store_id           TEXT NOT NULL,
+    ves_version        INTEGER NOT NULL,
+    tree_depth         INTEGER NOT NULL,
+    leaf_count         INTEGER NOT NULL,
+    padded_leaf_count  INTEGER NOT NULL,
+    merkle_root        BYTEA NOT NULL,
+    prev_state_root    BYTEA NOT NULL,
+    new_state_root     BYTEA NOT NULL,
+    sequence_start     BIGINT NOT NULL,
+    sequence_end       BIGINT NOT NULL,
+    committed_at       TEXT NOT NULL,
+    chain_id           BIGINT,
+    chain_tx_hash      BYTEA,
+    chain_block_number BIGINT,
+    anchored_at        TEXT,
+    CHECK (leaf_count = sequence_end - sequence_start + 1),
+    UNIQUE (tenant_id, store_id, sequence_start)
+  );
+  CREATE INDEX ves_commitments_by_end ON ves_commitments (tenant_id, store_id, sequence_end);
+  CREATE INDEX ves_commitments_unanchored ON ves_commitments (committed_at) WHERE chain_tx_hash IS NULL;
+  CREATE TABLE agent_signing_keys (
+    tenant_id  TEXT NOT NULL,
+    agent_id   TEXT NOT NULL,
+    key_id     BIGINT NOT NULL,
+    public_key BYTEA NOT NULL CHECK (octet_length(public_key) = 32),
+    status     TEXT NOT NULL CHECK (status IN ('active', 'revoked')),
+    valid_from TEXT,
+    valid_to   TEXT,
+    revoked_at TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, agent_id, key_id),
+    CHECK ((status = 'revoked') = (revoked_at IS NOT NULL))
+  );
+  CREATE TABLE api_keys (
+    key_hash   BYTEA PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    store_ids  TEXT[] NOT NULL,
+    can_read   BOOLEAN NOT NULL,
+    can_write  BOOLEAN NOT NULL,
+    can_admin  BOOLEAN NOT NULL,
+    agent_id   TEXT,
+    active     BOOLEAN NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
+];
+
+/** SQLSTATEs after which a whole write transaction is tried once more: unique, serialization and deadlock. */
+const RETRYABLE = new Set(["23505", "40001", "40P01"]);
+
+type Row = Record<string, unknown>;
+
+const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
+const maybeBytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : bytes(v));
+const big = (v: unknown): bigint => BigInt(v as string | number);
+const maybeBig = (v: unknown): bigint | null => (v === null || v === undefined ? null : big(v));
+const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(buf(a), buf(b)) === 0;
+
+/** A signed 64-bit advisory-lock key (decimal text) derived from a name. */
+function advisoryKey(name: string): string {
+  return createHash("sha256").update(name, "utf8").digest().readBigInt64BE(0).toString();
+}
+
+const MIGRATION_LOCK = advisoryKey("ves-sequencer:migrations");
+const leadershipKey = (name: string) => advisoryKey(`ves-sequencer:leadership:${name}`);
+
+function errorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+function toEvent(r: Row): StoredEvent {
+  return {
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    eventId: r.event_id as string,
+    sequenceNumber: big(r.sequence_number),
+    eventSigningHash: bytes(r.event_signing_hash),
+    agentSignature: bytes(r.agent_signature),
+    contentHash: bytes(r.content_hash),
+    envelopeJson: r.envelope_json as string,
+    receipt: {
+      sequencerId: r.sequencer_id as string,
+      sequenceNumber: big(r.sequence_number),
+      sequencedAt: r.sequenced_at as string,
+      receiptHash: bytes(r.receipt_hash),
+      signature: maybeBytes(r.receipt_signature),
+      keyVersion: Number(r.receipt_key_version),
+    },
+    batchId: (r.batch_id as string | null | undefined) ?? null,
+  };
+}
+
+function toCommitment(r: Row): StoredCommitment {
+  return {
+    batchId: r.batch_id as string,
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    vesVersion: Number(r.ves_version),
+    treeDepth: Number(r.tree_depth),
+    leafCount: Number(r.leaf_count),
+    paddedLeafCount: Number(r.padded_leaf_count),
+    merkleRoot: bytes(r.merkle_root),
+    prevStateRoot: bytes(r.prev_state_root),
+    newStateRoot: bytes(r.new_state_root),
+    sequenceStart: big(r.sequence_start),
+    sequenceEnd: big(r.sequence_end),
+    committedAt: r.committed_at as string,
+    chainId: maybeBig(r.chain_id),
+    chainTxHash: maybeBytes(r.chain_tx_hash),
+    chainBlockNumber: maybeBig(r.chain_block_number),
+    anchoredAt: (r.anchored_at as string | null) ?? null,
+  };
+}
+
+function toAgentKey(r: Row): AgentKey {
+  return {
+    tenantId: r.tenant_id as string,
+    agentId: r.agent_id as string,
+    keyId: Number(r.key_id),
+    publicKey: bytes(r.public_key),
+    status: r.status as "active" | "revoked",
+    validFrom: (r.valid_from as string | null) ?? null,
+    validTo: (r.valid_to as string | null) ?? null,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    createdAt: r.created_at as string,
+  };
+}
+
+function toLeaf(r: Row): LeafInput {
+  return {
+    sequenceNumber: big(r.sequence_number),
+    eventSigningHash: bytes(r.event_signing_hash),
+    agentSignature: bytes(r.agent_signature),
+  };
+}
+
+/** The event columns joined with the covering commitment's batch id. */
+const EVENT_SELECT = `
+  SELECT e.*, (SELECT c.batch_id FROM ves_commitments c
+                WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
+                  AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
+  FROM ves_events e`;
+
+const LEAF_SELECT = `
+  SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events
+  WHERE tenant_id = $1 AND store_id = $2 AND sequence_number BETWEEN $3 AND $4 ORDER BY sequence_number`;
+
+/** Something that runs a parameterized query: the pool or one client. */
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }>;
+}
+
+/**
+ * One stream's transaction on a locked client. Reads of the request's own event ids, command ids and entity versions
+ * are fetched in one query each after the lock; command reservations and entity-version bumps are written at `flush`,
+ * so an append costs about one round trip per event (its insert).
+ */
+class PgStreamTx implements StreamTx {
+  private current = 0n;
+  /** Known events by id (null: known absent); a miss goes to the database. */
+  private readonly events = new Map<string, StoredEvent | null>();
+  /** Known command reservations of this stream (null: known free). */
+  private readonly commands = new Map<string, string | null>();
+  private readonly pendingCommands: [string, string][] = [];
+  /** Known entity versions, including this transaction's bumps. */
+  private readonly versions = new Map<string, bigint>();
+  private readonly bumps = new Map<string, { type: string; id: string; by: bigint }>();
+
+  constructor(
+    private readonly db: PoolClient,
+    private readonly stream: StreamRef,
+  ) {}
+
+  /** Creates the counter row at 0 if needed and locks it for the rest of the transaction. */
+  async lock(): Promise<void> {
+    const { tenantId, storeId } = this.stream;
+    await this.db.query(
+      `INSERT INTO ves_sequence_counters (tenant_id, store_id, current_sequence) VALUES ($1, $2, 0)
+       ON CONFLICT (tenant_id, store_id) DO NOTHING`,
+      [tenantId, storeId],
+    );
+    const r = await this.db.query<Row>(
+      "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = $1 AND store_id = $2 FOR UPDATE",
+      [tenantId, storeId],
+    );
+    this.current = big(r.rows[0]?.current_sequence ?? 0);
+  }
+
+  /** Loads, under the lock, what the rules will read about `candidates`. */
+  async prefetch(candidates: readonly EventCandidate[]): Promise<void> {
+    const { tenantId, storeId } = this.stream;
+    const ids = [...new Set(candidates.map((c) => c.eventId))];
+    const found = await this.db.query<Row>(`${EVENT_SELECT} WHERE e.event_id = ANY($1::text[])`, [ids]);
+    for (const id of ids) this.events.set(id, null);
+    for (const r of found.rows) this.events.set(r.event_id as string, toEvent(r));
+
+    const commandIds = [...new Set(candidates.flatMap((c) => (c.commandId === undefined ? [] : [c.commandId])))];
+    if (commandIds.length > 0) {
+      const owners = await this.db.query<Row>(
+        `SELECT command_id, event_id FROM ves_command_dedupe
+         WHERE tenant_id = $1 AND store_id = $2 AND command_id = ANY($3::text[])`,
+        [tenantId, storeId, commandIds],
+      );
+      for (const id of commandIds) this.commands.set(id, null);
+      for (const r of owners.rows) this.commands.set(r.command_id as string, r.event_id as string);
+    }
+
+    const entities = new Map<string, { type: string; id: string }>();
+    for (const c of candidates) {
+      if (c.baseVersion !== undefined)
+        entities.set(entityKey(c.entityType, c.entityId), { type: c.entityType, id: c.entityId });
+    }
+    if (entities.size > 0) {
+      const list = [...entities.values()];
+      const rows = await this.db.query<Row>(
+        `SELECT v.entity_type, v.entity_id, v.version
+         FROM unnest($3::text[], $4::text[]) AS k(entity_type, entity_id)
+         JOIN entity_versions v ON v.tenant_id = $1 AND v.store_id = $2
+           AND v.entity_type = k.entity_type AND v.entity_id = k.entity_id`,
+        [tenantId, storeId, list.map((e) => e.type), list.map((e) => e.id)],
+      );
+      for (const key of entities.keys()) this.versions.set(key, 0n);
+      for (const r of rows.rows) {
+        this.versions.set(entityKey(r.entity_type as string, r.entity_id as string), big(r.version));
+      }
+    }
+  }
+
+  /** Writes the deferred command reservations and entity-version bumps. */
+  async flush(): Promise<void> {
+    const { tenantId, storeId } = this.stream;
+    if (this.pendingCommands.length > 0) {
+      await this.db.query(
+        `INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id)
+         SELECT $1, $2, k.command_id, k.event_id FROM unnest($3::text[], $4::text[]) AS k(command_id, event_id)`,
+        [tenantId, storeId, this.pendingCommands.map((p) => p[0]), this.pendingCommands.map((p) => p[1])],
+      );
+      this.pendingCommands.length = 0;
+    }
+    if (this.bumps.size > 0) {
+      const list = [...this.bumps.values()];
+      await this.db.query(
+        `INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version)
+         SELECT $1, $2, k.entity_type, k.entity_id, k.by
+         FROM unnest($3::text[], $4::text[], $5::bigint[]) AS k(entity_type, entity_id, by)
+         ON CONFLICT (tenant_id, store_id, entity_type, entity_id)
+         DO UPDATE SET version = entity_versions.version + excluded.version`,
+        [tenantId, storeId, list.map((b) => b.type), list.map((b) => b.id), list.map((b) => b.by.toString())],
+      );
+      this.bumps.clear();
+    }
+  }
+
+  async head(): Promise<bigint> {
+    return this.current;
+  }
+
+  async setHead(sequence: bigint): Promise<void> {
+    await this.db.query(
+      "UPDATE ves_sequence_counters SET current_sequence = $3 WHERE tenant_id = $1 AND store_id = $2",
+      [this.stream.tenantId, this.stream.storeId, sequence.toString()],
+    );
+    this.current = sequence;
+  }
+
+  async eventById(eventId: string): Promise<StoredEvent | null> {
+    const known = this.events.get(eventId);
+    if (known !== undefined) return known;
+    const r = await this.db.query<Row>(`${EVENT_SELECT} WHERE e.event_id = $1`, [eventId]);
+    const row = r.rows[0];
+    return row === undefined ? null : toEvent(row);
+  }
+
+  async commandEventId(commandId: string): Promise<string | null> {
+    const known = this.commands.get(commandId);
+    if (known !== undefined) return known;
+    const r = await this.db.query<Row>(
+      "SELECT event_id FROM ves_command_dedupe WHERE tenant_id = $1 AND store_id = $2 AND command_id = $3",
+      [this.stream.tenantId, this.stream.storeId, commandId],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : (row.event_id as string);
+  }
+
+  async entityVersion(entityType: string, entityId: string): Promise<bigint> {
+    const known = this.versions.get(entityKey(entityType, entityId));
+    if (known !== undefined) return known;
+    const r = await this.db.query<Row>(
+      `SELECT version FROM entity_versions
+       WHERE tenant_id = $1 AND store_id = $2 AND entity_type = $3 AND entity_id = $4`,
+      [this.stream.tenantId, this.stream.storeId, entityType, entityId],
+    );
+    const row = r.rows[0];
+    return (row === undefined ? 0n : big(row.version)) + (this.bumps.get(entityKey(entityType, entityId))?.by ?? 0n);
+  }
+
+  async insertEvent(c: EventCandidate, seq: bigint, r: StoredReceipt): Promise<boolean> {
+    // Whatever happens, the next read of this id must see the database (our row, or another stream's).
+    this.events.delete(c.eventId);
+    const info = await this.db.query(
+      `INSERT INTO ves_events (event_id, tenant_id, store_id, sequence_number, source_agent_id, agent_key_id,
+         entity_type, entity_id, event_type, command_id, base_version, event_signing_hash, agent_signature,
+         content_hash, envelope_json, sequencer_id, sequenced_at, receipt_hash, receipt_signature,
+         receipt_key_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [
+        c.eventId,
+        this.stream.tenantId,
+        this.stream.storeId,
+        seq.toString(),
+        c.sourceAgentId,
+        c.agentKeyId,
+        c.entityType,
+        c.entityId,
+        c.eventType,
+        c.commandId ?? null,
+        c.baseVersion?.toString() ?? null,
+        buf(c.eventSigningHash),
+        buf(c.agentSignature),
+        buf(c.contentHash),
+        c.envelopeJson,
+        r.sequencerId,
+        r.sequencedAt,
+        buf(r.receiptHash),
+        r.signature === null ? null : buf(r.signature),
+        r.keyVersion,
+      ],
+    );
+    return info.rowCount === 1;
+  }
+
+  async insertCommand(commandId: string, eventId: string): Promise<void> {
+    this.pendingCommands.push([commandId, eventId]);
+    this.commands.set(commandId, eventId);
+  }
+
+  async bumpEntityVersion(entityType: string, entityId: string): Promise<void> {
+    const key = entityKey(entityType, entityId);
+    const bump = this.bumps.get(key) ?? { type: entityType, id: entityId, by: 0n };
+    bump.by += 1n;
+    this.bumps.set(key, bump);
+    const known = this.versions.get(key);
+    if (known !== undefined) this.versions.set(key, known + 1n);
+  }
+
+  async commitmentStartingAt(start: bigint): Promise<StoredCommitment | null> {
+    const r = await this.db.query<Row>(
+      "SELECT * FROM ves_commitments WHERE tenant_id = $1 AND store_id = $2 AND sequence_start = $3",
+      [this.stream.tenantId, this.stream.storeId, start.toString()],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : toCommitment(row);
+  }
+
+  latestCommitment(): Promise<StoredCommitment | null> {
+    return latestCommitment(this.db, this.stream);
+  }
+
+  async leafInputs(start: bigint, end: bigint): Promise<LeafInput[]> {
+    const r = await this.db.query<Row>(LEAF_SELECT, [
+      this.stream.tenantId,
+      this.stream.storeId,
+      start.toString(),
+      end.toString(),
+    ]);
+    return r.rows.map(toLeaf);
+  }
+
+  async insertCommitment(c: StoredCommitment): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ves_commitments (batch_id, tenant_id, store_id, ves_version, tree_depth, leaf_count,
+         padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        c.batchId,
+        c.tenantId,
+        c.storeId,
+        c.vesVersion,
+        c.treeDepth,
+        c.leafCount,
+        c.paddedLeafCount,
+        buf(c.merkleRoot),
+        buf(c.prevStateRoot),
+        buf(c.newStateRoot),
+        c.sequenceStart.toString(),
+        c.sequenceEnd.toString(),
+        c.committedAt,
+      ],
+    );
+  }
+}
+
+function entityKey(entityType: string, entityId: string): string {
+  return `${entityType}\u0000${entityId}`;
+}
+
+async function latestCommitment(db: Queryable, stream: StreamRef): Promise<StoredCommitment | null> {
+  const r = await db.query(
+    "SELECT * FROM ves_commitments WHERE tenant_id = $1 AND store_id = $2 ORDER BY sequence_end DESC LIMIT 1",
+    [stream.tenantId, stream.storeId],
+  );
+  const row = r.rows[0];
+  return row === undefined ? null : toCommitment(row);
+}
+
+/** Opens a PostgreSQL store on `url` (`postgres://…`); call `migrate()` before use. */
+export function openPostgresStore(url: string, options: { readonly poolSize?: number } = {}): SequencerStore {
+  const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client whose connection dies is dropped by the pool; without a listener the error would crash the process.
+  pool.on("error", () => undefined);
+  return new PostgresStore(pool);
+}
+
+class PostgresStore implements SequencerStore {
+  readonly kind = "postgres" as const;
+  /** Clients holding a leadership's session advisory lock, by leadership name. */
+  private readonly leaders = new Map<string, { client: PoolClient; lost: boolean; onError: () => void }>();
+  private closed = false;
+
+  constructor(private readonly pool: Pool) {}
+
+  private async query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }> {
+    return this.pool.query<Row>(text, values);
+  }
+
+  /**
+   * Runs `fn` in one READ COMMITTED transaction on one client; a unique violation, serialization failure or deadlock
+   * rolls it back and runs it once more from the start.
+   */
+  private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+        const result = await fn(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (e) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
+        if (attempt === 1 && RETRYABLE.has(errorCode(e) ?? "")) continue;
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK]);
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+      );
+      const done = await client.query<Row>("SELECT version FROM schema_migrations");
+      const applied = new Set(done.rows.map((r) => Number(r.version)));
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        const version = i + 1;
+        if (applied.has(version)) continue;
+        await client.query(sql);
+        await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
+          version,
+          nowRfc3339(),
+        ]);
+      }
+      await client.query("COMMIT");
+    } catch (e) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const name of [...this.leaders.keys()]) await this.releaseLeadership(name);
+    await this.pool.end();
+  }
+
+  // Events ---------------------------------------------------------------------------------------------------------
+
+  async appendEvents(
+    stream: StreamRef,
+    candidates: readonly EventCandidate[],
+    receipt: ReceiptFactory,
+  ): Promise<AppendResult> {
+    if (candidates.length === 0) return { outcomes: [], headSequence: await this.headSequence(stream) };
+    return this.transaction(async (client) => {
+      const tx = new PgStreamTx(client, stream);
+      await tx.lock();
+      await tx.prefetch(candidates);
+      const result = await appendInTx(tx, stream, candidates, receipt);
+      await tx.flush();
+      return result;
+    });
+  }
+
+  async getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    if (eventIds.length === 0) return out;
+    const r = await this.query(`${EVENT_SELECT} WHERE e.event_id = ANY($1::text[])`, [[...eventIds]]);
+    for (const row of r.rows) out.set(row.event_id as string, toEvent(row));
+    return out;
+  }
+
+  async listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]> {
+    const r = await this.query(
+      `${EVENT_SELECT} WHERE e.tenant_id = $1 AND e.store_id = $2 AND e.sequence_number >= $3
+       ORDER BY e.sequence_number LIMIT $4`,
+      [stream.tenantId, stream.storeId, from.toString(), limit],
+    );
+    return r.rows.map(toEvent);
+  }
+
+  async headSequence(stream: StreamRef): Promise<bigint> {
+    const r = await this.query(
+      "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = $1 AND store_id = $2",
+      [stream.tenantId, stream.storeId],
+    );
+    const row = r.rows[0];
+    return row === undefined ? 0n : big(row.current_sequence);
+  }
+
+  // Commitments ----------------------------------------------------------------------------------------------------
+
+  createCommitment(
+    stream: StreamRef,
+    start: bigint,
+    end: bigint,
+    batchId: string,
+    build: CommitmentBuilder,
+  ): Promise<CreateCommitmentResult> {
+    return this.transaction(async (client) => {
+      const tx = new PgStreamTx(client, stream);
+      await tx.lock();
+      return createCommitmentInTx(tx, stream, start, end, batchId, nowRfc3339(), build);
+    });
+  }
+
+  async getCommitment(batchId: string): Promise<StoredCommitment | null> {
+    const r = await this.query("SELECT * FROM ves_commitments WHERE batch_id = $1", [batchId]);
+    const row = r.rows[0];
+    return row === undefined ? null : toCommitment(row);
+  }
+
+  async commitmentForSequence(stream: StreamRef, sequenceNumber: bigint): Promise<StoredCommitment | null> {
+    const r = await this.query(
+      `SELECT * FROM ves_commitments WHERE tenant_id = $1 AND store_id = $2
+         AND sequence_start <= $3 AND sequence_end >= $3`,
+      [stream.tenantId, stream.storeId, sequenceNumber.toString()],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : toCommitment(row);
+  }
+
+  latestCommitment(stream: StreamRef): Promise<StoredCommitment | null> {
+    return latestCommitment(this.pool, stream);
+  }
+
+  async listCommitments(
+    stream: StreamRef,
+    options: { readonly anchored?: boolean; readonly afterSequence?: bigint; readonly limit: number },
+  ): Promise<StoredCommitment[]> {
+    const anchoredClause =
+      options.anchored === undefined
+        ? ""
+        : options.anchored
+          ? "AND chain_tx_hash IS NOT NULL"
+          : "AND chain_tx_hash IS NULL";
+    const r = await this.query(
+      `SELECT * FROM ves_commitments WHERE tenant_id = $1 AND store_id = $2 AND sequence_start > $3 ${anchoredClause}
+       ORDER BY sequence_start LIMIT $4`,
+      [stream.tenantId, stream.storeId, (options.afterSequence ?? 0n).toString(), options.limit],
+    );
+    return r.rows.map(toCommitment);
+  }
+
+  async pendingAnchors(limit: number): Promise<StoredCommitment[]> {
+    const r = await this.query(
+      "SELECT * FROM ves_commitments WHERE chain_tx_hash IS NULL ORDER BY committed_at, sequence_start LIMIT $1",
+      [limit],
+    );
+    return r.rows.map(toCommitment);
+  }
+
+  async markAnchored(
+    batchId: string,
+    anchor: { readonly chainId: bigint; readonly txHash: Uint8Array; readonly blockNumber: bigint | null },
+  ): Promise<MarkAnchoredResult> {
+    // One conditional UPDATE decides atomically; an anchored commitment never changes again, so the read after a
+    // refused update is stable.
+    const updated = await this.query(
+      `UPDATE ves_commitments SET chain_id = $2, chain_tx_hash = $3, chain_block_number = $4, anchored_at = $5
+       WHERE batch_id = $1 AND chain_tx_hash IS NULL RETURNING *`,
+      [batchId, anchor.chainId.toString(), buf(anchor.txHash), anchor.blockNumber?.toString() ?? null, nowRfc3339()],
+    );
+    const row = updated.rows[0];
+    if (row !== undefined) return { kind: "anchored", commitment: toCommitment(row) };
+    const current = await this.getCommitment(batchId);
+    if (current === null) return { kind: "not_found" };
+    return current.chainTxHash !== null && sameBytes(current.chainTxHash, anchor.txHash)
+      ? { kind: "already_anchored", commitment: current }
+      : { kind: "conflict", commitment: current };
+  }
+
+  async leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]> {
+    const r = await this.query(LEAF_SELECT, [stream.tenantId, stream.storeId, start.toString(), end.toString()]);
+    return r.rows.map(toLeaf);
+  }
+
+  async pendingStreams(limit: number): Promise<PendingStream[]> {
+    const r = await this.query(
+      `SELECT s.tenant_id, s.store_id, s.current_sequence AS head, c.committed,
+              (SELECT e.sequenced_at FROM ves_events e
+                WHERE e.tenant_id = s.tenant_id AND e.store_id = s.store_id
+                  AND e.sequence_number = c.committed + 1) AS oldest
+       FROM ves_sequence_counters s
+       CROSS JOIN LATERAL (SELECT COALESCE(MAX(m.sequence_end), 0) AS committed FROM ves_commitments m
+                           WHERE m.tenant_id = s.tenant_id AND m.store_id = s.store_id) c
+       WHERE s.current_sequence > c.committed
+       LIMIT $1`,
+      [limit],
+    );
+    return r.rows.map((row) => ({
+      tenantId: row.tenant_id as string,
+      storeId: row.store_id as string,
+      firstPending: big(row.committed) + 1n,
+      headSequence: big(row.head),
+      oldestPendingAt: (row.oldest as string | null) ?? nowRfc3339(),
+    }));
+  }
+
+  // Keys -----------------------------------------------------------------------------------------------------------
+
+  async insertAgentKey(key: AgentKey): Promise<boolean> {
+    const r = await this.query(
+      `INSERT INTO agent_signing_keys (tenant_id, agent_id, key_id, public_key, status, valid_from, valid_to,
+         revoked_at, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+      [
+        key.tenantId,
+        key.agentId,
+        key.keyId,
+        buf(key.publicKey),
+        key.status,
+        key.validFrom,
+        key.validTo,
+        key.revokedAt,
+        key.createdAt,
+      ],
+    );
+    return r.rowCount === 1;
+  }
+
+  async getAgentKey(tenantId: string, agentId: string, keyId: number): Promise<AgentKey | null> {
+    const r = await this.query(
+      "SELECT * FROM agent_signing_keys WHERE tenant_id = $1 AND agent_id = $2 AND key_id = $3",
+      [tenantId, agentId, keyId],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : toAgentKey(row);
+  }
+
+  async listAgentKeys(tenantId: string, agentId: string): Promise<AgentKey[]> {
+    const r = await this.query(
+      "SELECT * FROM agent_signing_keys WHERE tenant_id = $1 AND agent_id = $2 ORDER BY key_id",
+      [tenantId, agentId],
+    );
+    return r.rows.map(toAgentKey);
+  }
+
+  async revokeAgentKey(tenantId: string, agentId: string, keyId: number, at: string): Promise<AgentKey | null> {
+    // The conditional UPDATE keeps the first revocation time; the read after it (a new snapshot) sees the winner.
+    await this.query(
+      `UPDATE agent_signing_keys SET status = 'revoked', revoked_at = $4
+       WHERE tenant_id = $1 AND agent_id = $2 AND key_id = $3 AND status <> 'revoked'`,
+      [tenantId, agentId, keyId, at],
+    );
+    return this.getAgentKey(tenantId, agentId, keyId);
+  }
+
+  async insertApiKey(record: ApiKeyRecord): Promise<void> {
+    await this.query(
+      `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
+         created_at) VALUES ($1, $2, $3::text[], $4, $5, $6, $7, $8, $9)`,
+      [
+        buf(record.keyHash),
+        record.tenantId,
+        [...record.storeIds],
+        record.canRead,
+        record.canWrite,
+        record.canAdmin,
+        record.agentId,
+        record.active,
+        record.createdAt,
+      ],
+    );
+  }
+
+  async getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
+    const r = await this.query("SELECT * FROM api_keys WHERE key_hash = $1", [buf(keyHash)]);
+    const row = r.rows[0];
+    if (row === undefined) return null;
+    return {
+      keyHash: bytes(row.key_hash),
+      tenantId: row.tenant_id as string,
+      storeIds: row.store_ids as string[],
+      canRead: row.can_read === true,
+      canWrite: row.can_write === true,
+      canAdmin: row.can_admin === true,
+      agentId: (row.agent_id as string | null) ?? null,
+      active: row.active === true,
+      createdAt: row.created_at as string,
+    };
+  }
+
+  // Coordination ---------------------------------------------------------------------------------------------------
+
+  async tryAcquireLeadership(name: string): Promise<boolean> {
+    if (this.closed) throw new Error("store is closed");
+    const held = this.leaders.get(name);
+    if (held !== undefined) {
+      // Still leading only while the lock's session is alive.
+      if (!held.lost) {
+        try {
+          await held.client.query("SELECT 1");
+          return true;
+        } catch {
+          held.lost = true;
+        }
+      }
+      this.dropLeader(name, true);
+    }
+    const client = await this.pool.connect();
+    let ok: boolean;
+    try {
+      const r = await client.query<Row>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [leadershipKey(name)]);
+      ok = r.rows[0]?.ok === true;
+    } catch (e) {
+      client.release(true);
+      throw e;
+    }
+    if (!ok) {
+      client.release();
+      return false;
+    }
+    const entry = { client, lost: false, onError: () => (entry.lost = true) };
+    client.on("error", entry.onError);
+    this.leaders.set(name, entry);
+    return true;
+  }
+
+  async releaseLeadership(name: string): Promise<void> {
+    const held = this.leaders.get(name);
+    if (held === undefined) return;
+    let broken = held.lost;
+    if (!broken) {
+      try {
+        await held.client.query("SELECT pg_advisory_unlock($1::bigint)", [leadershipKey(name)]);
+      } catch {
+        broken = true;
+      }
+    }
+    this.dropLeader(name, broken);
+  }
+
+  /** Forgets a leadership and returns its client to the pool (destroyed when broken, which also frees the lock). */
+  private dropLeader(name: string, destroy: boolean): void {
+    const held = this.leaders.get(name);
+    if (held === undefined) return;
+    this.leaders.delete(name);
+    held.client.removeListener("error", held.onError);
+    held.client.release(destroy);
+  }
+}
