@@ -3,7 +3,7 @@
  * salted), payload AAD, recipients hash, cipher hash, event signing hash, receipt hash, Merkle leaf, PAD_LEAF, node,
  * stream id, state root, compliance policy hash, proof hashes and the key proof-of-possession challenge.
  */
-import { createHash } from "node:crypto";
+import { hash as oneShotHash } from "node:crypto";
 
 import {
   assertBytes,
@@ -51,9 +51,9 @@ const CIPHER_HASH_VERSION = 1;
 
 /** SHA-256 of the concatenation of the parts. */
 export function sha256(...parts: readonly Uint8Array[]): Uint8Array {
-  const h = createHash("sha256");
-  for (const part of parts) h.update(part);
-  return toPlainBytes(h.digest());
+  // One-shot hashing of one buffer is the fastest path node:crypto offers for these short preimages.
+  const data = parts.length === 1 ? (parts[0] as Uint8Array) : concatBytes(...parts);
+  return toPlainBytes(oneShotHash("sha256", data, "buffer"));
 }
 
 /** 32 zero bytes: the cipher hash of a plaintext event and the genesis `prev_state_root`. */
