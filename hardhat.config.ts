@@ -9,6 +9,7 @@ import "./tasks/overrides/solcjs";
 import "./tasks/devnet";
 import "./tasks/registry";
 import "./tasks/demo";
+import "./tasks/sequencer";
 
 /** Exact version of the npm `solc` package (package.json pins the same). */
 const SOLC_VERSION = "0.8.28";
