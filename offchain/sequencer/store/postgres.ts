@@ -130,6 +130,21 @@ const MIGRATIONS: readonly string[] = [
 /** SQLSTATEs after which a whole write transaction is tried once more: unique, serialization and deadlock. */
 const RETRYABLE = new Set(["23505", "40001", "40P01"]);
 
+/**
+ * Thrown at flush when another stream committed one of the request's event ids after the prefetch: the transaction is
+ * run again, and its prefetch then sees that event (so the rules answer `duplicate_event_id`).
+ */
+class EventIdRace extends Error {
+  constructor(readonly eventIds: readonly string[]) {
+    super(`event ids stored meanwhile by another stream: ${eventIds.join(", ")}`);
+  }
+}
+
+/** How many times a transaction may meet an event-id race before the error is surfaced. */
+const MAX_RACE_ATTEMPTS = 4;
+/** Rows per multi-row INSERT of events (20 parameters each, well under PostgreSQL's 65,535). */
+const INSERT_CHUNK = 1000;
+
 type Row = Record<string, unknown>;
 
 const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
@@ -235,9 +250,11 @@ interface Queryable {
 }
 
 /**
- * One stream's transaction on a locked client. Reads of the request's own event ids, command ids and entity versions
- * are fetched in one query each after the lock; command reservations and entity-version bumps are written at `flush`,
- * so an append costs about one round trip per event (its insert).
+ * One stream's transaction on a locked client. What the rules will read about the request's event ids, command ids
+ * and entity versions is fetched in one query each after the lock; events, command reservations and entity-version
+ * bumps are written at `flush` in a few multi-row statements, so an append costs a handful of round trips whatever
+ * its size. An event id that another stream stored between the prefetch and the flush fails the flush with
+ * `EventIdRace`, and the whole transaction is run again.
  */
 class PgStreamTx implements StreamTx {
   private current = 0n;
@@ -246,6 +263,8 @@ class PgStreamTx implements StreamTx {
   /** Known command reservations of this stream (null: known free). */
   private readonly commands = new Map<string, string | null>();
   private readonly pendingCommands: [string, string][] = [];
+  /** Insert parameters of the accepted events, in sequence order. */
+  private readonly pendingEvents: unknown[][] = [];
   /** Known entity versions, including this transaction's bumps. */
   private readonly versions = new Map<string, bigint>();
   private readonly bumps = new Map<string, { type: string; id: string; by: bigint }>();
@@ -310,9 +329,30 @@ class PgStreamTx implements StreamTx {
     }
   }
 
-  /** Writes the deferred command reservations and entity-version bumps. */
+  /** Writes the deferred events, command reservations and entity-version bumps. */
   async flush(): Promise<void> {
     const { tenantId, storeId } = this.stream;
+    for (let i = 0; i < this.pendingEvents.length; i += INSERT_CHUNK) {
+      const chunk = this.pendingEvents.slice(i, i + INSERT_CHUNK);
+      const width = 20;
+      const values = chunk.map(
+        (_, r) => `(${Array.from({ length: width }, (_, k) => `$${r * width + k + 1}`).join(", ")})`,
+      );
+      const inserted = await this.db.query<Row>(
+        `INSERT INTO ves_events (event_id, tenant_id, store_id, sequence_number, source_agent_id, agent_key_id,
+           entity_type, entity_id, event_type, command_id, base_version, event_signing_hash, agent_signature,
+           content_hash, envelope_json, sequencer_id, sequenced_at, receipt_hash, receipt_signature,
+           receipt_key_version)
+         VALUES ${values.join(", ")}
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        chunk.flat(),
+      );
+      if (inserted.rows.length !== chunk.length) {
+        const done = new Set(inserted.rows.map((r) => r.event_id as string));
+        throw new EventIdRace(chunk.map((p) => p[0] as string).filter((id) => !done.has(id)));
+      }
+    }
+    this.pendingEvents.length = 0;
     if (this.pendingCommands.length > 0) {
       await this.db.query(
         `INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id)
@@ -379,39 +419,43 @@ class PgStreamTx implements StreamTx {
   }
 
   async insertEvent(c: EventCandidate, seq: bigint, r: StoredReceipt): Promise<boolean> {
-    // Whatever happens, the next read of this id must see the database (our row, or another stream's).
-    this.events.delete(c.eventId);
-    const info = await this.db.query(
-      `INSERT INTO ves_events (event_id, tenant_id, store_id, sequence_number, source_agent_id, agent_key_id,
-         entity_type, entity_id, event_type, command_id, base_version, event_signing_hash, agent_signature,
-         content_hash, envelope_json, sequencer_id, sequenced_at, receipt_hash, receipt_signature,
-         receipt_key_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-       ON CONFLICT (event_id) DO NOTHING`,
-      [
-        c.eventId,
-        this.stream.tenantId,
-        this.stream.storeId,
-        seq.toString(),
-        c.sourceAgentId,
-        c.agentKeyId,
-        c.entityType,
-        c.entityId,
-        c.eventType,
-        c.commandId ?? null,
-        c.baseVersion?.toString() ?? null,
-        buf(c.eventSigningHash),
-        buf(c.agentSignature),
-        buf(c.contentHash),
-        c.envelopeJson,
-        r.sequencerId,
-        r.sequencedAt,
-        buf(r.receiptHash),
-        r.signature === null ? null : buf(r.signature),
-        r.keyVersion,
-      ],
-    );
-    return info.rowCount === 1;
+    const { tenantId, storeId } = this.stream;
+    this.pendingEvents.push([
+      c.eventId,
+      tenantId,
+      storeId,
+      seq.toString(),
+      c.sourceAgentId,
+      c.agentKeyId,
+      c.entityType,
+      c.entityId,
+      c.eventType,
+      c.commandId ?? null,
+      c.baseVersion?.toString() ?? null,
+      buf(c.eventSigningHash),
+      buf(c.agentSignature),
+      buf(c.contentHash),
+      c.envelopeJson,
+      r.sequencerId,
+      r.sequencedAt,
+      buf(r.receiptHash),
+      r.signature === null ? null : buf(r.signature),
+      r.keyVersion,
+    ]);
+    // The same id again in this request reads this (the row it will become).
+    this.events.set(c.eventId, {
+      tenantId,
+      storeId,
+      eventId: c.eventId,
+      sequenceNumber: seq,
+      eventSigningHash: c.eventSigningHash,
+      agentSignature: c.agentSignature,
+      contentHash: c.contentHash,
+      envelopeJson: c.envelopeJson,
+      receipt: r,
+      batchId: null,
+    });
+    return true;
   }
 
   async insertCommand(commandId: string, eventId: string): Promise<void> {
@@ -510,9 +554,10 @@ class PostgresStore implements SequencerStore {
 
   /**
    * Runs `fn` in one READ COMMITTED transaction on one client; a unique violation, serialization failure or deadlock
-   * rolls it back and runs it once more from the start.
+   * rolls it back and runs it once more from the start (an event-id race with another stream, a few times).
    */
   private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    let retried = false;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       let broken = false;
@@ -527,7 +572,11 @@ class PostgresStore implements SequencerStore {
         } catch {
           broken = true;
         }
-        if (attempt === 1 && RETRYABLE.has(errorCode(e) ?? "")) continue;
+        if (e instanceof EventIdRace && attempt < MAX_RACE_ATTEMPTS) continue;
+        if (!retried && RETRYABLE.has(errorCode(e) ?? "")) {
+          retried = true;
+          continue;
+        }
         throw e;
       } finally {
         client.release(broken);
