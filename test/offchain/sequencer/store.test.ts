@@ -173,13 +173,19 @@ const NO_URL =
   "SEQUENCER_TEST_DATABASE_URL is not set: run `npm test` (scripts/test.sh provides a throwaway PostgreSQL) " +
   "or set SEQUENCER_TEST_DATABASE_URL to a PostgreSQL URL whose role may CREATE DATABASE";
 
-function postgresBackend(): Backend {
+/** The PostgreSQL backend also tells its database's URL. */
+interface PostgresBackend extends Backend {
+  url(): string;
+}
+
+function postgresBackend(): PostgresBackend {
   let adminUrl = "";
   let dbName = "";
   let dbUrl = "";
   return {
     name: "PostgreSQL store",
     kind: "postgres",
+    url: () => dbUrl,
     async setUp() {
       const url = process.env.SEQUENCER_TEST_DATABASE_URL;
       if (url === undefined || url === "") throw new Error(NO_URL);
@@ -233,6 +239,16 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       opened.push(s);
       await s.migrate();
       return s;
+    };
+    /** Runs `fn` on a plain client of the test's PostgreSQL database. */
+    const postgresAdmin = async <T>(fn: (c: Client) => Promise<T>): Promise<T> => {
+      const c = new Client({ connectionString: (backend as PostgresBackend).url() });
+      await c.connect();
+      try {
+        return await fn(c);
+      } finally {
+        await c.end();
+      }
     };
     /**
      * A concurrent writer beside `store`: another instance on PostgreSQL; `store` itself on SQLite, whose file one
@@ -833,6 +849,25 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
           await c.releaseLeadership(name);
           await c.releaseLeadership(name); // releasing what one does not hold is harmless
           expect(await store.tryAcquireLeadership(name)).to.be.true;
+        });
+
+        it("loses leadership when its session dies, without crashing, and can take it again", async function () {
+          const name = `commit-worker-${randomUUID()}`;
+          const b = await another();
+          expect(await store.tryAcquireLeadership(name)).to.be.true;
+          const killed = await postgresAdmin(async (c) =>
+            c.query(
+              `SELECT pg_terminate_backend(pid) FROM pg_locks
+               WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            ),
+          );
+          expect(killed.rowCount).to.equal(1);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(await b.tryAcquireLeadership(name)).to.be.true;
+          expect(await store.tryAcquireLeadership(name)).to.be.false;
+          await b.releaseLeadership(name);
+          expect(await store.tryAcquireLeadership(name)).to.be.true;
+          await store.ping();
         });
       }
     });
