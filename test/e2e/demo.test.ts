@@ -8,7 +8,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 describe("demo (end to end)", function () {
   this.timeout(180_000);
 
-  it("signs, commits, anchors and verifies every event on a private devnet", function () {
+  it("pushes signed events through the sequencer, anchors the commitment and verifies every event on-chain", function () {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.HARDHAT_NETWORK;
     delete env.VES__DEPLOYMENTS_DIR;
@@ -20,8 +20,9 @@ describe("demo (end to end)", function () {
     });
     expect(r.status, r.stderr + r.stdout).to.equal(0);
     expect(r.stdout.match(/signature valid, inclusion on-chain verified/g)).to.have.length(5);
+    expect(r.stdout).to.include("sequencer accepted 5 events as 1..5; 5 receipts verify");
     expect(r.stdout).to.include("a forged event is rejected on-chain");
-    expect(r.stdout).to.include('the finance agent decrypts the refund: {"amount":49.9,"reason":"damaged"}');
+    expect(r.stdout).to.include('the finance agent decrypts the refund: {"amount":"49.90","reason":"damaged"}');
     expect(r.stdout).to.match(/head sequence 5, proof no/);
     expect(r.stdout).to.include("demo: all checks passed");
   });
