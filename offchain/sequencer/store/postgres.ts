@@ -553,13 +553,30 @@ class PostgresStore implements SequencerStore {
   }
 
   /**
+   * Checks a client out with an `error` listener for its time out of the pool: a connection that dies mid-transaction
+   * fails the pending query, and the event emitted beside it must not crash the process.
+   */
+  private async checkout(): Promise<{ client: PoolClient; done: (broken: boolean) => void }> {
+    const client = await this.pool.connect();
+    const onError = () => undefined;
+    client.on("error", onError);
+    return {
+      client,
+      done: (broken) => {
+        client.removeListener("error", onError);
+        client.release(broken);
+      },
+    };
+  }
+
+  /**
    * Runs `fn` in one READ COMMITTED transaction on one client; a unique violation, serialization failure or deadlock
    * rolls it back and runs it once more from the start (an event-id race with another stream, a few times).
    */
   private async transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     let retried = false;
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const { client, done } = await this.checkout();
       let broken = false;
       try {
         await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
@@ -579,13 +596,13 @@ class PostgresStore implements SequencerStore {
         }
         throw e;
       } finally {
-        client.release(broken);
+        done(broken);
       }
     }
   }
 
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
+    const { client, done } = await this.checkout();
     let broken = false;
     try {
       await client.query("BEGIN");
@@ -613,7 +630,7 @@ class PostgresStore implements SequencerStore {
       }
       throw e;
     } finally {
-      client.release(broken);
+      done(broken);
     }
   }
 
@@ -883,20 +900,22 @@ class PostgresStore implements SequencerStore {
       this.dropLeader(name, true);
     }
     const client = await this.pool.connect();
+    const entry = { client, lost: false, onError: () => (entry.lost = true) };
+    client.on("error", entry.onError);
     let ok: boolean;
     try {
       const r = await client.query<Row>("SELECT pg_try_advisory_lock($1::bigint) AS ok", [leadershipKey(name)]);
       ok = r.rows[0]?.ok === true;
     } catch (e) {
+      client.removeListener("error", entry.onError);
       client.release(true);
       throw e;
     }
     if (!ok) {
+      client.removeListener("error", entry.onError);
       client.release();
       return false;
     }
-    const entry = { client, lost: false, onError: () => (entry.lost = true) };
-    client.on("error", entry.onError);
     this.leaders.set(name, entry);
     return true;
   }
