@@ -851,6 +851,20 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
           expect(await store.tryAcquireLeadership(name)).to.be.true;
         });
 
+        it("survives its pooled connections being killed", async function () {
+          const stream = newStream();
+          await Promise.all([1, 2, 3].map(() => store.appendEvents(stream, [candidate()], receiptFactory())));
+          await postgresAdmin(async (c) =>
+            c.query(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+            ),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const r = await store.appendEvents(stream, [candidate()], receiptFactory());
+          expect(accepted(r.outcomes[0]).sequenceNumber).to.equal(4n);
+        });
+
         it("loses leadership when its session dies, without crashing, and can take it again", async function () {
           const name = `commit-worker-${randomUUID()}`;
           const b = await another();
