@@ -1,8 +1,9 @@
 /**
  * Ed25519 (RFC 8032, pure, no context) behind one interface with two implementations: a fast path on node:crypto
  * (OpenSSL) and a portable path on @noble/curves. Both verify the way the reference's ed25519-dalek `verify` does
- * (ves-protocol.md §5.1): canonical S, the cofactorless equation compared on R's bytes, no small-order key rejection,
- * so they return identical results on every input, crafted ones included.
+ * (ves-protocol.md §5.1): canonical S required, keys decoded even from non-canonical encodings, the cofactorless
+ * equation compared on R's bytes, no small-order key rejection; the tests hold both to identical results on random
+ * and crafted inputs (non-canonical S, A and R, small- and mixed-order keys).
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";

@@ -133,18 +133,15 @@ export {
   agentKeyInvalidReason,
   decodePayloadEncrypted,
   isRfc3339,
-  parseCommitment,
   parseEnvelope,
-  parseInclusionProof,
   parseIngestRequest,
-  parseIngestResponse,
-  parseReceipt,
   schemaValidationReason,
   versionConflictReason,
   type EnvelopeOptions,
   type EnvelopeParseResult,
   type IngestRequestParseResult,
 } from "./validate";
+export { parseCommitment, parseInclusionProof, parseIngestResponse, parseReceipt } from "./rest";
 export {
   buildEnvelope,
   buildReceipt,
