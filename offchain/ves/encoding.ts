@@ -68,9 +68,38 @@ export function toPlainBytes(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+function nibble(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  if (code >= 65 && code <= 70) return code - 55; // A-F
+  return -1;
+}
+
+/** Decodes the canonical 36-character hyphenated form without regular expressions; undefined if it is not one. */
+function hyphenatedUuidToBytes(uuid: string): Uint8Array | undefined {
+  if (uuid.length !== 36) return undefined;
+  const out = new Uint8Array(16);
+  let j = 0;
+  for (let i = 0; i < 36;) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (uuid.charCodeAt(i) !== 45) return undefined;
+      i++;
+      continue;
+    }
+    const hi = nibble(uuid.charCodeAt(i));
+    const lo = nibble(uuid.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) return undefined;
+    out[j++] = (hi << 4) | lo;
+    i += 2;
+  }
+  return out;
+}
+
 /** Returns the 16-byte UUID of the hyphenated, simple, braced or `urn:uuid:` form, in any case. */
 export function uuidToBytes(uuid: string): Uint8Array {
   if (typeof uuid !== "string") throw new TypeError(`UUID must be a string, got ${describeValue(uuid)}`);
+  const fast = hyphenatedUuidToBytes(uuid);
+  if (fast !== undefined) return fast;
   let body = uuid;
   if (body.length === 45 && body.slice(0, 9).toLowerCase() === "urn:uuid:") body = body.slice(9);
   else if (body.length === 38 && body.startsWith("{") && body.endsWith("}")) body = body.slice(1, -1);
@@ -119,9 +148,7 @@ export function uuidToBytes32(uuid: string): Uint8Array {
 /** Encodes an unsigned 32-bit integer as 4 big-endian bytes. */
 export function u32be(value: number): Uint8Array {
   assertU32(value, "u32 value");
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value, false);
-  return out;
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
 /** Encodes an unsigned 64-bit integer (bigint) as 8 big-endian bytes. */
@@ -164,8 +191,11 @@ export function assertU64(value: unknown, name: string): asserts value is bigint
   if (value < 0n || value > U64_MAX) throw new RangeError(`${name} must be in 0..2^64-1, got ${value}`);
 }
 
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
 /** True if the string has no lone UTF-16 surrogate, i.e. it has an exact UTF-8 encoding. */
 export function isWellFormedString(value: string): boolean {
+  if (nativeIsWellFormed !== undefined) return nativeIsWellFormed.call(value);
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
@@ -193,8 +223,71 @@ export function utf8ByteLength(value: string): number {
 
 /** ENC_STR(s) = U32_BE(byte length of UTF-8(s)) ‖ UTF-8(s), with no normalization. */
 export function encStr(value: string): Uint8Array {
-  const bytes = utf8Encode(value);
-  return concatBytes(u32be(bytes.length), bytes);
+  if (typeof value !== "string") throw new TypeError(`expected a string, got ${describeValue(value)}`);
+  if (!isWellFormedString(value)) throw new TypeError(`string has a lone UTF-16 surrogate: ${describeValue(value)}`);
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  const out = new Uint8Array(4 + value.length * 3);
+  const { written } = utf8Encoder.encodeInto(value, out.subarray(4));
+  new DataView(out.buffer).setUint32(0, written, false);
+  return out.subarray(0, 4 + written);
+}
+
+/**
+ * Builds a preimage in one buffer: fields are appended in order with the VES encodings (raw bytes, U32_BE, U64_BE,
+ * UUID, ENC_STR). `capacity` must cover the worst case (ENC_STR needs 4 + 3 bytes per UTF-16 code unit).
+ */
+export class ByteWriter {
+  private readonly buf: Uint8Array;
+  private pos = 0;
+
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  /** Appends raw bytes. */
+  bytes(value: Uint8Array): this {
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+    return this;
+  }
+
+  /** Appends U32_BE(value). */
+  u32(value: number): this {
+    assertU32(value, "u32 value");
+    const b = this.buf;
+    b[this.pos] = value >>> 24;
+    b[this.pos + 1] = (value >>> 16) & 0xff;
+    b[this.pos + 2] = (value >>> 8) & 0xff;
+    b[this.pos + 3] = value & 0xff;
+    this.pos += 4;
+    return this;
+  }
+
+  /** Appends U64_BE(value). */
+  u64(value: bigint): this {
+    return this.bytes(u64be(value));
+  }
+
+  /** Appends the 16 bytes of a UUID. */
+  uuid(value: string): this {
+    return this.bytes(uuidToBytes(value));
+  }
+
+  /** Appends ENC_STR(value). */
+  str(value: string): this {
+    if (typeof value !== "string") throw new TypeError(`expected a string, got ${describeValue(value)}`);
+    if (!isWellFormedString(value)) throw new TypeError(`string has a lone UTF-16 surrogate: ${describeValue(value)}`);
+    const { read, written } = utf8Encoder.encodeInto(value, this.buf.subarray(this.pos + 4));
+    if (read !== value.length) throw new RangeError(`ByteWriter capacity ${this.buf.length} is too small`);
+    this.u32(written);
+    this.pos += written;
+    return this;
+  }
+
+  /** The bytes written so far (a view of the internal buffer). */
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
 }
 
 /** Lowercase hex without a prefix. */

@@ -6,11 +6,11 @@
 import { hash as oneShotHash } from "node:crypto";
 
 import {
+  ByteWriter,
   assertBytes,
   assertU32,
   assertU64,
   concatBytes,
-  encStr,
   toPlainBytes,
   u32be,
   u64be,
@@ -117,25 +117,37 @@ export function payloadPlainHashSalted(payload: unknown, salt: Uint8Array): Uint
   return sha256(D.PAYLOAD_PLAIN, salt, jcsBytes(payload));
 }
 
-function contextBytes(ctx: EventContext): Uint8Array[] {
+/** A writer sized for a preimage of `fixed` bytes plus the context's four strings. */
+function contextWriter(ctx: EventContext, fixed: number): ByteWriter {
+  const strings = [ctx.entityType, ctx.entityId, ctx.eventType, ctx.createdAt];
+  let capacity = fixed + 16 * 4 + 4 + 4 * 4;
+  for (const s of strings) {
+    if (typeof s !== "string") throw new TypeError(`event context strings must be strings, got ${typeof s}`);
+    capacity += 3 * s.length;
+  }
+  return new ByteWriter(capacity);
+}
+
+/** Appends UUID(tenant) ‖ UUID(store) ‖ UUID(event) ‖ UUID(agent) ‖ U32_BE(key id) ‖ the four ENC_STRs. */
+function writeContext(w: ByteWriter, ctx: EventContext): ByteWriter {
   assertU32(ctx.agentKeyId, "agentKeyId");
-  return [
-    uuidToBytes(ctx.tenantId),
-    uuidToBytes(ctx.storeId),
-    uuidToBytes(ctx.eventId),
-    uuidToBytes(ctx.sourceAgentId),
-    u32be(ctx.agentKeyId),
-    encStr(ctx.entityType),
-    encStr(ctx.entityId),
-    encStr(ctx.eventType),
-    encStr(ctx.createdAt),
-  ];
+  return w
+    .uuid(ctx.tenantId)
+    .uuid(ctx.storeId)
+    .uuid(ctx.eventId)
+    .uuid(ctx.sourceAgentId)
+    .u32(ctx.agentKeyId)
+    .str(ctx.entityType)
+    .str(ctx.entityId)
+    .str(ctx.eventType)
+    .str(ctx.createdAt);
 }
 
 /** The byte string whose hash is the payload AAD; there is no version field in it (§4.2 item 3, §15.1). */
 export function payloadAadPreimage(ctx: EventContext, payloadPlainHash: Uint8Array): Uint8Array {
   assertBytes(payloadPlainHash, "payloadPlainHash", 32);
-  return concatBytes(D.PAYLOAD_AAD, ...contextBytes(ctx), payloadPlainHash);
+  const w = contextWriter(ctx, D.PAYLOAD_AAD.length + 32);
+  return writeContext(w.bytes(D.PAYLOAD_AAD), ctx).bytes(payloadPlainHash).finish();
 }
 
 /** Payload AAD (32 bytes): the AES-GCM AAD and the HPKE `info` of an encrypted event (§4.2 item 3). */
@@ -181,14 +193,9 @@ export function eventSigningPreimage(fields: EventSigningFields): Uint8Array {
   assertU32(fields.payloadKind, "payloadKind");
   assertBytes(fields.payloadPlainHash, "payloadPlainHash", 32);
   assertBytes(fields.payloadCipherHash, "payloadCipherHash", 32);
-  return concatBytes(
-    D.EVENTSIG,
-    u32be(fields.vesVersion),
-    ...contextBytes(fields),
-    u32be(fields.payloadKind),
-    fields.payloadPlainHash,
-    fields.payloadCipherHash,
-  );
+  const w = contextWriter(fields, D.EVENTSIG.length + 4 + 4 + 64);
+  writeContext(w.bytes(D.EVENTSIG).u32(fields.vesVersion), fields);
+  return w.u32(fields.payloadKind).bytes(fields.payloadPlainHash).bytes(fields.payloadCipherHash).finish();
 }
 
 /** Event signing hash: the 32 bytes the agent signs with Ed25519 (§4.2 item 6). */
