@@ -1,0 +1,247 @@
+/**
+ * FRI low-degree test for an extension-field polynomial evaluated on a coset g·⟨ω_N⟩. Each round commits the current
+ * evaluations with leaves grouping a folding coset {x·ω_f^k} (so one opening serves a whole fold), draws β from the
+ * transcript and folds F(X) = Σ_k X^k F_k(X^f) into Σ_k β^k F_k(Y). When the degree bound reaches the remainder
+ * bound, the coefficients are sent in the clear. The prover folds in coefficient form; the verifier folds each
+ * opened coset by interpolation and checks the chain down to the remainder polynomial.
+ */
+import { type Ext, P, add, eeq, emul, ext, mul, pow, rootOfUnity } from "./field";
+import {
+  type Digest,
+  type MerkleTree,
+  buildTree,
+  openBatch,
+  treeRoot,
+  uniqueSorted,
+  verifyBatch,
+  hashLeaf,
+  DIGEST_WORDS,
+} from "./merkle";
+import { type ExtVec, cosetEvaluate, evalExtList, extZeros, intt, log2 } from "./poly";
+import type { MatrixOpening } from "./proof";
+import type { Transcript } from "./transcript";
+
+/** Sizes of the FRI layers for a degree bound D on a domain of N points. */
+export interface FriShape {
+  /** Domain size of each committed layer. */
+  readonly domainSizes: number[];
+  /** Degree bound of the remainder polynomial. */
+  readonly remainderBound: number;
+  /** Folding factor f. */
+  readonly folding: number;
+}
+
+/** Computes the layer sizes: commit and fold while the degree bound exceeds 2^remainderLog2. */
+export function friShape(
+  degreeBound: number,
+  domainSize: number,
+  foldingLog2: number,
+  remainderLog2: number,
+): FriShape {
+  const folding = 1 << foldingLog2;
+  const domainSizes: number[] = [];
+  let bound = degreeBound;
+  let n = domainSize;
+  while (bound > 1 << remainderLog2 && bound >= folding) {
+    domainSizes.push(n);
+    bound /= folding;
+    n /= folding;
+  }
+  return { domainSizes, remainderBound: bound, folding };
+}
+
+/** Prover-side state of the FRI commitment. */
+export interface FriCommitment {
+  readonly trees: MerkleTree[];
+  readonly layers: ExtVec[];
+  readonly remainder: Ext[];
+}
+
+/** Writes the leaf for coset index c of a layer (f extension values, 4 words each). */
+function writeCosetLeaf(layer: ExtVec, c: number, n: number, f: number, buf: Uint32Array): void {
+  const stride = n / f;
+  for (let k = 0; k < f; k++) {
+    const i = c + k * stride;
+    buf[4 * k] = layer[0][i] as number;
+    buf[4 * k + 1] = layer[1][i] as number;
+    buf[4 * k + 2] = layer[2][i] as number;
+    buf[4 * k + 3] = layer[3][i] as number;
+  }
+}
+
+/**
+ * Commits to the polynomial with coefficients `coeffs` (degree < D) on the coset shift·⟨ω_N⟩, absorbing each layer
+ * root and the remainder into the transcript.
+ */
+export function friCommit(coeffs: ExtVec, shape: FriShape, shift: number, transcript: Transcript): FriCommitment {
+  const f = shape.folding;
+  const trees: MerkleTree[] = [];
+  const layers: ExtVec[] = [];
+  let cur = coeffs;
+  let s = shift;
+  for (const n of shape.domainSizes) {
+    // 1 ----- evaluate and commit this layer
+    const evals = cur.map((c) => cosetEvaluate(padTo(c, n), s, n)) as ExtVec;
+    const tree = buildTree(n / f, 4 * f, (c, buf) => writeCosetLeaf(evals, c, n, f, buf));
+    transcript.absorbWords("fri-root", treeRoot(tree));
+    trees.push(tree);
+    layers.push(evals);
+    // 2 ----- fold the coefficients with the challenge
+    const beta = transcript.challengeExt();
+    const len = Math.ceil(cur[0].length / f);
+    const next = extZeros(len);
+    let bp: Ext = [1, 0, 0, 0];
+    for (let k = 0; k < f; k++) {
+      for (let j = 0; j < len; j++) {
+        const i = j * f + k;
+        if (i >= cur[0].length) continue;
+        const v = emul(bp, [cur[0][i] as number, cur[1][i] as number, cur[2][i] as number, cur[3][i] as number]);
+        next[0][j] = add(next[0][j] as number, v[0]);
+        next[1][j] = add(next[1][j] as number, v[1]);
+        next[2][j] = add(next[2][j] as number, v[2]);
+        next[3][j] = add(next[3][j] as number, v[3]);
+      }
+      bp = emul(bp, beta);
+    }
+    cur = next;
+    s = pow(s, f);
+  }
+  const remainder: Ext[] = [];
+  for (let i = 0; i < shape.remainderBound; i++) {
+    remainder.push(
+      i < cur[0].length
+        ? [cur[0][i] as number, cur[1][i] as number, cur[2][i] as number, cur[3][i] as number]
+        : [0, 0, 0, 0],
+    );
+  }
+  transcript.absorbWords("fri-remainder", remainder.flat());
+  return { trees, layers, remainder };
+}
+
+function padTo(c: Uint32Array, n: number): Uint32Array {
+  if (c.length === n) return c;
+  const out = new Uint32Array(n);
+  out.set(c.subarray(0, Math.min(n, c.length)));
+  return out;
+}
+
+/** Coset indices opened in each layer for the given first-layer positions. */
+export function friCosetIndices(shape: FriShape, positions: readonly number[]): number[][] {
+  const out: number[][] = [];
+  let pos = positions.slice();
+  for (const n of shape.domainSizes) {
+    const cosets = n / shape.folding;
+    pos = pos.map((p) => p % cosets);
+    out.push(uniqueSorted(pos, cosets));
+  }
+  return out;
+}
+
+/** Opens every committed layer at the cosets the query positions fall in. */
+export function friOpen(commitment: FriCommitment, shape: FriShape, positions: readonly number[]): MatrixOpening[] {
+  const f = shape.folding;
+  const indices = friCosetIndices(shape, positions);
+  return commitment.trees.map((tree, l) => {
+    const n = shape.domainSizes[l] as number;
+    const layer = commitment.layers[l] as ExtVec;
+    const idx = indices[l] as number[];
+    const rows = idx.map((c) => {
+      const buf = new Uint32Array(4 * f);
+      writeCosetLeaf(layer, c, n, f, buf);
+      return buf;
+    });
+    return { rows, salts: idx.map(() => new Uint32Array(0)), auth: openBatch(tree, idx) };
+  });
+}
+
+/** Why a FRI check failed. */
+export type FriFailure = "FRI_COMMITMENT_MISMATCH" | "FRI_FOLDING_MISMATCH" | "FRI_REMAINDER_MISMATCH";
+
+/**
+ * Folds one coset of f values {F(x·ω_f^k)} at challenge β: interpolates P(Y) = Σ a_m Y^m through (ω_f^k, v_k) and
+ * returns P(β/x) = Σ_m β^m F_m(x^f).
+ */
+export function foldCoset(values: readonly Ext[], x: number, beta: Ext): Ext {
+  const f = values.length;
+  const coords = [0, 1, 2, 3].map((c) => intt(Uint32Array.from(values, (v) => v[c] as number)));
+  const coeffs: Ext[] = [];
+  for (let m = 0; m < f; m++) {
+    coeffs.push([
+      coords[0]?.[m] as number,
+      coords[1]?.[m] as number,
+      coords[2]?.[m] as number,
+      coords[3]?.[m] as number,
+    ]);
+  }
+  return evalExtList(coeffs, emul(beta, ext(pow(x, P - 2))));
+}
+
+/**
+ * Verifies the FRI openings for first-layer positions whose values the caller computed (`firstValues[i]` is the
+ * value at `positions[i]`, positions unique and sorted). Returns null on success or the failure reason.
+ */
+export function friVerify(
+  shape: FriShape,
+  domainSize: number,
+  shift: number,
+  roots: readonly Digest[],
+  betas: readonly Ext[],
+  remainder: readonly Ext[],
+  openings: readonly MatrixOpening[],
+  positions: readonly number[],
+  firstValues: readonly Ext[],
+): FriFailure | null {
+  const f = shape.folding;
+  const indices = friCosetIndices(shape, positions);
+  let pos = positions.slice();
+  let vals = firstValues.slice();
+  let s = shift;
+  for (let l = 0; l < shape.domainSizes.length; l++) {
+    const n = shape.domainSizes[l] as number;
+    const cosets = n / f;
+    const idx = indices[l] as number[];
+    const opening = openings[l];
+    if (opening === undefined || opening.rows.length !== idx.length) return "FRI_COMMITMENT_MISMATCH";
+    // 1 ----- authenticate the opened cosets
+    const digests = opening.rows.map((row) => {
+      const d = new Uint32Array(DIGEST_WORDS);
+      hashLeaf(row, 0, row.length, d);
+      return d;
+    });
+    if (!verifyBatch(roots[l] as Digest, cosets, idx, digests, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
+    // 2 ----- each queried value must sit in its coset
+    const cosetValues = new Map<number, Ext[]>();
+    idx.forEach((c, i) => {
+      const row = opening.rows[i] as Uint32Array;
+      const vs: Ext[] = [];
+      for (let k = 0; k < f; k++)
+        vs.push([row[4 * k] as number, row[4 * k + 1] as number, row[4 * k + 2] as number, row[4 * k + 3] as number]);
+      cosetValues.set(c, vs);
+    });
+    for (let i = 0; i < pos.length; i++) {
+      const p = pos[i] as number;
+      const vs = cosetValues.get(p % cosets) as Ext[];
+      if (!eeq(vs[Math.floor(p / cosets)] as Ext, vals[i] as Ext)) return "FRI_FOLDING_MISMATCH";
+    }
+    // 3 ----- fold every opened coset into the next layer's values
+    const w = rootOfUnity(log2(n));
+    const nextPos: number[] = [];
+    const nextVals: Ext[] = [];
+    for (const c of idx) {
+      const x = mul(s, pow(w, c));
+      nextPos.push(c);
+      nextVals.push(foldCoset(cosetValues.get(c) as Ext[], x, betas[l] as Ext));
+    }
+    pos = nextPos;
+    vals = nextVals;
+    s = pow(s, f);
+  }
+  // 4 ----- the last values must lie on the remainder polynomial
+  const size = domainSize / f ** shape.domainSizes.length;
+  const w = rootOfUnity(log2(size));
+  for (let i = 0; i < pos.length; i++) {
+    const x = mul(s, pow(w, pos[i] as number));
+    if (!eeq(evalExtList(remainder, ext(x)), vals[i] as Ext)) return "FRI_REMAINDER_MISMATCH";
+  }
+  return null;
+}

@@ -1,0 +1,145 @@
+/**
+ * Merkle vector commitment over BLAKE3-256 with domain-separated keyed hashing (one key for leaves, one for
+ * internal nodes), batch openings that share authentication nodes, and optional per-leaf salts (the prover puts
+ * random salt words in front of each leaf so that unopened leaves reveal nothing). Trees use heap indexing: node 1 is
+ * the root, leaves sit at indices count .. 2·count − 1.
+ */
+import { blake3Words, labelKey } from "./blake3";
+import { log2 } from "./poly";
+
+/** A 256-bit digest as 8 little-endian 32-bit words. */
+export type Digest = Uint32Array;
+
+/** Words per digest. */
+export const DIGEST_WORDS = 8;
+/** Collision resistance of BLAKE3-256 in bits (the cap on conjectured security). */
+export const HASH_COLLISION_BITS = 128;
+
+const LEAF_KEY = labelKey("ves-stark/v1/merkle-leaf");
+const NODE_KEY = labelKey("ves-stark/v1/merkle-node");
+
+/** A committed tree: all node hashes, heap-indexed. */
+export interface MerkleTree {
+  readonly leafCount: number;
+  readonly nodes: Uint32Array;
+}
+
+/** Hashes a leaf of `count` words starting at `offset`. */
+export function hashLeaf(words: Uint32Array, offset: number, count: number, out: Uint32Array, outOffset = 0): void {
+  blake3Words(words, offset, count, out, outOffset, LEAF_KEY);
+}
+
+/** Hashes two adjacent digests (16 words at `offset`) into a parent. */
+function hashNode(words: Uint32Array, offset: number, out: Uint32Array, outOffset: number): void {
+  blake3Words(words, offset, 16, out, outOffset, NODE_KEY);
+}
+
+/**
+ * Builds a tree over `leafCount` leaves (a power of two) of `leafWords` words each; `writeLeaf(i, buf)` fills the
+ * words of leaf i into `buf`.
+ */
+export function buildTree(
+  leafCount: number,
+  leafWords: number,
+  writeLeaf: (index: number, buf: Uint32Array) => void,
+): MerkleTree {
+  log2(leafCount);
+  const nodes = new Uint32Array(2 * leafCount * DIGEST_WORDS);
+  const buf = new Uint32Array(leafWords);
+  for (let i = 0; i < leafCount; i++) {
+    writeLeaf(i, buf);
+    hashLeaf(buf, 0, leafWords, nodes, (leafCount + i) * DIGEST_WORDS);
+  }
+  for (let k = leafCount - 1; k >= 1; k--) hashNode(nodes, 2 * k * DIGEST_WORDS, nodes, k * DIGEST_WORDS);
+  return { leafCount, nodes };
+}
+
+/** The root digest of a tree. */
+export function treeRoot(tree: MerkleTree): Digest {
+  return tree.nodes.slice(DIGEST_WORDS, 2 * DIGEST_WORDS);
+}
+
+/** Sorted, de-duplicated copy of leaf indices; throws a RangeError for an index outside the tree. */
+export function uniqueSorted(indices: readonly number[], leafCount: number): number[] {
+  const out = [...new Set(indices)].sort((a, b) => a - b);
+  for (const i of out) {
+    if (!Number.isInteger(i) || i < 0 || i >= leafCount)
+      throw new RangeError(`leaf index ${i} outside 0..${leafCount - 1}`);
+  }
+  return out;
+}
+
+/**
+ * The authentication nodes for a batch opening of the given (sorted, unique) leaf indices, in the canonical order
+ * the verifier consumes them: level by level from the leaves up, ascending index within a level.
+ */
+export function openBatch(tree: MerkleTree, sortedLeaves: readonly number[]): Digest[] {
+  const out: Digest[] = [];
+  let level = sortedLeaves.map((i) => i + tree.leafCount);
+  while (level.length > 0 && (level[0] as number) > 1) {
+    const parents: number[] = [];
+    for (let j = 0; j < level.length; j++) {
+      const k = level[j] as number;
+      const sib = k ^ 1;
+      if ((k & 1) === 0 && level[j + 1] === sib) {
+        j++;
+      } else {
+        out.push(tree.nodes.slice(sib * DIGEST_WORDS, (sib + 1) * DIGEST_WORDS));
+      }
+      const parent = k >> 1;
+      if (parents[parents.length - 1] !== parent) parents.push(parent);
+    }
+    level = parents;
+  }
+  return out;
+}
+
+/**
+ * Recomputes the root from leaf digests (one per sorted, unique leaf index) and the batch's authentication nodes;
+ * true if it equals `root` and every node was used.
+ */
+export function verifyBatch(
+  root: Digest,
+  leafCount: number,
+  sortedLeaves: readonly number[],
+  leafDigests: readonly Digest[],
+  authNodes: readonly Digest[],
+): boolean {
+  if (sortedLeaves.length === 0 || sortedLeaves.length !== leafDigests.length) return false;
+  const scratch = new Uint32Array(16);
+  let level = sortedLeaves.map((i) => i + leafCount);
+  let hashes = leafDigests.slice();
+  let next = 0;
+  while ((level[0] as number) > 1) {
+    const parents: number[] = [];
+    const parentHashes: Digest[] = [];
+    for (let j = 0; j < level.length; j++) {
+      const k = level[j] as number;
+      const h = hashes[j] as Digest;
+      let left: Digest;
+      let right: Digest;
+      if ((k & 1) === 0 && level[j + 1] === (k ^ 1)) {
+        left = h;
+        right = hashes[j + 1] as Digest;
+        j++;
+      } else {
+        const sib = authNodes[next++];
+        if (sib === undefined) return false;
+        left = (k & 1) === 0 ? h : sib;
+        right = (k & 1) === 0 ? sib : h;
+      }
+      scratch.set(left, 0);
+      scratch.set(right, DIGEST_WORDS);
+      const parent = new Uint32Array(DIGEST_WORDS);
+      hashNode(scratch, 0, parent, 0);
+      parents.push(k >> 1);
+      parentHashes.push(parent);
+    }
+    level = parents;
+    hashes = parentHashes;
+  }
+  if (next !== authNodes.length || hashes.length !== 1) return false;
+  const top = hashes[0] as Digest;
+  for (let i = 0; i < DIGEST_WORDS; i++) if (top[i] !== root[i]) return false;
+  return true;
+}

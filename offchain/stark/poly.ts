@@ -1,0 +1,293 @@
+/**
+ * Polynomials over KoalaBear: radix-2 number-theoretic transforms (NTT) on power-of-two subgroups and their cosets,
+ * evaluation, and the extension-field polynomial helpers the prover needs. An extension polynomial is stored as four
+ * base coefficient arrays (one per extension coordinate): the NTT is linear with base-field twiddles, so it runs on
+ * each coordinate separately.
+ */
+import { type Ext, P, add, eadd, emul, escale, inv, mul, pow, rootOfUnity, sub, TWO_ADICITY } from "./field";
+
+/** An extension-field vector (coefficients or evaluations) as four coordinate arrays. */
+export type ExtVec = [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+
+const INV_P = 1 / P;
+const twiddleCache = new Map<number, Uint32Array>();
+const bitrevCache = new Map<number, Uint32Array>();
+
+/** log2 of a power of two; throws a RangeError otherwise. */
+export function log2(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || (n & (n - 1)) !== 0 || n > 2 ** 30) {
+    throw new RangeError(`expected a power of two, got ${n}`);
+  }
+  return 31 - Math.clz32(n);
+}
+
+/** ω_n^j for j < n/2, with ω_n the canonical primitive n-th root of unity. */
+function twiddles(logN: number): Uint32Array {
+  let t = twiddleCache.get(logN);
+  if (t === undefined) {
+    const n = 1 << logN;
+    const w = rootOfUnity(logN);
+    t = new Uint32Array(Math.max(1, n >> 1));
+    let acc = 1;
+    for (let j = 0; j < n >> 1; j++) {
+      t[j] = acc;
+      acc = mul(acc, w);
+    }
+    twiddleCache.set(logN, t);
+  }
+  return t;
+}
+
+function bitrev(logN: number): Uint32Array {
+  let r = bitrevCache.get(logN);
+  if (r === undefined) {
+    const n = 1 << logN;
+    r = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      let x = i;
+      let y = 0;
+      for (let b = 0; b < logN; b++) {
+        y = (y << 1) | (x & 1);
+        x >>= 1;
+      }
+      r[i] = y;
+    }
+    bitrevCache.set(logN, r);
+  }
+  return r;
+}
+
+/** In-place forward NTT: coefficients → evaluations at ω^0, ω^1, …, ω^(n−1). */
+export function ntt(a: Uint32Array): Uint32Array {
+  const n = a.length;
+  const logN = log2(n);
+  if (logN > TWO_ADICITY) throw new RangeError(`NTT size 2^${logN} exceeds the two-adicity`);
+  const rev = bitrev(logN);
+  for (let i = 0; i < n; i++) {
+    const j = rev[i] as number;
+    if (i < j) {
+      const t = a[i] as number;
+      a[i] = a[j] as number;
+      a[j] = t;
+    }
+  }
+  const tw = twiddles(logN);
+  for (let len = 2, stride = n >> 1; len <= n; len <<= 1, stride >>= 1) {
+    const half = len >> 1;
+    for (let i = 0; i < n; i += len) {
+      for (let j = 0; j < half; j++) {
+        const w = tw[j * stride] as number;
+        const u = a[i + j] as number;
+        const x = a[i + j + half] as number;
+        // inline mul(x, w)
+        const q = Math.floor(x * w * INV_P);
+        let v = (Math.imul(x, w) - Math.imul(q, P)) | 0;
+        v = v < 0 ? v + P : v >= P ? v - P : v;
+        const s = u + v;
+        a[i + j] = s >= P ? s - P : s;
+        const d = u - v;
+        a[i + j + half] = d < 0 ? d + P : d;
+      }
+    }
+  }
+  return a;
+}
+
+/** In-place inverse NTT: evaluations at ω^i → coefficients. */
+export function intt(a: Uint32Array): Uint32Array {
+  const n = a.length;
+  ntt(a);
+  // evaluations of the reversed-root transform: swap a[i] and a[n − i]
+  for (let i = 1, j = n - 1; i < j; i++, j--) {
+    const t = a[i] as number;
+    a[i] = a[j] as number;
+    a[j] = t;
+  }
+  const nInv = inv(n % P);
+  for (let i = 0; i < n; i++) a[i] = mul(a[i] as number, nInv);
+  return a;
+}
+
+/**
+ * Evaluates a polynomial (coefficients, length ≤ n) on the coset shift·⟨ω_n⟩; returns a new array of n evaluations.
+ */
+export function cosetEvaluate(coeffs: Uint32Array, shift: number, n: number): Uint32Array {
+  if (coeffs.length > n) throw new RangeError(`polynomial of ${coeffs.length} coefficients on a domain of ${n}`);
+  const out = new Uint32Array(n);
+  let s = 1;
+  for (let i = 0; i < coeffs.length; i++) {
+    out[i] = mul(coeffs[i] as number, s);
+    s = mul(s, shift);
+  }
+  return ntt(out);
+}
+
+/** Interpolates evaluations on the coset shift·⟨ω_n⟩ back to coefficients (new array). */
+export function cosetInterpolate(evals: Uint32Array, shift: number): Uint32Array {
+  const out = intt(Uint32Array.from(evals));
+  const sInv = inv(shift);
+  let s = 1;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = mul(out[i] as number, s);
+    s = mul(s, sInv);
+  }
+  return out;
+}
+
+/** Evaluates a base polynomial at a base point (Horner). */
+export function evalBase(coeffs: Uint32Array, x: number): number {
+  let acc = 0;
+  for (let i = coeffs.length - 1; i >= 0; i--) acc = add(mul(acc, x), coeffs[i] as number);
+  return acc;
+}
+
+/** Evaluates a base polynomial at an extension point using precomputed powers x^0, x^1, … of that point. */
+export function evalBaseAtPowers(coeffs: Uint32Array, powers: readonly Ext[]): Ext {
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  for (let i = 0; i < coeffs.length; i++) {
+    const c = coeffs[i] as number;
+    if (c === 0) continue;
+    const x = powers[i] as Ext;
+    c0 = add(c0, mul(c, x[0]));
+    c1 = add(c1, mul(c, x[1]));
+    c2 = add(c2, mul(c, x[2]));
+    c3 = add(c3, mul(c, x[3]));
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** x^0, x^1, …, x^(count−1) for an extension point x. */
+export function extPowers(x: Ext, count: number): Ext[] {
+  const out: Ext[] = new Array<Ext>(count);
+  let acc: Ext = [1, 0, 0, 0];
+  for (let i = 0; i < count; i++) {
+    out[i] = acc;
+    acc = emul(acc, x);
+  }
+  return out;
+}
+
+/** Evaluates an extension polynomial at an extension point (Horner). */
+export function evalExt(coeffs: ExtVec, x: Ext): Ext {
+  let acc: Ext = [0, 0, 0, 0];
+  for (let i = coeffs[0].length - 1; i >= 0; i--) {
+    acc = eadd(emul(acc, x), [
+      coeffs[0][i] as number,
+      coeffs[1][i] as number,
+      coeffs[2][i] as number,
+      coeffs[3][i] as number,
+    ]);
+  }
+  return acc;
+}
+
+/** A new zero extension vector of the given length. */
+export function extZeros(n: number): ExtVec {
+  return [new Uint32Array(n), new Uint32Array(n), new Uint32Array(n), new Uint32Array(n)];
+}
+
+/** Divides an extension polynomial by (X − z), dropping the remainder (exact when the polynomial vanishes at z). */
+export function divideByLinear(coeffs: ExtVec, z: Ext): ExtVec {
+  const n = coeffs[0].length;
+  const out = extZeros(Math.max(0, n - 1));
+  let acc: Ext = [0, 0, 0, 0];
+  for (let i = n - 1; i >= 1; i--) {
+    acc = eadd(emul(acc, z), [
+      coeffs[0][i] as number,
+      coeffs[1][i] as number,
+      coeffs[2][i] as number,
+      coeffs[3][i] as number,
+    ]);
+    out[0][i - 1] = acc[0];
+    out[1][i - 1] = acc[1];
+    out[2][i - 1] = acc[2];
+    out[3][i - 1] = acc[3];
+  }
+  return out;
+}
+
+/** out += c · a for an extension vector a and an extension scalar c (lengths may differ; extra entries skipped). */
+export function extAxpy(out: ExtVec, c: Ext, a: ExtVec): void {
+  const n = Math.min(out[0].length, a[0].length);
+  for (let i = 0; i < n; i++) {
+    const v = emul(c, [a[0][i] as number, a[1][i] as number, a[2][i] as number, a[3][i] as number]);
+    out[0][i] = add(out[0][i] as number, v[0]);
+    out[1][i] = add(out[1][i] as number, v[1]);
+    out[2][i] = add(out[2][i] as number, v[2]);
+    out[3][i] = add(out[3][i] as number, v[3]);
+  }
+}
+
+/** out += c · a for a base vector a and an extension scalar c. */
+export function extAxpyBase(out: ExtVec, c: Ext, a: Uint32Array): void {
+  const n = Math.min(out[0].length, a.length);
+  for (let i = 0; i < n; i++) {
+    const v = a[i] as number;
+    if (v === 0) continue;
+    out[0][i] = add(out[0][i] as number, mul(c[0], v));
+    out[1][i] = add(out[1][i] as number, mul(c[1], v));
+    out[2][i] = add(out[2][i] as number, mul(c[2], v));
+    out[3][i] = add(out[3][i] as number, mul(c[3], v));
+  }
+}
+
+/** Subtracts an extension constant from the constant coefficient of a polynomial (new vector). */
+export function extSubConstant(coeffs: ExtVec, c: Ext): ExtVec {
+  const out: ExtVec = [
+    Uint32Array.from(coeffs[0]),
+    Uint32Array.from(coeffs[1]),
+    Uint32Array.from(coeffs[2]),
+    Uint32Array.from(coeffs[3]),
+  ];
+  if (out[0].length === 0) return out;
+  out[0][0] = sub(out[0][0] as number, c[0]);
+  out[1][0] = sub(out[1][0] as number, c[1]);
+  out[2][0] = sub(out[2][0] as number, c[2]);
+  out[3][0] = sub(out[3][0] as number, c[3]);
+  return out;
+}
+
+/** Scales an extension vector by a base scalar in place. */
+export function extScaleInPlace(v: ExtVec, s: number): void {
+  for (let k = 0; k < 4; k++) {
+    const a = v[k] as Uint32Array;
+    for (let i = 0; i < a.length; i++) a[i] = mul(a[i] as number, s);
+  }
+}
+
+/** Lagrange-free interpolation helper: the unique polynomial of degree < n through (shift·ω_n^i, values[i]). */
+export function interpolateExtCoset(values: readonly Ext[], shift: number): Ext[] {
+  const n = values.length;
+  const cols: ExtVec = extZeros(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as Ext;
+    cols[0][i] = v[0];
+    cols[1][i] = v[1];
+    cols[2][i] = v[2];
+    cols[3][i] = v[3];
+  }
+  const c = cols.map((col) => cosetInterpolate(col, shift)) as ExtVec;
+  const out: Ext[] = [];
+  for (let i = 0; i < n; i++) out.push([c[0][i] as number, c[1][i] as number, c[2][i] as number, c[3][i] as number]);
+  return out;
+}
+
+/** Σ c_i · x^i for extension coefficients at an extension point (Horner). */
+export function evalExtList(coeffs: readonly Ext[], x: Ext): Ext {
+  let acc: Ext = [0, 0, 0, 0];
+  for (let i = coeffs.length - 1; i >= 0; i--) acc = eadd(emul(acc, x), coeffs[i] as Ext);
+  return acc;
+}
+
+/** x^e for a base element (re-exported convenience for domain computations). */
+export function powBase(x: number, e: number): number {
+  return pow(x, e);
+}
+
+/** Multiplies an extension element by a base scalar (re-exported convenience). */
+export function scaleExt(a: Ext, s: number): Ext {
+  return escale(a, s);
+}

@@ -1,0 +1,86 @@
+/**
+ * Protocol steps the prover and the verifier must perform identically: seeding the transcript with the proof
+ * context and every public input, drawing the out-of-domain point, absorbing the out-of-domain frame, and the
+ * challenge powers of the constraint and DEEP combinations.
+ */
+import { type Ext, EXT_ONE, eeq, emul, epow, ext, pow } from "./field";
+import type { AirStatement } from "./air";
+import { NUM_CONSTRAINTS, TRACE_LENGTH, TRACE_WIDTH } from "./air";
+import { DOMAIN_OFFSET, PROTOCOL_ID, type OodFrame } from "./proof";
+import type { DerivedParams, ProofOptions } from "./security";
+import { Transcript } from "./transcript";
+
+/** Encodes the options and derived sizes as the proof context bytes (also the start of the proof header). */
+export function contextWords(o: ProofOptions, p: DerivedParams): number[] {
+  return [
+    o.numQueries,
+    o.blowupLog2,
+    o.grindingBits,
+    o.foldingLog2,
+    o.remainderLog2,
+    p.traceLength,
+    TRACE_WIDTH,
+    p.degreeBound,
+    p.ldeSize,
+    p.numChunks,
+    p.chunkSize,
+    NUM_CONSTRAINTS,
+  ];
+}
+
+/**
+ * A transcript seeded with the protocol id, the proof context (options and sizes), the AIR statement (limit and
+ * commitment) and the caller's context bytes (the compliance layer passes the canonical hash of every public input).
+ */
+export function seedTranscript(o: ProofOptions, p: DerivedParams, s: AirStatement, context: Uint8Array): Transcript {
+  const t = new Transcript(PROTOCOL_ID);
+  t.absorbWords("context", contextWords(o, p));
+  t.absorbWords("limit", [Number(s.limit & 0xffffffffn), Number(s.limit >> 32n)]);
+  t.absorbWords("commitment", s.commitment);
+  t.absorb("public-inputs", context);
+  return t;
+}
+
+/** Draws z until it lies outside the trace domain and the LDE coset (z^n ≠ 1 and z^N ≠ g^N). */
+export function drawOodPoint(t: Transcript, ldeSize: number): Ext {
+  const gN = ext(pow(DOMAIN_OFFSET, ldeSize));
+  for (;;) {
+    const z = t.challengeExt();
+    if (eeq(epow(z, TRACE_LENGTH), EXT_ONE)) continue;
+    if (eeq(epow(z, ldeSize), gN)) continue;
+    return z;
+  }
+}
+
+/** Absorbs the out-of-domain frame. */
+export function absorbOod(t: Transcript, ood: OodFrame): void {
+  t.absorbWords("ood", [...ood.traceZ.flat(), ...ood.traceZw.flat(), ...ood.chunksZ.flat()]);
+}
+
+/** 1, α, α^2, … (count powers). */
+export function powers(alpha: Ext, count: number): Ext[] {
+  const out: Ext[] = [];
+  let acc: Ext = EXT_ONE;
+  for (let i = 0; i < count; i++) {
+    out.push(acc);
+    acc = emul(acc, alpha);
+  }
+  return out;
+}
+
+/**
+ * The DEEP combination coefficients from γ: trace columns use γ^j (at z) and γ^(W+j) (at ωz), composition chunks
+ * γ^(2W+k), and the FRI masking polynomial γ^(2W+K).
+ */
+export function deepCoefficients(
+  gamma: Ext,
+  numChunks: number,
+): { trace: Ext[]; shifted: Ext; chunks: Ext[]; mask: Ext } {
+  const all = powers(gamma, 2 * TRACE_WIDTH + numChunks + 1);
+  return {
+    trace: all.slice(0, TRACE_WIDTH),
+    shifted: all[TRACE_WIDTH] as Ext,
+    chunks: all.slice(2 * TRACE_WIDTH, 2 * TRACE_WIDTH + numChunks),
+    mask: all[2 * TRACE_WIDTH + numChunks] as Ext,
+  };
+}

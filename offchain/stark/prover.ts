@@ -1,0 +1,325 @@
+/**
+ * The compliance STARK prover. Zero-knowledge comes from three randomisations: every trace column t_j is replaced by
+ * t̂_j = t_j + Z_H·r_j with r_j uniform of degree < D − n (≥ 2·queries + 2, covering the values at the query points,
+ * their next-row points and the two out-of-domain points), the composition polynomial's chunks are re-randomised
+ * with telescoping masks of degree ≥ queries + 1, and the FRI polynomial carries a uniformly random polynomial R of
+ * full degree; Merkle leaves of the trace and composition are salted.
+ */
+import {
+  type AirStatement,
+  BASE_RING,
+  type ComplianceWitness,
+  GROUP_LIST,
+  NUM_CONSTRAINTS,
+  NUM_PERIODIC,
+  ROW_POINTS,
+  TRACE_LENGTH,
+  TRACE_WIDTH,
+  type Trace,
+  buildTrace,
+  evaluateConstraints,
+  periodicCoefficients,
+  validateStatement,
+} from "./air";
+import { type Ext, P, add, batchInvert, mul, pow, rootOfUnity, sub } from "./field";
+import { friCommit, friOpen, friShape } from "./fri";
+import { type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted } from "./merkle";
+import {
+  type ExtVec,
+  cosetEvaluate,
+  cosetInterpolate,
+  divideByLinear,
+  evalBaseAtPowers,
+  evalExt,
+  extAxpy,
+  extAxpyBase,
+  extPowers,
+  extSubConstant,
+  extZeros,
+  intt,
+} from "./poly";
+import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
+import { absorbOod, deepCoefficients, drawOodPoint, powers, seedTranscript } from "./protocol";
+import { type WordSource, cryptoWords, randomElements, randomWords } from "./random";
+import { type ProofOptions, deriveParams } from "./security";
+
+/** Test and instrumentation hooks; production callers pass none. */
+export interface ProverHooks {
+  /** Randomness source (default: the OS CSPRNG). */
+  readonly rng?: WordSource;
+  /** A pre-built (possibly forged) trace used instead of building one from the witness. */
+  readonly trace?: Trace;
+  /** Disables every zero-knowledge randomiser (test-only: shows what the randomisers prevent). */
+  readonly disableZk?: boolean;
+}
+
+/** An error raised when the prover's own consistency checks fail. */
+export class ProverError extends Error {
+  override readonly name = "ProverError";
+  /** @param code Stable failure code. */
+  constructor(
+    readonly code: "NOT_LOW_DEGREE" | "INVALID_WITNESS",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Proves the AIR statement for a witness (or a hook-supplied trace), binding `context` (the public-input digest)
+ * into the transcript.
+ * @throws RangeError / TypeError for invalid arguments, ProverError if the trace does not satisfy the AIR.
+ */
+export function proveAir(
+  witness: ComplianceWitness | null,
+  statement: AirStatement,
+  context: Uint8Array,
+  options: ProofOptions,
+  hooks: ProverHooks = {},
+): StarkProof {
+  // 0 ----- validate parameters and set up the domains
+  validateStatement(statement);
+  if (!(context instanceof Uint8Array)) throw new TypeError("context must be a Uint8Array");
+  const params = deriveParams(options, TRACE_LENGTH);
+  const { degreeBound: D, ldeSize: N, quotientDomainSize: QN, numChunks: K, chunkSize: M } = params;
+  const rng = hooks.rng ?? cryptoWords();
+  const zk = hooks.disableZk !== true;
+  const g = DOMAIN_OFFSET;
+  const transcript = seedTranscript(options, params, statement, context);
+
+  // 1 ----- build the trace
+  let trace: Trace;
+  if (hooks.trace !== undefined) {
+    trace = hooks.trace;
+  } else {
+    if (witness === null) throw new TypeError("a witness is required");
+    if (witness.limit !== statement.limit) throw new RangeError("witness limit differs from the statement's");
+    trace = buildTrace(witness);
+  }
+  if (trace.length !== TRACE_WIDTH || trace.some((c) => c.length !== TRACE_LENGTH)) {
+    throw new RangeError(`trace must be ${TRACE_WIDTH} columns of ${TRACE_LENGTH} rows`);
+  }
+
+  // 2 ----- interpolate, randomise (t̂ = t + Z_H·r) and extend the trace columns
+  const h = D - TRACE_LENGTH;
+  const traceCoeffs: Uint32Array[] = trace.map((col) => {
+    const c = intt(col.slice());
+    const out = new Uint32Array(D);
+    out.set(c);
+    if (zk) {
+      const r = randomElements(rng, h);
+      for (let i = 0; i < h; i++) {
+        out[i] = sub(out[i] as number, r[i] as number);
+        out[i + TRACE_LENGTH] = add(out[i + TRACE_LENGTH] as number, r[i] as number);
+      }
+    }
+    return out;
+  });
+  const traceLde = traceCoeffs.map((c) => cosetEvaluate(c, g, N));
+
+  // 3 ----- commit to the trace (salted leaves)
+  const traceSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
+  const traceTree = buildTree(N, SALT_WORDS + TRACE_WIDTH, (i, buf) => {
+    for (let s = 0; s < SALT_WORDS; s++) buf[s] = traceSalts[i * SALT_WORDS + s] as number;
+    for (let j = 0; j < TRACE_WIDTH; j++) buf[SALT_WORDS + j] = (traceLde[j] as Uint32Array)[i] as number;
+  });
+  transcript.absorbWords("trace-root", treeRoot(traceTree));
+
+  // 4 ----- evaluate the constraint composition on the quotient domain g·⟨ω_4D⟩
+  const alphas = powers(transcript.challengeExt(), NUM_CONSTRAINTS);
+  const quotient = composeQuotient(traceLde, statement, alphas, N, QN);
+
+  // 5 ----- interpolate Q, check its degree, split it into randomised chunks plus the FRI mask R
+  const qCoeffs = quotient.map((v) => cosetInterpolate(v, g)) as ExtVec;
+  const qLen = 3 * (D - 1) + 1;
+  if (hooks.trace === undefined) {
+    for (let k = 0; k < 4; k++) {
+      const arr = qCoeffs[k] as Uint32Array;
+      for (let i = qLen; i < QN; i++) {
+        if (arr[i] !== 0) throw new ProverError("NOT_LOW_DEGREE", "composition polynomial exceeds its degree bound");
+      }
+    }
+  }
+  const chunks: ExtVec[] = [];
+  for (let k = 0; k < K; k++) {
+    const chunk = extZeros(D);
+    for (let c = 0; c < 4; c++) {
+      (chunk[c] as Uint32Array).set((qCoeffs[c] as Uint32Array).subarray(k * M, Math.min((k + 1) * M, qLen)));
+    }
+    chunks.push(chunk);
+  }
+  if (zk) {
+    const hq = D - M;
+    for (let k = 0; k + 1 < K; k++) {
+      for (let c = 0; c < 4; c++) {
+        const s = randomElements(rng, hq);
+        const lo = chunks[k]?.[c] as Uint32Array;
+        const hi = chunks[k + 1]?.[c] as Uint32Array;
+        for (let i = 0; i < hq; i++) {
+          lo[M + i] = add(lo[M + i] as number, s[i] as number);
+          hi[i] = sub(hi[i] as number, s[i] as number);
+        }
+      }
+    }
+  }
+  const mask: ExtVec = zk
+    ? [randomElements(rng, D), randomElements(rng, D), randomElements(rng, D), randomElements(rng, D)]
+    : extZeros(D);
+  const compColumns = [...chunks, mask].flatMap((poly) => poly.map((c) => cosetEvaluate(c, g, N)));
+
+  // 6 ----- commit to the composition chunks and the mask (salted leaves)
+  const compWidth = compColumns.length;
+  const compSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
+  const compTree = buildTree(N, SALT_WORDS + compWidth, (i, buf) => {
+    for (let s = 0; s < SALT_WORDS; s++) buf[s] = compSalts[i * SALT_WORDS + s] as number;
+    for (let j = 0; j < compWidth; j++) buf[SALT_WORDS + j] = (compColumns[j] as Uint32Array)[i] as number;
+  });
+  transcript.absorbWords("composition-root", treeRoot(compTree));
+
+  // 7 ----- out-of-domain evaluations at z and ω·z
+  const z = drawOodPoint(transcript, N);
+  const zw: Ext = [mul(z[0], omega()), mul(z[1], omega()), mul(z[2], omega()), mul(z[3], omega())];
+  const zPow = extPowers(z, D);
+  const zwPow = extPowers(zw, D);
+  const ood = {
+    traceZ: traceCoeffs.map((c) => evalBaseAtPowers(c, zPow)),
+    traceZw: traceCoeffs.map((c) => evalBaseAtPowers(c, zwPow)),
+    chunksZ: chunks.map((c) => evalExt(c, z)),
+  };
+  absorbOod(transcript, ood);
+
+  // 8 ----- DEEP composition F(X) in coefficient form
+  const deep = deepCoefficients(transcript.challengeExt(), K);
+  const s1 = extZeros(D);
+  traceCoeffs.forEach((c, j) => extAxpyBase(s1, deep.trace[j] as Ext, c));
+  const s3 = extZeros(D);
+  chunks.forEach((c, k) => extAxpy(s3, deep.chunks[k] as Ext, c));
+  const atZ = extZeros(D);
+  extAxpy(atZ, [1, 0, 0, 0], s1);
+  extAxpy(atZ, [1, 0, 0, 0], s3);
+  const f = extZeros(D);
+  extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(atZ, evalExt(atZ, z)), z));
+  const shifted = extZeros(D);
+  extAxpy(shifted, deep.shifted, s1);
+  extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(shifted, evalExt(shifted, zw)), zw));
+  extAxpy(f, deep.mask, mask);
+
+  // 9 ----- FRI on F over the LDE coset
+  const shape = friShape(D, N, options.foldingLog2, options.remainderLog2);
+  const fri = friCommit(f, shape, g, transcript);
+
+  // 10 ----- grinding, then the query positions
+  const powNonce = transcript.grind(options.grindingBits);
+  transcript.absorbWords("pow-nonce", [powNonce % 2 ** 32, Math.floor(powNonce / 2 ** 32)]);
+  const positions = uniqueSorted(transcript.queryPositions(options.numQueries, N), N);
+
+  // 11 ----- open the trace, the composition and the FRI layers
+  const open = (tree: MerkleTree, cols: Uint32Array[], salts: Uint32Array): MatrixOpening => ({
+    rows: positions.map((i) => Uint32Array.from(cols, (c) => c[i] as number)),
+    salts: positions.map((i) => salts.slice(i * SALT_WORDS, (i + 1) * SALT_WORDS)),
+    auth: openBatch(tree, positions),
+  });
+  return {
+    options,
+    traceRoot: treeRoot(traceTree),
+    compositionRoot: treeRoot(compTree),
+    ood,
+    friRoots: fri.trees.map(treeRoot),
+    remainder: fri.remainder,
+    powNonce,
+    traceOpening: open(traceTree, traceLde, traceSalts),
+    compositionOpening: open(compTree, compColumns, compSalts),
+    friOpenings: friOpen(fri, shape, positions),
+  };
+}
+
+function omega(): number {
+  return rootOfUnity(Math.log2(TRACE_LENGTH));
+}
+
+/** Q(x) = Σ_groups (Σ_i α_i C_i(x)) / Z_group(x) on the coset g·⟨ω_QN⟩ (a sub-coset of the LDE coset). */
+function composeQuotient(traceLde: Uint32Array[], st: AirStatement, alphas: Ext[], N: number, QN: number): ExtVec {
+  const g = DOMAIN_OFFSET;
+  const step = N / QN;
+  const nextOffset = N / TRACE_LENGTH;
+  const perCoeffs = periodicCoefficients(st.limit);
+  const periodic = perCoeffs.map((c) => cosetEvaluate(c, g, QN));
+  // divisor inverses: transition (x − ω^(n−1))/(x^n − 1), all rows 1/(x^n − 1), rows 0, 28, 31: 1/(x − ω^r)
+  const wQ = rootOfUnity(Math.log2(QN));
+  const vanish = new Uint32Array(QN);
+  const first = new Uint32Array(QN);
+  const output = new Uint32Array(QN);
+  const last = new Uint32Array(QN);
+  const xs = new Uint32Array(QN);
+  let x = g;
+  for (let i = 0; i < QN; i++) {
+    xs[i] = x;
+    vanish[i] = sub(pow(x, TRACE_LENGTH), 1);
+    first[i] = sub(x, ROW_POINTS.FIRST);
+    output[i] = sub(x, ROW_POINTS.OUTPUT);
+    last[i] = sub(x, ROW_POINTS.LAST);
+    x = mul(x, wQ);
+  }
+  batchInvert(vanish);
+  batchInvert(first);
+  batchInvert(output);
+  batchInvert(last);
+  const out = extZeros(QN);
+  const cur = new Array<number>(TRACE_WIDTH);
+  const nxt = new Array<number>(TRACE_WIDTH);
+  const per = new Array<number>(NUM_PERIODIC);
+  const vals = new Array<number>(NUM_CONSTRAINTS).fill(0);
+  const commitment = Array.from(st.commitment);
+  for (let i = 0; i < QN; i++) {
+    const li = i * step;
+    const ln = (li + nextOffset) % N;
+    for (let j = 0; j < TRACE_WIDTH; j++) {
+      const col = traceLde[j] as Uint32Array;
+      cur[j] = col[li] as number;
+      nxt[j] = col[ln] as number;
+    }
+    for (let j = 0; j < NUM_PERIODIC; j++) per[j] = (periodic[j] as Uint32Array)[i] as number;
+    evaluateConstraints(BASE_RING, cur, nxt, per, commitment, vals);
+    const vi = vanish[i] as number;
+    const divs = [
+      mul(sub(xs[i] as number, ROW_POINTS.LAST), vi),
+      vi,
+      first[i] as number,
+      output[i] as number,
+      last[i] as number,
+    ];
+    let q0 = 0;
+    let q1 = 0;
+    let q2 = 0;
+    let q3 = 0;
+    for (let gi = 0; gi < GROUP_LIST.length; gi++) {
+      const [lo, hi] = GROUP_LIST[gi] as readonly [number, number];
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let c = lo; c < hi; c++) {
+        const v = vals[c] as number;
+        if (v === 0) continue;
+        const a = alphas[c] as Ext;
+        s0 = add(s0, mul(a[0], v));
+        s1 = add(s1, mul(a[1], v));
+        s2 = add(s2, mul(a[2], v));
+        s3 = add(s3, mul(a[3], v));
+      }
+      const d = divs[gi] as number;
+      q0 = add(q0, mul(s0, d));
+      q1 = add(q1, mul(s1, d));
+      q2 = add(q2, mul(s2, d));
+      q3 = add(q3, mul(s3, d));
+    }
+    out[0][i] = q0;
+    out[1][i] = q1;
+    out[2][i] = q2;
+    out[3][i] = q3;
+  }
+  return out;
+}
+
+/** Re-export of the field modulus for callers that size buffers. */
+export const FIELD_MODULUS = P;

@@ -1,0 +1,229 @@
+/**
+ * The compliance STARK verifier. It never imports the prover: it replays the transcript from the proof's
+ * commitments, checks the options against the caller's allow-list before any other work, checks the constraint
+ * composition at the out-of-domain point, authenticates every opening, recomputes the DEEP values and runs FRI.
+ */
+import {
+  type AirStatement,
+  EXT_RING,
+  NUM_CONSTRAINTS,
+  NUM_PERIODIC,
+  TRACE_LENGTH,
+  TRACE_WIDTH,
+  combineExt,
+  divisorInversesExt,
+  evaluateConstraints,
+  periodicCoefficients,
+  validateStatement,
+} from "./air";
+import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, pow, rootOfUnity } from "./field";
+import { friShape, friVerify } from "./fri";
+import { DIGEST_WORDS, type Digest, hashLeaf, uniqueSorted, verifyBatch } from "./merkle";
+import { evalBaseAtPowers, extPowers, log2 } from "./poly";
+import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
+import { absorbOod, deepCoefficients, drawOodPoint, powers, seedTranscript } from "./protocol";
+import { type AcceptableOptions, conjecturedSecurity, deriveParams, optionsEqual, validateOptions } from "./security";
+
+/** Every reason a STARK verification can fail (a closed union). */
+export type StarkFailure =
+  | "UNACCEPTABLE_OPTIONS"
+  | "INSUFFICIENT_SECURITY"
+  | "MALFORMED_PROOF"
+  | "INVALID_STATEMENT"
+  | "OOD_CONSTRAINT_MISMATCH"
+  | "POW_INVALID"
+  | "TRACE_COMMITMENT_MISMATCH"
+  | "COMPOSITION_COMMITMENT_MISMATCH"
+  | "FRI_COMMITMENT_MISMATCH"
+  | "FRI_FOLDING_MISMATCH"
+  | "FRI_REMAINDER_MISMATCH";
+
+/** The outcome of a verification. */
+export type StarkVerdict = { readonly valid: true } | { readonly valid: false; readonly reason: StarkFailure };
+
+const fail = (reason: StarkFailure): StarkVerdict => ({ valid: false, reason });
+
+function isDigest(d: unknown): d is Digest {
+  return d instanceof Uint32Array && d.length === DIGEST_WORDS;
+}
+
+function isExt(e: unknown): e is Ext {
+  return Array.isArray(e) && e.length === 4 && e.every((v) => Number.isInteger(v) && v >= 0 && v < P);
+}
+
+function isRow(r: unknown, width: number): r is Uint32Array {
+  return r instanceof Uint32Array && r.length === width && r.every((v) => v < P);
+}
+
+function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening): boolean {
+  const digests = op.rows.map((row, i) => {
+    const salt = op.salts[i] as Uint32Array;
+    const leaf = new Uint32Array(salt.length + row.length);
+    leaf.set(salt, 0);
+    leaf.set(row, salt.length);
+    const d = new Uint32Array(DIGEST_WORDS);
+    hashLeaf(leaf, 0, leaf.length, d);
+    return d;
+  });
+  return verifyBatch(root, n, positions, digests, op.auth);
+}
+
+/**
+ * Verifies a proof of `statement` bound to `context`, accepting only options in `acceptable`.
+ * Never throws for a bad proof: every failure is a StarkFailure.
+ */
+export function verifyAir(
+  proof: StarkProof,
+  statement: AirStatement,
+  context: Uint8Array,
+  acceptable: AcceptableOptions,
+): StarkVerdict {
+  // 0 ----- the proof's options must be acceptable before anything else is looked at
+  if (typeof acceptable !== "object" || acceptable === null || !Array.isArray(acceptable.options)) {
+    throw new TypeError("acceptable must be an AcceptableOptions object");
+  }
+  const o = proof.options;
+  try {
+    validateOptions(o);
+  } catch {
+    return fail("UNACCEPTABLE_OPTIONS");
+  }
+  if (!acceptable.options.some((a) => optionsEqual(a, o))) return fail("UNACCEPTABLE_OPTIONS");
+  if (conjecturedSecurity(o, TRACE_LENGTH) < acceptable.minSecurityBits) return fail("INSUFFICIENT_SECURITY");
+  try {
+    validateStatement(statement);
+  } catch {
+    return fail("INVALID_STATEMENT");
+  }
+  if (!(context instanceof Uint8Array)) return fail("INVALID_STATEMENT");
+
+  // 1 ----- shape of the proof
+  const params = deriveParams(o, TRACE_LENGTH);
+  const { ldeSize: N, numChunks: K, chunkSize: M } = params;
+  const shape = friShape(params.degreeBound, N, o.foldingLog2, o.remainderLog2);
+  const compWidth = 4 * (K + 1);
+  const { ood } = proof;
+  if (
+    !isDigest(proof.traceRoot) ||
+    !isDigest(proof.compositionRoot) ||
+    ood.traceZ.length !== TRACE_WIDTH ||
+    ood.traceZw.length !== TRACE_WIDTH ||
+    ood.chunksZ.length !== K ||
+    ![...ood.traceZ, ...ood.traceZw, ...ood.chunksZ].every(isExt) ||
+    proof.friRoots.length !== shape.domainSizes.length ||
+    !proof.friRoots.every(isDigest) ||
+    proof.remainder.length !== shape.remainderBound ||
+    !proof.remainder.every(isExt) ||
+    proof.friOpenings.length !== shape.domainSizes.length ||
+    !Number.isSafeInteger(proof.powNonce) ||
+    proof.powNonce < 0
+  ) {
+    return fail("MALFORMED_PROOF");
+  }
+
+  // 2 ----- replay the transcript
+  const t = seedTranscript(o, params, statement, context);
+  t.absorbWords("trace-root", proof.traceRoot);
+  const alphas = powers(t.challengeExt(), NUM_CONSTRAINTS);
+  t.absorbWords("composition-root", proof.compositionRoot);
+  const z = drawOodPoint(t, N);
+  absorbOod(t, ood);
+  const deep = deepCoefficients(t.challengeExt(), K);
+  const betas: Ext[] = [];
+  for (const root of proof.friRoots) {
+    t.absorbWords("fri-root", root);
+    betas.push(t.challengeExt());
+  }
+  t.absorbWords("fri-remainder", proof.remainder.flat());
+  if (!t.checkPow(proof.powNonce, o.grindingBits)) return fail("POW_INVALID");
+  t.absorbWords("pow-nonce", [proof.powNonce % 2 ** 32, Math.floor(proof.powNonce / 2 ** 32)]);
+  const positions = uniqueSorted(t.queryPositions(o.numQueries, N), N);
+
+  // 3 ----- the composition must match the constraints at z
+  const w = rootOfUnity(log2(TRACE_LENGTH));
+  const zPow = extPowers(z, TRACE_LENGTH);
+  const per = periodicCoefficients(statement.limit).map((c) => evalBaseAtPowers(c, zPow));
+  if (per.length !== NUM_PERIODIC) return fail("INVALID_STATEMENT");
+  const values: Ext[] = new Array<Ext>(NUM_CONSTRAINTS).fill([0, 0, 0, 0]);
+  evaluateConstraints(EXT_RING, ood.traceZ, ood.traceZw, per, Array.from(statement.commitment, ext), values);
+  const expected = combineExt(values, alphas, divisorInversesExt(z));
+  const zM = epow(z, M);
+  let claimed: Ext = [0, 0, 0, 0];
+  for (let k = K - 1; k >= 0; k--) claimed = eadd(emul(claimed, zM), ood.chunksZ[k] as Ext);
+  if (!eeq(claimed, expected)) return fail("OOD_CONSTRAINT_MISMATCH");
+
+  // 4 ----- authenticate the trace and composition openings
+  const to = proof.traceOpening;
+  const co = proof.compositionOpening;
+  const shapeOk = (op: MatrixOpening, width: number): boolean =>
+    op.rows.length === positions.length &&
+    op.salts.length === positions.length &&
+    op.rows.every((r) => isRow(r, width)) &&
+    op.salts.every((s) => s instanceof Uint32Array && s.length === SALT_WORDS) &&
+    op.auth.every(isDigest);
+  if (!shapeOk(to, TRACE_WIDTH) || !shapeOk(co, compWidth)) return fail("MALFORMED_PROOF");
+  if (!authenticate(proof.traceRoot, N, positions, to)) return fail("TRACE_COMMITMENT_MISMATCH");
+  if (!authenticate(proof.compositionRoot, N, positions, co)) return fail("COMPOSITION_COMMITMENT_MISMATCH");
+
+  // 5 ----- DEEP values F(x) at the query points
+  const zw: Ext = [mul(z[0], w), mul(z[1], w), mul(z[2], w), mul(z[3], w)];
+  let s1z: Ext = [0, 0, 0, 0];
+  let s1zw: Ext = [0, 0, 0, 0];
+  for (let j = 0; j < TRACE_WIDTH; j++) {
+    s1z = eadd(s1z, emul(deep.trace[j] as Ext, ood.traceZ[j] as Ext));
+    s1zw = eadd(s1zw, emul(deep.trace[j] as Ext, ood.traceZw[j] as Ext));
+  }
+  let s3z: Ext = [0, 0, 0, 0];
+  for (let k = 0; k < K; k++) s3z = eadd(s3z, emul(deep.chunks[k] as Ext, ood.chunksZ[k] as Ext));
+  const atZ = eadd(s1z, s3z);
+  const wN = rootOfUnity(log2(N));
+  const xs = positions.map((p) => mul(DOMAIN_OFFSET, pow(wN, p)));
+  const inv = ebatchInvert([...xs.map((x) => esub(ext(x), z)), ...xs.map((x) => esub(ext(x), zw))]);
+  const firstValues: Ext[] = positions.map((_, i) => {
+    const row = to.rows[i] as Uint32Array;
+    const comp = co.rows[i] as Uint32Array;
+    let s1: Ext = [0, 0, 0, 0];
+    for (let j = 0; j < TRACE_WIDTH; j++) {
+      const v = row[j] as number;
+      const c = deep.trace[j] as Ext;
+      s1 = eadd(s1, [mul(c[0], v), mul(c[1], v), mul(c[2], v), mul(c[3], v)]);
+    }
+    let s3: Ext = [0, 0, 0, 0];
+    for (let k = 0; k < K; k++) {
+      const q: Ext = [
+        comp[4 * k] as number,
+        comp[4 * k + 1] as number,
+        comp[4 * k + 2] as number,
+        comp[4 * k + 3] as number,
+      ];
+      s3 = eadd(s3, emul(deep.chunks[k] as Ext, q));
+    }
+    const r: Ext = [
+      comp[4 * K] as number,
+      comp[4 * K + 1] as number,
+      comp[4 * K + 2] as number,
+      comp[4 * K + 3] as number,
+    ];
+    const a = emul(esub(eadd(s1, s3), atZ), inv[i] as Ext);
+    const b = emul(emul(deep.shifted, esub(s1, s1zw)), inv[positions.length + i] as Ext);
+    return eadd(eadd(a, b), emul(deep.mask, r));
+  });
+
+  // 6 ----- FRI
+  if (!proof.friOpenings.every((op) => op.auth.every(isDigest) && op.rows.every((r) => isRow(r, 4 * shape.folding)))) {
+    return fail("MALFORMED_PROOF");
+  }
+  const friFailure = friVerify(
+    shape,
+    N,
+    DOMAIN_OFFSET,
+    proof.friRoots,
+    betas,
+    proof.remainder,
+    proof.friOpenings,
+    positions,
+    firstValues,
+  );
+  if (friFailure !== null) return fail(friFailure);
+  return { valid: true };
+}
