@@ -15,5 +15,5 @@ export {
   type ReceiptJson,
 } from "./service";
 export { CommitWorker, type CommitWorkerOptions } from "./worker";
-export { openSqliteStore } from "./store/sqlite";
-export type * from "./store/types";
+export { nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
+export type * from "./store";

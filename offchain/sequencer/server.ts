@@ -9,8 +9,7 @@ import { createLogger, type Logger } from "../common";
 import { buildApi } from "./api";
 import type { SequencerConfig } from "./config";
 import { SequencerService } from "./service";
-import { openSqliteStore } from "./store/sqlite";
-import type { SequencerStore } from "./store/types";
+import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
 import { CommitWorker } from "./worker";
 
 /** A running (or startable) sequencer. */
@@ -23,10 +22,10 @@ export interface Sequencer {
   stop(): Promise<void>;
 }
 
-async function openStore(config: SequencerConfig): Promise<SequencerStore> {
-  if (config.database.kind === "sqlite") return openSqliteStore(config.database.file);
-  const { openPostgresStore } = await import("./store/postgres");
-  return openPostgresStore(config.database.url);
+function openStore(config: SequencerConfig): SequencerStore {
+  return config.database.kind === "sqlite"
+    ? openSqliteStore(config.database.file)
+    : openPostgresStore(config.database.url);
 }
 
 /** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
@@ -49,7 +48,7 @@ export async function createSequencer(config: SequencerConfig, logger?: Logger):
   const commitments = new Counter({ name: "ves_commitments_total", help: "Commitments created", registers: [metrics] });
 
   // 1. Preflight: the database is reachable and its schema current.
-  const store = await openStore(config);
+  const store = openStore(config);
   try {
     await store.migrate();
     await store.ping();

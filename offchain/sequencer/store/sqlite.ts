@@ -3,6 +3,7 @@
  * serialized by an in-process queue and run as `BEGIN IMMEDIATE`, so sequence assignment is gap-free. Integers are
  * read as bigint (safe integers); hashes are BLOBs; times are RFC 3339 text.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 
@@ -210,8 +211,10 @@ export function openSqliteStore(file: string): SequencerStore {
 
 class SqliteStore implements SequencerStore {
   readonly kind = "sqlite" as const;
-  /** Tail of the write queue: every write transaction waits for the previous one. */
+  /** Tail of the queue: every transaction, and every read outside one, waits for the previous one. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set inside a write transaction, so its own reads run at once instead of queueing behind itself. */
+  private readonly inWrite = new AsyncLocalStorage<true>();
   private closed = false;
 
   constructor(private readonly db: Database.Database) {}
@@ -244,19 +247,33 @@ class SqliteStore implements SequencerStore {
     this.db.close();
   }
 
-  /** Runs `fn` as one IMMEDIATE transaction, after every earlier write of this process. */
+  /** Runs `fn` as one IMMEDIATE transaction, after every earlier queued call of this process. */
   private write<T>(fn: () => Promise<T>): Promise<T> {
-    const run = async () => {
-      this.db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = await fn();
-        this.db.exec("COMMIT");
-        return result;
-      } catch (e) {
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw e;
-      }
-    };
+    return this.enqueue(() =>
+      this.inWrite.run(true, async () => {
+        this.db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await fn();
+          this.db.exec("COMMIT");
+          return result;
+        } catch (e) {
+          if (this.db.inTransaction) this.db.exec("ROLLBACK");
+          throw e;
+        }
+      }),
+    );
+  }
+
+  /**
+   * Runs a read after the queued transactions, so it never sees a transaction's rows before they are committed (the
+   * one connection is shared); inside a transaction it runs at once.
+   */
+  private read<T>(fn: () => T): Promise<T> {
+    if (this.inWrite.getStore() === true) return Promise.resolve(fn());
+    return this.enqueue(async () => fn());
+  }
+
+  private enqueue<T>(run: () => Promise<T>): Promise<T> {
     const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
@@ -377,28 +394,37 @@ class SqliteStore implements SequencerStore {
     return this.write(() => appendInTx(this.streamTx(stream), stream, candidates, receipt));
   }
 
-  async getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
-    const out = new Map<string, StoredEvent>();
-    const stmt = this.db.prepare(`${EVENT_SELECT} WHERE e.event_id = ?`);
-    for (const id of eventIds) {
-      const r = stmt.get(id) as Row | undefined;
-      if (r !== undefined) out.set(id, toEvent(r));
-    }
-    return out;
+  getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
+    return this.read(() => {
+      const out = new Map<string, StoredEvent>();
+      const stmt = this.db.prepare(`${EVENT_SELECT} WHERE e.event_id = ?`);
+      for (const id of eventIds) {
+        const r = stmt.get(id) as Row | undefined;
+        if (r !== undefined) out.set(id, toEvent(r));
+      }
+      return out;
+    });
   }
 
-  async listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]> {
-    const rows = this.db
-      .prepare(
-        `${EVENT_SELECT} WHERE e.tenant_id = ? AND e.store_id = ? AND e.sequence_number >= ?
-         ORDER BY e.sequence_number LIMIT ?`,
-      )
-      .all(stream.tenantId, stream.storeId, from, limit) as Row[];
-    return rows.map(toEvent);
+  listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          `${EVENT_SELECT} WHERE e.tenant_id = ? AND e.store_id = ? AND e.sequence_number >= ?
+           ORDER BY e.sequence_number LIMIT ?`,
+        )
+        .all(stream.tenantId, stream.storeId, from, limit) as Row[];
+      return rows.map(toEvent);
+    });
   }
 
-  async headSequence(stream: StreamRef): Promise<bigint> {
-    return this.streamTx(stream).head();
+  headSequence(stream: StreamRef): Promise<bigint> {
+    return this.read(() => {
+      const r = this.db
+        .prepare("SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?")
+        .get(stream.tenantId, stream.storeId) as Row | undefined;
+      return r === undefined ? 0n : big(r.current_sequence);
+    });
   }
 
   createCommitment(stream: StreamRef, start: bigint, end: bigint, batchId: string, build: CommitmentBuilder) {
@@ -407,54 +433,66 @@ class SqliteStore implements SequencerStore {
     );
   }
 
-  async getCommitment(batchId: string): Promise<StoredCommitment | null> {
-    const r = this.db.prepare("SELECT * FROM ves_commitments WHERE batch_id = ?").get(batchId) as Row | undefined;
-    return r === undefined ? null : toCommitment(r);
+  getCommitment(batchId: string): Promise<StoredCommitment | null> {
+    return this.read(() => {
+      const r = this.db.prepare("SELECT * FROM ves_commitments WHERE batch_id = ?").get(batchId) as Row | undefined;
+      return r === undefined ? null : toCommitment(r);
+    });
   }
 
-  async commitmentForSequence(stream: StreamRef, sequenceNumber: bigint): Promise<StoredCommitment | null> {
-    const r = this.db
-      .prepare(
-        `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ?
-           AND sequence_start <= ? AND sequence_end >= ?`,
-      )
-      .get(stream.tenantId, stream.storeId, sequenceNumber, sequenceNumber) as Row | undefined;
-    return r === undefined ? null : toCommitment(r);
+  commitmentForSequence(stream: StreamRef, sequenceNumber: bigint): Promise<StoredCommitment | null> {
+    return this.read(() => {
+      const r = this.db
+        .prepare(
+          `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ?
+             AND sequence_start <= ? AND sequence_end >= ?`,
+        )
+        .get(stream.tenantId, stream.storeId, sequenceNumber, sequenceNumber) as Row | undefined;
+      return r === undefined ? null : toCommitment(r);
+    });
   }
 
-  async latestCommitment(stream: StreamRef): Promise<StoredCommitment | null> {
-    const r = this.db
-      .prepare("SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? ORDER BY sequence_end DESC LIMIT 1")
-      .get(stream.tenantId, stream.storeId) as Row | undefined;
-    return r === undefined ? null : toCommitment(r);
+  latestCommitment(stream: StreamRef): Promise<StoredCommitment | null> {
+    return this.read(() => {
+      const r = this.db
+        .prepare(
+          "SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? ORDER BY sequence_end DESC LIMIT 1",
+        )
+        .get(stream.tenantId, stream.storeId) as Row | undefined;
+      return r === undefined ? null : toCommitment(r);
+    });
   }
 
-  async listCommitments(
+  listCommitments(
     stream: StreamRef,
     options: { readonly anchored?: boolean; readonly afterSequence?: bigint; readonly limit: number },
   ): Promise<StoredCommitment[]> {
-    const anchoredClause =
-      options.anchored === undefined
-        ? ""
-        : options.anchored
-          ? "AND chain_tx_hash IS NOT NULL"
-          : "AND chain_tx_hash IS NULL";
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start > ? ${anchoredClause}
-         ORDER BY sequence_start LIMIT ?`,
-      )
-      .all(stream.tenantId, stream.storeId, options.afterSequence ?? 0n, options.limit) as Row[];
-    return rows.map(toCommitment);
+    return this.read(() => {
+      const anchoredClause =
+        options.anchored === undefined
+          ? ""
+          : options.anchored
+            ? "AND chain_tx_hash IS NOT NULL"
+            : "AND chain_tx_hash IS NULL";
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start > ? ${anchoredClause}
+           ORDER BY sequence_start LIMIT ?`,
+        )
+        .all(stream.tenantId, stream.storeId, options.afterSequence ?? 0n, options.limit) as Row[];
+      return rows.map(toCommitment);
+    });
   }
 
-  async pendingAnchors(limit: number): Promise<StoredCommitment[]> {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM ves_commitments WHERE chain_tx_hash IS NULL ORDER BY committed_at, sequence_start LIMIT ?",
-      )
-      .all(limit) as Row[];
-    return rows.map(toCommitment);
+  pendingAnchors(limit: number): Promise<StoredCommitment[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          "SELECT * FROM ves_commitments WHERE chain_tx_hash IS NULL ORDER BY committed_at, sequence_start LIMIT ?",
+        )
+        .all(limit) as Row[];
+      return rows.map(toCommitment);
+    });
   }
 
   markAnchored(
@@ -478,45 +516,49 @@ class SqliteStore implements SequencerStore {
     });
   }
 
-  async leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events
-         WHERE tenant_id = ? AND store_id = ? AND sequence_number BETWEEN ? AND ? ORDER BY sequence_number`,
-      )
-      .all(stream.tenantId, stream.storeId, start, end) as Row[];
-    return rows.map((r) => ({
-      sequenceNumber: big(r.sequence_number),
-      eventSigningHash: bytes(r.event_signing_hash),
-      agentSignature: bytes(r.agent_signature),
-    }));
+  leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events
+           WHERE tenant_id = ? AND store_id = ? AND sequence_number BETWEEN ? AND ? ORDER BY sequence_number`,
+        )
+        .all(stream.tenantId, stream.storeId, start, end) as Row[];
+      return rows.map((r) => ({
+        sequenceNumber: big(r.sequence_number),
+        eventSigningHash: bytes(r.event_signing_hash),
+        agentSignature: bytes(r.agent_signature),
+      }));
+    });
   }
 
-  async pendingStreams(limit: number): Promise<PendingStream[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT s.tenant_id, s.store_id, s.current_sequence AS head,
-                COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
-                          WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0) AS committed
-         FROM ves_sequence_counters s
-         WHERE s.current_sequence > COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
-                                              WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0)
-         LIMIT ?`,
-      )
-      .all(limit) as Row[];
-    const at = this.db.prepare(
-      "SELECT sequenced_at FROM ves_events WHERE tenant_id = ? AND store_id = ? AND sequence_number = ?",
-    );
-    return rows.map((r) => {
-      const firstPending = big(r.committed) + 1n;
-      const first = at.get(r.tenant_id, r.store_id, firstPending) as Row | undefined;
-      return {
-        tenantId: r.tenant_id as string,
-        storeId: r.store_id as string,
-        firstPending,
-        headSequence: big(r.head),
-        oldestPendingAt: (first?.sequenced_at as string | undefined) ?? nowRfc3339(),
-      };
+  pendingStreams(limit: number): Promise<PendingStream[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT s.tenant_id, s.store_id, s.current_sequence AS head,
+                  COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
+                            WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0) AS committed
+           FROM ves_sequence_counters s
+           WHERE s.current_sequence > COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
+                                                WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0)
+           LIMIT ?`,
+        )
+        .all(limit) as Row[];
+      const at = this.db.prepare(
+        "SELECT sequenced_at FROM ves_events WHERE tenant_id = ? AND store_id = ? AND sequence_number = ?",
+      );
+      return rows.map((r) => {
+        const firstPending = big(r.committed) + 1n;
+        const first = at.get(r.tenant_id, r.store_id, firstPending) as Row | undefined;
+        return {
+          tenantId: r.tenant_id as string,
+          storeId: r.store_id as string,
+          firstPending,
+          headSequence: big(r.head),
+          oldestPendingAt: (first?.sequenced_at as string | undefined) ?? nowRfc3339(),
+        };
+      });
     });
   }
 
@@ -543,18 +585,22 @@ class SqliteStore implements SequencerStore {
     });
   }
 
-  async getAgentKey(tenantId: string, agentId: string, keyId: number): Promise<AgentKey | null> {
-    const r = this.db
-      .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? AND key_id = ?")
-      .get(tenantId, agentId, keyId) as Row | undefined;
-    return r === undefined ? null : toAgentKey(r);
+  getAgentKey(tenantId: string, agentId: string, keyId: number): Promise<AgentKey | null> {
+    return this.read(() => {
+      const r = this.db
+        .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? AND key_id = ?")
+        .get(tenantId, agentId, keyId) as Row | undefined;
+      return r === undefined ? null : toAgentKey(r);
+    });
   }
 
-  async listAgentKeys(tenantId: string, agentId: string): Promise<AgentKey[]> {
-    const rows = this.db
-      .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? ORDER BY key_id")
-      .all(tenantId, agentId) as Row[];
-    return rows.map(toAgentKey);
+  listAgentKeys(tenantId: string, agentId: string): Promise<AgentKey[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? ORDER BY key_id")
+        .all(tenantId, agentId) as Row[];
+      return rows.map(toAgentKey);
+    });
   }
 
   revokeAgentKey(tenantId: string, agentId: string, keyId: number, at: string): Promise<AgentKey | null> {
@@ -590,20 +636,22 @@ class SqliteStore implements SequencerStore {
     });
   }
 
-  async getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
-    const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
-    if (r === undefined) return null;
-    return {
-      keyHash: bytes(r.key_hash),
-      tenantId: r.tenant_id as string,
-      storeIds: JSON.parse(r.store_ids as string) as string[],
-      canRead: Number(r.can_read) === 1,
-      canWrite: Number(r.can_write) === 1,
-      canAdmin: Number(r.can_admin) === 1,
-      agentId: (r.agent_id as string | null) ?? null,
-      active: Number(r.active) === 1,
-      createdAt: r.created_at as string,
-    };
+  getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
+    return this.read(() => {
+      const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
+      if (r === undefined) return null;
+      return {
+        keyHash: bytes(r.key_hash),
+        tenantId: r.tenant_id as string,
+        storeIds: JSON.parse(r.store_ids as string) as string[],
+        canRead: Number(r.can_read) === 1,
+        canWrite: Number(r.can_write) === 1,
+        canAdmin: Number(r.can_admin) === 1,
+        agentId: (r.agent_id as string | null) ?? null,
+        active: Number(r.active) === 1,
+        createdAt: r.created_at as string,
+      };
+    });
   }
 
   async tryAcquireLeadership(): Promise<boolean> {

@@ -13,8 +13,6 @@ import path from "node:path";
 import { expect } from "chai";
 import { Client } from "pg";
 
-// The suite tests the store layer itself, below the sequencer's public surface.
-// eslint-disable-next-line no-restricted-imports
 import {
   openPostgresStore,
   openSqliteStore,
@@ -28,7 +26,7 @@ import {
   type StoredCommitment,
   type StoredReceipt,
   type StreamRef,
-} from "../../../offchain/sequencer/store";
+} from "../../../offchain/sequencer";
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
 
