@@ -28,7 +28,7 @@ export {
 } from "./security";
 export { DOMAIN_OFFSET, PROTOCOL_ID, SALT_WORDS, type MatrixOpening, type OodFrame, type StarkProof } from "./proof";
 export { ProverError, proveAir, type ProverHooks } from "./prover";
-export { verifyAir, type StarkFailure, type StarkVerdict } from "./verifier";
+export { replayChallenges, verifyAir, type ReplayedChallenges, type StarkFailure, type StarkVerdict } from "./verifier";
 export {
   MAX_PROOF_BYTES,
   PROOF_FORMAT_VERSION,

@@ -68,6 +68,37 @@ function authenticate(root: Digest, n: number, positions: number[], op: MatrixOp
   return verifyBatch(root, n, positions, digests, op.auth);
 }
 
+/** The Fiat–Shamir challenges of a proof, as the verifier derives them. */
+export interface ReplayedChallenges {
+  readonly alphas: Ext[];
+  readonly z: Ext;
+  readonly betas: Ext[];
+  readonly positions: number[];
+}
+
+/**
+ * Re-derives the challenges of a (well-formed) proof from its commitments, for inspection and analysis tools.
+ * It checks nothing: use verifyAir to verify.
+ */
+export function replayChallenges(proof: StarkProof, statement: AirStatement, context: Uint8Array): ReplayedChallenges {
+  const params = deriveParams(proof.options, TRACE_LENGTH);
+  const t = seedTranscript(proof.options, params, statement, context);
+  t.absorbWords("trace-root", proof.traceRoot);
+  const alphas = powers(t.challengeExt(), NUM_CONSTRAINTS);
+  t.absorbWords("composition-root", proof.compositionRoot);
+  const z = drawOodPoint(t, params.ldeSize);
+  absorbOod(t, proof.ood);
+  t.challengeExt();
+  const betas = proof.friRoots.map((root) => {
+    t.absorbWords("fri-root", root);
+    return t.challengeExt();
+  });
+  t.absorbWords("fri-remainder", proof.remainder.flat());
+  t.absorbWords("pow-nonce", [proof.powNonce % 2 ** 32, Math.floor(proof.powNonce / 2 ** 32)]);
+  const positions = uniqueSorted(t.queryPositions(proof.options.numQueries, params.ldeSize), params.ldeSize);
+  return { alphas, z, betas, positions };
+}
+
 /**
  * Verifies a proof of `statement` bound to `context`, accepting only options in `acceptable`.
  * Never throws for a bad proof: every failure is a StarkFailure.

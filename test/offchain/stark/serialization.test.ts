@@ -1,0 +1,171 @@
+/**
+ * Round trips of every serialization (proof bytes, bundle JSON, opening JSON) and robustness of the parsers: empty,
+ * garbage, truncated, bit-flipped, oversized and trailing-byte inputs are rejected with a typed error (StarkError) or
+ * an invalid verdict, never anything else.
+ */
+import { expect } from "chai";
+import * as fc from "fast-check";
+
+import { parseJsonExact, stringifyJsonExact } from "../../../offchain/ves";
+import {
+  MAX_PROOF_BYTES,
+  PRODUCTION_OPTIONS,
+  TEST_OPTIONS,
+  checkOpening,
+  deserializeProof,
+  isStarkError,
+  makeBundle,
+  proveCompliance,
+  readProofOptions,
+  seededWords,
+  serializeProof,
+  validateBundle,
+  verifyCompliance,
+} from "../../../offchain/stark";
+import { TEST_ACCEPTABLE, exampleInputs, fcOptions } from "./support/fixtures";
+
+const proof = proveCompliance({
+  amount: 777n,
+  publicInputs: exampleInputs(),
+  options: TEST_OPTIONS,
+  rng: seededWords(9),
+});
+
+/** The StarkError code a parse raises, "OK" if none; anything else fails the test. */
+function parseCode(bytes: Uint8Array): string {
+  try {
+    deserializeProof(bytes);
+    return "OK";
+  } catch (e) {
+    if (isStarkError(e)) return e.code;
+    throw e;
+  }
+}
+
+function verdict(bytes: Uint8Array): string {
+  const v = verifyCompliance({ proofBytes: bytes, publicInputs: proof.publicInputs }, TEST_ACCEPTABLE);
+  return v.valid ? "VALID" : v.reason;
+}
+
+describe("stark serialization", function () {
+  describe("proof bytes", function () {
+    it("round-trips a proof byte for byte", function () {
+      const parsed = deserializeProof(proof.proofBytes);
+      expect(Buffer.from(serializeProof(parsed)).equals(Buffer.from(proof.proofBytes))).to.equal(true);
+      expect(parsed.options).to.deep.equal(TEST_OPTIONS);
+      expect(readProofOptions(proof.proofBytes)).to.deep.equal(TEST_OPTIONS);
+      expect(verdict(proof.proofBytes)).to.equal("VALID");
+    });
+
+    it("round-trips a production proof", function () {
+      const p = proveCompliance({ amount: 1n, publicInputs: exampleInputs(), options: PRODUCTION_OPTIONS });
+      expect(Buffer.from(serializeProof(deserializeProof(p.proofBytes))).equals(Buffer.from(p.proofBytes))).to.equal(
+        true,
+      );
+    });
+
+    it("rejects empty and garbage bytes with MALFORMED_PROOF", function () {
+      expect(parseCode(new Uint8Array(0))).to.equal("MALFORMED_PROOF");
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+          expect(parseCode(bytes)).to.be.oneOf(["MALFORMED_PROOF", "UNSUPPORTED_VERSION"]);
+          expect(verdict(bytes)).to.not.equal("VALID");
+        }),
+        fcOptions(200),
+      );
+    });
+
+    it("rejects every truncation", function () {
+      const b = proof.proofBytes;
+      for (let len = 0; len < b.length; len += Math.max(1, Math.floor(b.length / 300))) {
+        expect(parseCode(b.slice(0, len)), `length ${len}`).to.equal("MALFORMED_PROOF");
+      }
+      expect(parseCode(b.slice(0, b.length - 1))).to.equal("MALFORMED_PROOF");
+    });
+
+    it("rejects trailing bytes and an unknown format version", function () {
+      const longer = new Uint8Array(proof.proofBytes.length + 1);
+      longer.set(proof.proofBytes);
+      expect(parseCode(longer)).to.equal("MALFORMED_PROOF");
+      const v2 = proof.proofBytes.slice();
+      v2[4] = 2;
+      expect(parseCode(v2)).to.equal("UNSUPPORTED_VERSION");
+    });
+
+    it("rejects single bit flips anywhere in the proof", function () {
+      const b = proof.proofBytes;
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: b.length * 8 - 1 }), (bit) => {
+          const flipped = b.slice();
+          flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+          expect(verdict(flipped), `bit ${bit}`).to.not.equal("VALID");
+        }),
+        fcOptions(300),
+      );
+    });
+
+    it("refuses proofs over 10 MiB before parsing", function () {
+      const big = new Uint8Array(MAX_PROOF_BYTES + 1);
+      big.set(proof.proofBytes);
+      expect(parseCode(big)).to.equal("PROOF_TOO_LARGE");
+      expect(verdict(big)).to.equal("PROOF_TOO_LARGE");
+      const exact = new Uint8Array(MAX_PROOF_BYTES);
+      expect(parseCode(exact)).to.equal("MALFORMED_PROOF");
+    });
+
+    it("refuses non-canonical field elements", function () {
+      // the first OOD value starts right after the 10-byte header and two 32-byte roots
+      const b = proof.proofBytes.slice();
+      new DataView(b.buffer).setUint32(10 + 64, 0x7f000001, true);
+      expect(parseCode(b)).to.equal("MALFORMED_PROOF");
+    });
+  });
+
+  describe("bundle JSON", function () {
+    const bundle = makeBundle(proof);
+
+    it("round-trips through exact JSON and validates", function () {
+      const text = stringifyJsonExact(bundle, 2);
+      const back = parseJsonExact(text);
+      const { bundle: b, proofBytes } = validateBundle(back);
+      expect(Buffer.from(proofBytes).equals(Buffer.from(proof.proofBytes))).to.equal(true);
+      expect(b.bundleHash).to.equal(bundle.bundleHash);
+      expect(verifyCompliance({ proofBytes, publicInputs: b.publicInputs }, TEST_ACCEPTABLE).valid).to.equal(true);
+    });
+
+    it("holds neither the amount nor the blinding", function () {
+      const text = JSON.stringify(bundle);
+      expect(text).to.not.include(proof.opening.blinding);
+      expect(text).to.not.match(/"amount"/);
+    });
+
+    it("rejects tampered bundles with INVALID_BUNDLE", function () {
+      const code = (b: unknown): string => {
+        try {
+          validateBundle(b);
+          return "OK";
+        } catch (e) {
+          if (isStarkError(e)) return e.code;
+          throw e;
+        }
+      };
+      expect(code(bundle)).to.equal("OK");
+      expect(code({ ...bundle, proofVersion: 2 })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, proofB64: `${bundle.proofB64} ` })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, proofHash: "00".repeat(32) })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, witnessCommitmentHex: "00".repeat(32) })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, metadata: { ...bundle.metadata, proof_size: 1 } })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, metadata: { ...bundle.metadata, proving_time_ms: 99999 } })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, publicInputsHash: "00".repeat(32) })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, boundPublicInputsHash: "00".repeat(32) })).to.equal("INVALID_BUNDLE");
+      expect(code("not an object")).to.equal("INVALID_BUNDLE");
+    });
+  });
+
+  describe("opening JSON", function () {
+    it("round-trips through exact JSON and still opens the commitment", function () {
+      const back = parseJsonExact(stringifyJsonExact(proof.opening));
+      expect(checkOpening(back, proof.publicInputs)).to.equal(777n);
+    });
+  });
+});
