@@ -3,10 +3,12 @@
  * and gathers its state — owner, sequencers, flags, counters and the latest batch of every stream — from views and
  * logs.
  */
-import { ethers, type ContractRunner, type Provider } from "ethers";
+import type { ContractRunner, Provider } from "ethers";
 
-import { SetRegistry__factory, type SetRegistry } from "../../typechain-types";
+import type { SetRegistry } from "../../typechain-types";
 import { AppError, ExitCode } from "./errors";
+
+// ethers and the TypeChain bindings load on first use, so the CLIs that import offchain/common start fast.
 
 /** The latest batch of one stream, as the registry reports it. */
 export interface StreamStatus {
@@ -58,6 +60,7 @@ export async function connectRegistry(address: string, runner: ContractRunner & 
       { exitCode: ExitCode.UNREACHABLE },
     );
   }
+  const { SetRegistry__factory } = await import("../../typechain-types");
   return SetRegistry__factory.connect(address, runner);
 }
 
@@ -105,7 +108,7 @@ export async function readRegistryStatus(registry: SetRegistry): Promise<Registr
     address,
     chainId: network.chainId,
     blockNumber,
-    implementation: ethers.getAddress(ethers.dataSlice(implSlot, 12)),
+    implementation: (await import("ethers")).getAddress(`0x${implSlot.slice(-40)}`),
     owner,
     paused: stats.isPaused,
     strictMode: stats.isStrictMode,
