@@ -106,7 +106,9 @@ export function loadConfig<S extends OptionsSpec>(
     const parsed =
       typeof raw === "string" ? parseValue(opt.type, raw) : { ok: typeof raw === typeofOption(opt.type), value: raw };
     if (!parsed.ok) {
-      errors.push(`${source}: expected ${opt.type === "int" ? "an integer" : `a ${opt.type}`}, got ${JSON.stringify(raw)}`);
+      errors.push(
+        `${source}: expected ${opt.type === "int" ? "an integer" : `a ${opt.type}`}, got ${JSON.stringify(raw)}`,
+      );
       continue;
     }
     const value = (parsed as { value: unknown }).value;
