@@ -52,12 +52,15 @@ function sendJson(reply: FastifyReply, value: unknown, status = 200): FastifyRep
 
 const fail = (status: number, code: string, message: string) => new SequencerError(status, code, message);
 
-/** Parses a decimal u64 query/body value. */
+/** The largest sequence number (i64::MAX, §7.3), also the largest integer either database column holds. */
+const MAX_SEQUENCE = 2n ** 63n - 1n;
+
+/** Parses a decimal sequence-number query/body value, 0..i64::MAX (a larger one would fail in the database: 500). */
 function u64(value: unknown, name: string): bigint {
-  if (typeof value === "bigint" && value >= 0n && value < 2n ** 64n) return value;
+  if (typeof value === "bigint" && value >= 0n && value <= MAX_SEQUENCE) return value;
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === "string" && /^[0-9]{1,20}$/.test(value) && BigInt(value) < 2n ** 64n) return BigInt(value);
-  throw fail(400, "INVALID_FIELD_VALUE", `${name} must be an unsigned 64-bit integer`);
+  if (typeof value === "string" && /^[0-9]{1,20}$/.test(value) && BigInt(value) <= MAX_SEQUENCE) return BigInt(value);
+  throw fail(400, "INVALID_FIELD_VALUE", `${name} must be an integer from 0 to ${MAX_SEQUENCE}`);
 }
 
 function streamOf(q: { tenant_id: string; store_id: string }): StreamRef {

@@ -28,6 +28,7 @@ import type {
   StoredReceipt,
   StreamRef,
 } from "./types";
+import { EVENT_SELECT, big, buf, bytes, toAgentKey, toCommitment, toEvent, toLeaf, type Row } from "./rows";
 import { nowRfc3339 } from "./time";
 
 const MIGRATIONS: readonly string[] = [
@@ -145,13 +146,6 @@ const MAX_RACE_ATTEMPTS = 4;
 /** Rows per multi-row INSERT of events (20 parameters each, well under PostgreSQL's 65,535). */
 const INSERT_CHUNK = 1000;
 
-type Row = Record<string, unknown>;
-
-const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
-const maybeBytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : bytes(v));
-const big = (v: unknown): bigint => BigInt(v as string | number);
-const maybeBig = (v: unknown): bigint | null => (v === null || v === undefined ? null : big(v));
-const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(buf(a), buf(b)) === 0;
 
 /** A signed 64-bit advisory-lock key (decimal text) derived from a name. */
@@ -166,79 +160,6 @@ function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
 }
-
-function toEvent(r: Row): StoredEvent {
-  return {
-    tenantId: r.tenant_id as string,
-    storeId: r.store_id as string,
-    eventId: r.event_id as string,
-    sequenceNumber: big(r.sequence_number),
-    eventSigningHash: bytes(r.event_signing_hash),
-    agentSignature: bytes(r.agent_signature),
-    contentHash: bytes(r.content_hash),
-    envelopeJson: r.envelope_json as string,
-    receipt: {
-      sequencerId: r.sequencer_id as string,
-      sequenceNumber: big(r.sequence_number),
-      sequencedAt: r.sequenced_at as string,
-      receiptHash: bytes(r.receipt_hash),
-      signature: maybeBytes(r.receipt_signature),
-      keyVersion: Number(r.receipt_key_version),
-    },
-    batchId: (r.batch_id as string | null | undefined) ?? null,
-  };
-}
-
-function toCommitment(r: Row): StoredCommitment {
-  return {
-    batchId: r.batch_id as string,
-    tenantId: r.tenant_id as string,
-    storeId: r.store_id as string,
-    vesVersion: Number(r.ves_version),
-    treeDepth: Number(r.tree_depth),
-    leafCount: Number(r.leaf_count),
-    paddedLeafCount: Number(r.padded_leaf_count),
-    merkleRoot: bytes(r.merkle_root),
-    prevStateRoot: bytes(r.prev_state_root),
-    newStateRoot: bytes(r.new_state_root),
-    sequenceStart: big(r.sequence_start),
-    sequenceEnd: big(r.sequence_end),
-    committedAt: r.committed_at as string,
-    chainId: maybeBig(r.chain_id),
-    chainTxHash: maybeBytes(r.chain_tx_hash),
-    chainBlockNumber: maybeBig(r.chain_block_number),
-    anchoredAt: (r.anchored_at as string | null) ?? null,
-  };
-}
-
-function toAgentKey(r: Row): AgentKey {
-  return {
-    tenantId: r.tenant_id as string,
-    agentId: r.agent_id as string,
-    keyId: Number(r.key_id),
-    publicKey: bytes(r.public_key),
-    status: r.status as "active" | "revoked",
-    validFrom: (r.valid_from as string | null) ?? null,
-    validTo: (r.valid_to as string | null) ?? null,
-    revokedAt: (r.revoked_at as string | null) ?? null,
-    createdAt: r.created_at as string,
-  };
-}
-
-function toLeaf(r: Row): LeafInput {
-  return {
-    sequenceNumber: big(r.sequence_number),
-    eventSigningHash: bytes(r.event_signing_hash),
-    agentSignature: bytes(r.agent_signature),
-  };
-}
-
-/** The event columns joined with the covering commitment's batch id. */
-const EVENT_SELECT = `
-  SELECT e.*, (SELECT c.batch_id FROM ves_commitments c
-                WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
-                  AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
-  FROM ves_events e`;
 
 const LEAF_SELECT = `
   SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events

@@ -25,6 +25,7 @@ import type {
   StoredReceipt,
   StreamRef,
 } from "./types";
+import { EVENT_SELECT, big, buf, bytes, toAgentKey, toCommitment, toEvent, toLeaf, type Row } from "./rows";
 import { nowRfc3339 } from "./time";
 
 const MIGRATIONS: readonly string[] = [
@@ -123,79 +124,6 @@ const MIGRATIONS: readonly string[] = [
   );
   `,
 ];
-
-type Row = Record<string, unknown>;
-
-const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
-const maybeBytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : bytes(v));
-const big = (v: unknown): bigint => BigInt(v as bigint | number);
-const maybeBig = (v: unknown): bigint | null => (v === null || v === undefined ? null : big(v));
-const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-function toEvent(r: Row): StoredEvent {
-  return {
-    tenantId: r.tenant_id as string,
-    storeId: r.store_id as string,
-    eventId: r.event_id as string,
-    sequenceNumber: big(r.sequence_number),
-    eventSigningHash: bytes(r.event_signing_hash),
-    agentSignature: bytes(r.agent_signature),
-    contentHash: bytes(r.content_hash),
-    envelopeJson: r.envelope_json as string,
-    receipt: {
-      sequencerId: r.sequencer_id as string,
-      sequenceNumber: big(r.sequence_number),
-      sequencedAt: r.sequenced_at as string,
-      receiptHash: bytes(r.receipt_hash),
-      signature: maybeBytes(r.receipt_signature),
-      keyVersion: Number(r.receipt_key_version),
-    },
-    batchId: (r.batch_id as string | null | undefined) ?? null,
-  };
-}
-
-function toCommitment(r: Row): StoredCommitment {
-  return {
-    batchId: r.batch_id as string,
-    tenantId: r.tenant_id as string,
-    storeId: r.store_id as string,
-    vesVersion: Number(r.ves_version),
-    treeDepth: Number(r.tree_depth),
-    leafCount: Number(r.leaf_count),
-    paddedLeafCount: Number(r.padded_leaf_count),
-    merkleRoot: bytes(r.merkle_root),
-    prevStateRoot: bytes(r.prev_state_root),
-    newStateRoot: bytes(r.new_state_root),
-    sequenceStart: big(r.sequence_start),
-    sequenceEnd: big(r.sequence_end),
-    committedAt: r.committed_at as string,
-    chainId: maybeBig(r.chain_id),
-    chainTxHash: maybeBytes(r.chain_tx_hash),
-    chainBlockNumber: maybeBig(r.chain_block_number),
-    anchoredAt: (r.anchored_at as string | null) ?? null,
-  };
-}
-
-function toAgentKey(r: Row): AgentKey {
-  return {
-    tenantId: r.tenant_id as string,
-    agentId: r.agent_id as string,
-    keyId: Number(r.key_id),
-    publicKey: bytes(r.public_key),
-    status: r.status as "active" | "revoked",
-    validFrom: (r.valid_from as string | null) ?? null,
-    validTo: (r.valid_to as string | null) ?? null,
-    revokedAt: (r.revoked_at as string | null) ?? null,
-    createdAt: r.created_at as string,
-  };
-}
-
-/** The event columns joined with the covering commitment's batch id. */
-const EVENT_SELECT = `
-  SELECT e.*, (SELECT c.batch_id FROM ves_commitments c
-                WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
-                  AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
-  FROM ves_events e`;
 
 /** Opens (creating if needed) the SQLite store at `file`; `:memory:` for a throwaway database. */
 export function openSqliteStore(file: string): SequencerStore {
@@ -524,11 +452,7 @@ class SqliteStore implements SequencerStore {
            WHERE tenant_id = ? AND store_id = ? AND sequence_number BETWEEN ? AND ? ORDER BY sequence_number`,
         )
         .all(stream.tenantId, stream.storeId, start, end) as Row[];
-      return rows.map((r) => ({
-        sequenceNumber: big(r.sequence_number),
-        eventSigningHash: bytes(r.event_signing_hash),
-        agentSignature: bytes(r.agent_signature),
-      }));
+      return rows.map(toLeaf);
     });
   }
 

@@ -1,0 +1,96 @@
+/**
+ * Row mapping shared by the SQLite and PostgreSQL backends: both return hashes as Buffers and integers as bigint or
+ * decimal text, and both select events with the batch id of the commitment that covers them.
+ */
+import type { AgentKey, LeafInput, StoredCommitment, StoredEvent } from "./types";
+
+/** A database row. */
+export type Row = Record<string, unknown>;
+
+/** A BLOB/BYTEA column as bytes. */
+export const bytes = (v: unknown): Uint8Array => new Uint8Array(v as Buffer);
+/** A nullable BLOB/BYTEA column. */
+export const maybeBytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : bytes(v));
+/** An integer column (bigint, number or decimal text) as bigint. */
+export const big = (v: unknown): bigint => BigInt(v as bigint | number | string);
+/** A nullable integer column. */
+export const maybeBig = (v: unknown): bigint | null => (v === null || v === undefined ? null : big(v));
+/** Bytes as a Buffer view for the drivers (no copy). */
+export const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** An event row (with `batch_id`) as a stored event. */
+export function toEvent(r: Row): StoredEvent {
+  return {
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    eventId: r.event_id as string,
+    sequenceNumber: big(r.sequence_number),
+    eventSigningHash: bytes(r.event_signing_hash),
+    agentSignature: bytes(r.agent_signature),
+    contentHash: bytes(r.content_hash),
+    envelopeJson: r.envelope_json as string,
+    receipt: {
+      sequencerId: r.sequencer_id as string,
+      sequenceNumber: big(r.sequence_number),
+      sequencedAt: r.sequenced_at as string,
+      receiptHash: bytes(r.receipt_hash),
+      signature: maybeBytes(r.receipt_signature),
+      keyVersion: Number(r.receipt_key_version),
+    },
+    batchId: (r.batch_id as string | null | undefined) ?? null,
+  };
+}
+
+/** A commitment row. */
+export function toCommitment(r: Row): StoredCommitment {
+  return {
+    batchId: r.batch_id as string,
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    vesVersion: Number(r.ves_version),
+    treeDepth: Number(r.tree_depth),
+    leafCount: Number(r.leaf_count),
+    paddedLeafCount: Number(r.padded_leaf_count),
+    merkleRoot: bytes(r.merkle_root),
+    prevStateRoot: bytes(r.prev_state_root),
+    newStateRoot: bytes(r.new_state_root),
+    sequenceStart: big(r.sequence_start),
+    sequenceEnd: big(r.sequence_end),
+    committedAt: r.committed_at as string,
+    chainId: maybeBig(r.chain_id),
+    chainTxHash: maybeBytes(r.chain_tx_hash),
+    chainBlockNumber: maybeBig(r.chain_block_number),
+    anchoredAt: (r.anchored_at as string | null) ?? null,
+  };
+}
+
+/** An agent-key row. */
+export function toAgentKey(r: Row): AgentKey {
+  return {
+    tenantId: r.tenant_id as string,
+    agentId: r.agent_id as string,
+    keyId: Number(r.key_id),
+    publicKey: bytes(r.public_key),
+    status: r.status as "active" | "revoked",
+    validFrom: (r.valid_from as string | null) ?? null,
+    validTo: (r.valid_to as string | null) ?? null,
+    revokedAt: (r.revoked_at as string | null) ?? null,
+    createdAt: r.created_at as string,
+  };
+}
+
+/** The leaf inputs of an event row. */
+export function toLeaf(r: Row): LeafInput {
+  return {
+    sequenceNumber: big(r.sequence_number),
+    eventSigningHash: bytes(r.event_signing_hash),
+    agentSignature: bytes(r.agent_signature),
+  };
+}
+
+/** The event columns joined with the covering commitment's batch id. */
+export const EVENT_SELECT = `
+  SELECT e.*, (SELECT c.batch_id FROM ves_commitments c
+                WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
+                  AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
+  FROM ves_events e`;
