@@ -1,0 +1,146 @@
+/**
+ * The `ves-stark` command line (commander): gen-inputs, prove, verify, inspect, benchmark. Failures print one line
+ * to stderr and exit 1 (invalid input or proof) or 2 (usage); `verify` prints INVALID: reason on stdout and exits 1.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+
+import { AppError, ExitCode, isAppError } from "../../common";
+import { POLICY_IDS } from "../policy";
+import { PROVER_VERSION } from "../bundle";
+import { benchmark, cliPolicy, genInputs, inspect, prove, verify } from "./commands";
+
+const U64_MAX = (1n << 64n) - 1n;
+
+function parseU64(value: string): bigint {
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || BigInt(value) > U64_MAX) {
+    throw new InvalidArgumentError(`expected an integer in 0..2^64-1, got "${value}"`);
+  }
+  return BigInt(value);
+}
+
+function parseCount(value: string): number {
+  if (!/^[1-9][0-9]{0,5}$/.test(value)) throw new InvalidArgumentError(`expected a count in 1..999999, got "${value}"`);
+  return Number(value);
+}
+
+function parseHex64(value: string): string {
+  if (!/^[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError("expected 64 lowercase hex characters");
+  return value;
+}
+
+const policyOption = (): Option =>
+  new Option("-p, --policy <id>", "policy id").choices([...POLICY_IDS]).default("aml.threshold");
+const limitOption = (): Option =>
+  new Option("-l, --limit <n>", "policy limit: the aml threshold (amount < n) or the cap (amount ≤ n)")
+    .argParser(parseU64)
+    .makeOptionMandatory();
+
+function buildProgram(setFailed: () => void): Command {
+  const program = new Command("ves-stark")
+    .description("Prove and verify per-event compliance (amount vs policy limit) with a zero-knowledge STARK")
+    .version(PROVER_VERSION, "-V, --version")
+    .exitOverride()
+    .showSuggestionAfterError(true);
+
+  program
+    .command("gen-inputs")
+    .description("print random CompliancePublicInputs for a policy (random UUIDs, zero payload hashes)")
+    .addOption(limitOption())
+    .addOption(policyOption())
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action((o: { limit: bigint; policy: string; output?: string }) => {
+      genInputs(cliPolicy(o.policy, o.limit), o.output);
+    });
+
+  program
+    .command("prove")
+    .description("prove that an amount satisfies the policy; prints the proof as base64, or the bundle with --json")
+    .requiredOption("-a, --amount <n>", "the private amount (u64)", parseU64)
+    .addOption(limitOption())
+    .addOption(policyOption())
+    .option("-i, --inputs <file>", "public inputs JSON (default: random inputs for the policy)")
+    .option("-o, --output <file>", "write the proof or bundle to a file")
+    .option("--json", "print a ComplianceProofBundle instead of base64")
+    .option("--opening <file>", "write the commitment opening (amount and blinding; mode 0600) to this file")
+    .action(
+      (o: {
+        amount: bigint;
+        limit: bigint;
+        policy: string;
+        inputs?: string;
+        output?: string;
+        json?: boolean;
+        opening?: string;
+      }) => {
+        prove({ ...o, policy: cliPolicy(o.policy, o.limit) });
+      },
+    );
+
+  program
+    .command("verify")
+    .description("verify a proof bundle or a base64 proof; prints VALID or INVALID: reason")
+    .requiredOption("-f, --proof <file>", "bundle JSON or base64 proof file, or - for stdin")
+    .addOption(limitOption())
+    .addOption(policyOption())
+    .option("-i, --inputs <file>", "public inputs JSON (required for a base64 proof)")
+    .option("--witness-commitment-hex <hex>", "the witness commitment (else the inputs' witnessCommitment)", parseHex64)
+    .option("--opening <file>", "also check that this opening artifact opens the commitment")
+    .action(
+      (o: {
+        proof: string;
+        limit: bigint;
+        policy: string;
+        inputs?: string;
+        witnessCommitmentHex?: string;
+        opening?: string;
+      }) => {
+        if (!verify({ ...o, policy: cliPolicy(o.policy, o.limit) })) setFailed();
+      },
+    );
+
+  program
+    .command("inspect")
+    .description("print sizes, hashes, options and security bits of a proof or bundle")
+    .requiredOption("-f, --proof <file>", "bundle JSON or base64 proof file, or - for stdin")
+    .action((o: { proof: string }) => {
+      inspect(o.proof);
+    });
+
+  program
+    .command("benchmark")
+    .description("prove and verify random compliant amounts; prints average, min and max times and sizes")
+    .option("-n, --count <n>", "number of proofs", parseCount, 10)
+    .option("-m, --max-amount <n>", "largest random amount", parseU64, 10000n)
+    .addOption(new Option("-l, --limit <n>", "policy limit").argParser(parseU64).default(10000n))
+    .addOption(policyOption())
+    .action((o: { count: number; maxAmount: bigint; limit: bigint; policy: string }) => {
+      benchmark({ count: o.count, maxAmount: o.maxAmount, policy: cliPolicy(o.policy, o.limit) });
+    });
+
+  return program;
+}
+
+/** Runs the CLI on arguments (without `node` and the script) and returns the exit code. */
+export function runCli(args: readonly string[]): number {
+  let invalid = false;
+  const program = buildProgram(() => {
+    invalid = true;
+  });
+  try {
+    if (args.length === 0) {
+      program.outputHelp({ error: true });
+      return ExitCode.USAGE;
+    }
+    program.parse([...args], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help"
+        ? 0
+        : ExitCode.USAGE;
+    }
+    const failure = isAppError(e) ? e : new AppError("STARK_INTERNAL", e instanceof Error ? e.message : String(e));
+    process.stderr.write(`ves-stark: ${failure.message}\n`);
+    return failure.exitCode;
+  }
+  return invalid ? ExitCode.INVALID : 0;
+}
