@@ -611,7 +611,11 @@ describe("sequencer API", function () {
         });
 
         it("commits full batches and waiting events automatically", async function () {
-          const { seq, url: workerUrl, cleanup: cleanupWorker } = await startSequencer({
+          const {
+            seq,
+            url: workerUrl,
+            cleanup: cleanupWorker,
+          } = await startSequencer({
             commitWorker: true,
             commitMaxEvents: 5,
             commitMaxWaitMs: 300,
