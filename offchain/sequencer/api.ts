@@ -21,6 +21,7 @@ import {
 import type { Logger } from "../common";
 import { SequencerError, receiptJson, type Principal, type SequencerService } from "./service";
 import type { StoredCommitment, StoredEvent, StreamRef } from "./store/types";
+import { registerAdminRoutes } from "./api-admin";
 
 /** What the HTTP layer needs. */
 export interface ApiOptions {
@@ -620,13 +621,20 @@ export async function buildApi(options: ApiOptions) {
             storeIds: { type: "array", maxItems: 50, items: uuidSchema },
             readOnly: { type: "boolean" },
             admin: { type: "boolean" },
+            rateLimit: { type: "integer", minimum: 1, maximum: 1_000_000 },
           },
         },
       },
     },
     async (req, reply) => {
       const p = await auth(req);
-      const b = (req.body ?? {}) as { tenantId?: string; storeIds?: string[]; readOnly?: boolean; admin?: boolean };
+      const b = (req.body ?? {}) as {
+        tenantId?: string;
+        storeIds?: string[];
+        readOnly?: boolean;
+        admin?: boolean;
+        rateLimit?: number | bigint;
+      };
       const tenantId = b.tenantId !== undefined ? normalizeUuid(b.tenantId) : p.bootstrap ? undefined : p.tenantId;
       if (tenantId === undefined)
         throw fail(400, "INVALID_FIELD_VALUE", "tenantId is required for the bootstrap admin");
@@ -639,16 +647,19 @@ export async function buildApi(options: ApiOptions) {
         read: true,
         write: !readOnly,
         admin,
+        rateLimit: b.rateLimit === undefined ? null : Number(b.rateLimit),
       });
       return sendJson(reply, {
         success: true,
         apiKey: created.apiKey,
-        keyHashPrefix: created.keyHashPrefix,
+        keyHashPrefix: created.info.keyHashPrefix,
         permissions: admin ? "admin" : readOnly ? "read" : "read_write",
         message: "Store this key now: it is not shown again",
       });
     },
   );
+
+  registerAdminRoutes(app, { service, auth, sendJson, security, uuidSchema });
 
   // Anchor-service compatibility routes (root level, bootstrap admin, hex with 0x) ----------------------------------
   app.get(

@@ -3,7 +3,7 @@
  * the part's only import surface.
  */
 export { SEQUENCER_OPTIONS, resolveSequencerConfig, type SequencerConfig, type SequencerOptions } from "./config";
-export { createSequencer, type Sequencer } from "./server";
+export { createSequencer, type Sequencer, type SequencerDeps } from "./server";
 export {
   NIL_UUID,
   SequencerError,
@@ -14,6 +14,7 @@ export {
   type Principal,
   type ReceiptJson,
 } from "./service";
+export { runCli, type CliIo } from "./cli/main";
 export { CommitWorker, type CommitWorkerOptions } from "./worker";
 export { nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";

@@ -22,6 +22,12 @@ export interface Sequencer {
   stop(): Promise<void>;
 }
 
+/** Optional replacements of a sequencer's parts (tests wrap the store to observe or slow it). */
+export interface SequencerDeps {
+  /** Wraps the opened store before the service uses it. */
+  readonly wrapStore?: (store: SequencerStore) => SequencerStore;
+}
+
 function openStore(config: SequencerConfig): SequencerStore {
   return config.database.kind === "sqlite"
     ? openSqliteStore(config.database.file)
@@ -29,7 +35,11 @@ function openStore(config: SequencerConfig): SequencerStore {
 }
 
 /** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
-export async function createSequencer(config: SequencerConfig, logger?: Logger): Promise<Sequencer> {
+export async function createSequencer(
+  config: SequencerConfig,
+  logger?: Logger,
+  deps: SequencerDeps = {},
+): Promise<Sequencer> {
   const log = logger ?? createLogger("sequencer", config.logLevel);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -48,7 +58,8 @@ export async function createSequencer(config: SequencerConfig, logger?: Logger):
   const commitments = new Counter({ name: "ves_commitments_total", help: "Commitments created", registers: [metrics] });
 
   // 1. Preflight: the database is reachable and its schema current.
-  const store = openStore(config);
+  const opened = openStore(config);
+  const store = deps.wrapStore?.(opened) ?? opened;
   try {
     await store.migrate();
     await store.ping();

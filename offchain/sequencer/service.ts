@@ -27,15 +27,19 @@ import {
 import { AppError } from "../common";
 import { contentHash, envelopeText, normalizeEnvelope } from "./envelope";
 import { nowRfc3339 } from "./store/time";
+import { API_KEY_PREFIX_LENGTH } from "./store/types";
 import type {
   AgentKey,
   ApiKeyRecord,
   AppendOutcome,
+  AuditEntry,
   EventCandidate,
   SequencerStore,
   StoredCommitment,
   StoredReceipt,
   StreamRef,
+  TenantRecord,
+  TenantStoreRecord,
 } from "./store/types";
 
 /** The nil UUID: the bootstrap admin's tenant. */
@@ -51,6 +55,72 @@ export interface Principal {
   readonly agentId: string | null;
   /** The configured bootstrap admin: every tenant, every permission. */
   readonly bootstrap: boolean;
+  /** Who this is in the audit log: `bootstrap-admin`, `api-key:<prefix>` or `cli:<user>`. */
+  readonly actor: string;
+  /** The hash prefix of the API key used, null for the bootstrap admin and the CLI. */
+  readonly keyPrefix: string | null;
+  /** The key's own rate limit (requests per window), if it has one. */
+  readonly rateLimit: number | null;
+}
+
+/** The operator at the command line: bootstrap rights, audited as `cli:<user>`. */
+export function operatorPrincipal(user: string): Principal {
+  return {
+    tenantId: NIL_UUID,
+    storeIds: [],
+    read: true,
+    write: true,
+    admin: true,
+    agentId: null,
+    bootstrap: true,
+    actor: `cli:${user}`,
+    keyPrefix: null,
+    rateLimit: null,
+  };
+}
+
+/** An API key as administration shows it: never the key, only its hash prefix. */
+export interface ApiKeyInfo {
+  readonly keyHashPrefix: string;
+  readonly tenantId: string;
+  readonly storeIds: readonly string[];
+  readonly permissions: "read" | "read_write" | "admin";
+  readonly agentId: string | null;
+  readonly label: string | null;
+  readonly rateLimit: number | null;
+  readonly active: boolean;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+/** What a new API key may do. */
+export interface ApiKeyScope {
+  readonly tenantId: string;
+  readonly agentId: string | null;
+  readonly storeIds: readonly string[];
+  readonly read: boolean;
+  readonly write: boolean;
+  readonly admin: boolean;
+  readonly label?: string | null;
+  readonly rateLimit?: number | null;
+}
+
+/** The administrative view of a stored key record. */
+export function apiKeyInfo(r: ApiKeyRecord): ApiKeyInfo {
+  return {
+    keyHashPrefix: hex(r.keyHash).slice(0, API_KEY_PREFIX_LENGTH),
+    tenantId: r.tenantId,
+    storeIds: r.storeIds,
+    permissions: r.canAdmin ? "admin" : r.canWrite ? "read_write" : "read",
+    agentId: r.agentId,
+    label: r.label ?? null,
+    rateLimit: r.rateLimit ?? null,
+    active: r.active,
+    createdAt: r.createdAt,
+    lastUsedAt: r.lastUsedAt ?? null,
+    revokedAt: r.revokedAt ?? null,
+  };
 }
 
 /** A permission on a tenant (and optionally a store). */
@@ -99,6 +169,9 @@ export interface SequencerServiceOptions {
   readonly strictFormat: boolean;
   readonly hooks?: SequencerHooks;
 }
+
+/** How often a key's last use is written (per process). */
+const KEY_USE_RESOLUTION_MS = 60_000;
 
 const sha256 = (data: string | Uint8Array) => new Uint8Array(createHash("sha256").update(data).digest());
 const hex = (b: Uint8Array) => bytesToHex(b);
@@ -150,6 +223,8 @@ export class SequencerService {
   private readonly adminKeyHash: Uint8Array;
   private readonly keyCache = new Map<string, { key: AgentKey | null; at: number }>();
   private readonly trees = new Map<string, MerkleTree>();
+  /** When each API key's use was last recorded by this process. */
+  private readonly keyUse = new Map<string, number>();
 
   constructor(private readonly options: SequencerServiceOptions) {
     this.store = options.store;
@@ -185,12 +260,28 @@ export class SequencerService {
     if (key === undefined || key === "") throw new SequencerError(401, "missing_auth", "an API key is required");
     const hash = sha256(key);
     if (timingSafeEqual(hash, this.adminKeyHash)) {
-      return { tenantId: NIL_UUID, storeIds: [], read: true, write: true, admin: true, agentId: null, bootstrap: true };
+      return {
+        tenantId: NIL_UUID,
+        storeIds: [],
+        read: true,
+        write: true,
+        admin: true,
+        agentId: null,
+        bootstrap: true,
+        actor: "bootstrap-admin",
+        keyPrefix: null,
+        rateLimit: null,
+      };
     }
     const record = await this.store.getApiKey(hash);
     if (record === null || !record.active)
       throw new SequencerError(401, "invalid_api_key", "unknown or revoked API key");
+    const prefix = hex(hash).slice(0, API_KEY_PREFIX_LENGTH);
+    await this.noteKeyUse(prefix, hash);
     return {
+      actor: `api-key:${prefix}`,
+      keyPrefix: prefix,
+      rateLimit: record.rateLimit ?? null,
       tenantId: record.tenantId,
       storeIds: record.storeIds,
       read: record.canRead || record.canWrite || record.canAdmin,
@@ -221,33 +312,191 @@ export class SequencerService {
     if (!p.bootstrap) throw new SequencerError(403, "INSUFFICIENT_PERMISSIONS", "the bootstrap admin key is required");
   }
 
-  /** Creates an API key for a tenant; the key is returned once and only its SHA-256 is stored. */
-  async createApiKey(
+  /** Records a key's use at most once a minute per process (the list shows the last use, to the minute). */
+  private async noteKeyUse(prefix: string, hash: Uint8Array): Promise<void> {
+    const now = Date.now();
+    const last = this.keyUse.get(prefix);
+    if (last !== undefined && now - last < KEY_USE_RESOLUTION_MS) return;
+    if (this.keyUse.size > 10_000) this.keyUse.clear();
+    this.keyUse.set(prefix, now);
+    await this.store.touchApiKey(hash, nowRfc3339());
+  }
+
+  /** Appends an audit entry for an action of `p`. */
+  async audit(
     p: Principal,
-    input: {
-      tenantId: string;
-      agentId: string | null;
-      storeIds: string[];
-      read: boolean;
-      write: boolean;
-      admin: boolean;
-    },
-  ): Promise<{ apiKey: string; keyHashPrefix: string }> {
-    this.require(p, "admin", input.tenantId);
-    const apiKey = `ss_${input.tenantId.replace(/-/g, "").slice(0, 8)}${randomBytes(24).toString("base64url")}`;
+    action: string,
+    tenantId: string | null,
+    target: string | null,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
+    await this.store.appendAudit({ at: nowRfc3339(), actor: p.actor, action, tenantId, target, details });
+  }
+
+  private newApiKeyRecord(scope: ApiKeyScope): { apiKey: string; record: ApiKeyRecord } {
+    const apiKey = `ss_${scope.tenantId.replace(/-/g, "").slice(0, 8)}${randomBytes(24).toString("base64url")}`;
     const record: ApiKeyRecord = {
       keyHash: sha256(apiKey),
-      tenantId: input.tenantId,
-      storeIds: input.storeIds,
-      canRead: input.read || input.write || input.admin,
-      canWrite: input.write || input.admin,
-      canAdmin: input.admin,
-      agentId: input.agentId,
+      tenantId: scope.tenantId,
+      storeIds: [...scope.storeIds],
+      canRead: scope.read || scope.write || scope.admin,
+      canWrite: scope.write || scope.admin,
+      canAdmin: scope.admin,
+      agentId: scope.agentId,
       active: true,
       createdAt: nowRfc3339(),
+      label: scope.label ?? null,
+      rateLimit: scope.rateLimit ?? null,
+      lastUsedAt: null,
+      revokedAt: null,
     };
+    return { apiKey, record };
+  }
+
+  /** A non-bootstrap admin may only hand out stores it holds itself. */
+  private checkDelegation(p: Principal, storeIds: readonly string[]): void {
+    if (p.bootstrap || p.storeIds.length === 0) return;
+    if (storeIds.length === 0 || storeIds.some((s) => !p.storeIds.includes(s))) {
+      throw new SequencerError(403, "INSUFFICIENT_PERMISSIONS", "a store-scoped admin can only grant its own stores");
+    }
+  }
+
+  /** Creates an API key for a tenant; the key is returned once and only its SHA-256 is stored. */
+  async createApiKey(p: Principal, scope: ApiKeyScope): Promise<{ apiKey: string; info: ApiKeyInfo }> {
+    this.require(p, "admin", scope.tenantId);
+    this.checkDelegation(p, scope.storeIds);
+    const { apiKey, record } = this.newApiKeyRecord(scope);
     await this.store.insertApiKey(record);
-    return { apiKey, keyHashPrefix: hex(record.keyHash).slice(0, 12) };
+    const info = apiKeyInfo(record);
+    await this.audit(p, "api_key.create", scope.tenantId, info.keyHashPrefix, {
+      permissions: info.permissions,
+      store_ids: info.storeIds,
+      agent_id: info.agentId,
+      label: info.label,
+      rate_limit: info.rateLimit,
+    });
+    return { apiKey, info };
+  }
+
+  /** API keys of a tenant (every tenant for the bootstrap admin when `tenantId` is undefined). */
+  async listApiKeys(p: Principal, tenantId?: string): Promise<ApiKeyInfo[]> {
+    if (tenantId === undefined) this.requireBootstrap(p);
+    else this.require(p, "admin", tenantId);
+    return (await this.store.listApiKeys(tenantId)).map(apiKeyInfo);
+  }
+
+  /** The one key the principal administers whose hash starts with `prefix`. @throws 404 none, 409 ambiguous. */
+  private async keyByPrefix(p: Principal, prefix: string): Promise<ApiKeyRecord> {
+    const wanted = prefix.toLowerCase();
+    if (!/^[0-9a-f]{8,12}$/.test(wanted)) {
+      throw new SequencerError(400, "INVALID_FIELD_VALUE", "a key prefix is 8 to 12 hex characters");
+    }
+    const found = (await this.store.findApiKeysByPrefix(wanted)).filter((r) => this.can(p, "admin", r.tenantId));
+    if (found.length === 0) throw new SequencerError(404, "NOT_FOUND", `no API key ${wanted}`);
+    if (found.length > 1) {
+      throw new SequencerError(409, "AMBIGUOUS_KEY_PREFIX", `${found.length} keys start with ${wanted}; give more`);
+    }
+    return found[0]!;
+  }
+
+  /** Revokes an API key by hash prefix (admin of its tenant); revoking twice keeps the first time. */
+  async revokeApiKey(p: Principal, prefix: string): Promise<ApiKeyInfo> {
+    const record = await this.keyByPrefix(p, prefix);
+    const revoked = await this.store.revokeApiKey(record.keyHash, nowRfc3339());
+    if (revoked === null) throw new SequencerError(404, "NOT_FOUND", `no API key ${prefix}`);
+    const info = apiKeyInfo(revoked);
+    await this.audit(p, "api_key.revoke", revoked.tenantId, info.keyHashPrefix);
+    return info;
+  }
+
+  /** Replaces an active key by a new one with the same scope (shown once) and revokes the old one, atomically. */
+  async rotateApiKey(p: Principal, prefix: string): Promise<{ apiKey: string; info: ApiKeyInfo; replaced: string }> {
+    const old = await this.keyByPrefix(p, prefix);
+    if (!old.active) throw new SequencerError(409, "KEY_REVOKED", `API key ${prefix} is revoked`);
+    const { apiKey, record } = this.newApiKeyRecord({
+      tenantId: old.tenantId,
+      agentId: old.agentId,
+      storeIds: old.storeIds,
+      read: old.canRead,
+      write: old.canWrite,
+      admin: old.canAdmin,
+      label: old.label ?? null,
+      rateLimit: old.rateLimit ?? null,
+    });
+    const stored = await this.store.rotateApiKey(old.keyHash, record, nowRfc3339());
+    if (stored === null) throw new SequencerError(409, "KEY_REVOKED", `API key ${prefix} was revoked meanwhile`);
+    const info = apiKeyInfo(stored);
+    const replaced = hex(old.keyHash).slice(0, API_KEY_PREFIX_LENGTH);
+    await this.audit(p, "api_key.rotate", old.tenantId, info.keyHashPrefix, { replaced });
+    return { apiKey, info, replaced };
+  }
+
+  // Tenants, stores, audit -----------------------------------------------------------------------------------------
+
+  /** Registers a tenant (bootstrap admin). @throws SequencerError 409 if the id exists. */
+  async createTenant(p: Principal, input: { tenantId?: string; name: string }): Promise<TenantRecord> {
+    this.requireBootstrap(p);
+    const tenant: TenantRecord = {
+      tenantId: input.tenantId ?? randomUUID(),
+      name: input.name,
+      createdAt: nowRfc3339(),
+    };
+    if (tenant.tenantId === NIL_UUID)
+      throw new SequencerError(400, "INVALID_FIELD_VALUE", "the nil tenant is reserved");
+    if (!(await this.store.createTenant(tenant))) {
+      throw new SequencerError(409, "TENANT_EXISTS", `tenant ${tenant.tenantId} exists`);
+    }
+    await this.audit(p, "tenant.create", tenant.tenantId, tenant.tenantId, { name: tenant.name });
+    return tenant;
+  }
+
+  /** Tenants: all for the bootstrap admin, otherwise the caller's own (if registered). */
+  async listTenants(p: Principal): Promise<TenantRecord[]> {
+    if (p.bootstrap) return this.store.listTenants();
+    if (!p.admin) throw new SequencerError(403, "INSUFFICIENT_PERMISSIONS", "admin permission is required");
+    const own = await this.store.getTenant(p.tenantId);
+    return own === null ? [] : [own];
+  }
+
+  /** Registers a store of a tenant (tenant admin). @throws 404 unknown tenant, 409 existing store. */
+  async createTenantStore(
+    p: Principal,
+    input: { tenantId: string; storeId?: string; name: string },
+  ): Promise<TenantStoreRecord> {
+    this.require(p, "admin", input.tenantId);
+    if (p.storeIds.length > 0 && !p.bootstrap) {
+      throw new SequencerError(403, "INSUFFICIENT_PERMISSIONS", "a store-scoped key cannot create stores");
+    }
+    if ((await this.store.getTenant(input.tenantId)) === null) {
+      throw new SequencerError(404, "NOT_FOUND", `no tenant ${input.tenantId}`);
+    }
+    const store: TenantStoreRecord = {
+      tenantId: input.tenantId,
+      storeId: input.storeId ?? randomUUID(),
+      name: input.name,
+      createdAt: nowRfc3339(),
+    };
+    if (!(await this.store.createTenantStore(store))) {
+      throw new SequencerError(409, "STORE_EXISTS", `store ${store.storeId} of tenant ${store.tenantId} exists`);
+    }
+    await this.audit(p, "store.create", store.tenantId, store.storeId, { name: store.name });
+    return store;
+  }
+
+  /** A tenant's stores (read permission on the tenant). */
+  async listTenantStores(p: Principal, tenantId: string): Promise<TenantStoreRecord[]> {
+    this.require(p, "read", tenantId);
+    return this.store.listTenantStores(tenantId);
+  }
+
+  /** The audit log, newest first: one tenant's (its admin) or everything (bootstrap admin). */
+  async listAudit(
+    p: Principal,
+    options: { tenantId?: string; beforeId?: bigint; limit: number },
+  ): Promise<AuditEntry[]> {
+    if (options.tenantId === undefined) this.requireBootstrap(p);
+    else this.require(p, "admin", options.tenantId);
+    return this.store.listAudit(options);
   }
 
   // Agent keys -------------------------------------------------------------------------------------------------------
@@ -274,6 +523,11 @@ export class SequencerService {
       throw new SequencerError(409, "KEY_ALREADY_EXISTS", `key ${key.keyId} of agent ${key.agentId} already exists`);
     }
     this.keyCache.delete(`${key.tenantId}/${key.agentId}/${key.keyId}`);
+    await this.audit(p, "agent_key.register", key.tenantId, `${key.agentId}/${key.keyId}`, {
+      public_key: hex(key.publicKey),
+      valid_from: key.validFrom,
+      valid_to: key.validTo,
+    });
     return full;
   }
 
@@ -289,6 +543,7 @@ export class SequencerService {
     const key = await this.store.revokeAgentKey(tenantId, agentId, keyId, nowRfc3339());
     if (key === null) throw new SequencerError(404, "NOT_FOUND", `no key ${keyId} for agent ${agentId}`);
     this.keyCache.delete(`${tenantId}/${agentId}/${keyId}`);
+    await this.audit(p, "agent_key.revoke", tenantId, `${agentId}/${keyId}`);
     return key;
   }
 

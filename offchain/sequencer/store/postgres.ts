@@ -15,6 +15,8 @@ import type {
   AgentKey,
   AppendResult,
   ApiKeyRecord,
+  AuditEntry,
+  AuditEntryInput,
   CommitmentBuilder,
   CreateCommitmentResult,
   EventCandidate,
@@ -27,8 +29,24 @@ import type {
   StoredEvent,
   StoredReceipt,
   StreamRef,
+  TenantRecord,
+  TenantStoreRecord,
 } from "./types";
-import { EVENT_SELECT, big, buf, bytes, toAgentKey, toCommitment, toEvent, toLeaf, type Row } from "./rows";
+import {
+  EVENT_SELECT,
+  big,
+  buf,
+  keyPrefixOf,
+  toAgentKey,
+  toApiKey,
+  toAudit,
+  toCommitment,
+  toEvent,
+  toLeaf,
+  toTenant,
+  toTenantStore,
+  type Row,
+} from "./rows";
 import { nowRfc3339 } from "./time";
 
 const MIGRATIONS: readonly string[] = [
@@ -125,6 +143,39 @@ const MIGRATIONS: readonly string[] = [
     active     BOOLEAN NOT NULL,
     created_at TEXT NOT NULL
   );
+  `,
+  // 2: tenants and stores, API-key administration (prefix, label, last use, revocation, rate limit), audit log.
+  `
+  CREATE TABLE tenants (
+    tenant_id  TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE tenant_stores (
+    tenant_id  TEXT NOT NULL,
+    store_id   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, store_id)
+  );
+  ALTER TABLE api_keys ADD COLUMN key_prefix TEXT;
+  ALTER TABLE api_keys ADD COLUMN label TEXT;
+  ALTER TABLE api_keys ADD COLUMN rate_limit INTEGER;
+  ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+  ALTER TABLE api_keys ADD COLUMN revoked_at TEXT;
+  UPDATE api_keys SET key_prefix = encode(substring(key_hash FROM 1 FOR 6), 'hex');
+  CREATE INDEX api_keys_by_prefix ON api_keys (key_prefix text_pattern_ops);
+  CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at);
+  CREATE TABLE audit_log (
+    id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    tenant_id TEXT,
+    target    TEXT,
+    details   TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, id);
   `,
 ];
 
@@ -453,6 +504,31 @@ async function latestCommitment(db: Queryable, stream: StreamRef): Promise<Store
   return row === undefined ? null : toCommitment(row);
 }
 
+/** Inserts an API key on the pool or a transaction's client. */
+async function insertApiKey(db: Queryable, record: ApiKeyRecord): Promise<void> {
+  await db.query(
+    `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
+       created_at, key_prefix, label, rate_limit, last_used_at, revoked_at)
+     VALUES ($1, $2, $3::text[], $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+    [
+      buf(record.keyHash),
+      record.tenantId,
+      [...record.storeIds],
+      record.canRead,
+      record.canWrite,
+      record.canAdmin,
+      record.agentId,
+      record.active,
+      record.createdAt,
+      keyPrefixOf(record.keyHash),
+      record.label ?? null,
+      record.rateLimit ?? null,
+      record.lastUsedAt ?? null,
+      record.revokedAt ?? null,
+    ],
+  );
+}
+
 /** Opens a PostgreSQL store on `url` (`postgres://…`); call `migrate()` before use. */
 export function openPostgresStore(url: string, options: { readonly poolSize?: number } = {}): SequencerStore {
   const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
@@ -769,38 +845,113 @@ class PostgresStore implements SequencerStore {
   }
 
   async insertApiKey(record: ApiKeyRecord): Promise<void> {
-    await this.query(
-      `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
-         created_at) VALUES ($1, $2, $3::text[], $4, $5, $6, $7, $8, $9)`,
-      [
-        buf(record.keyHash),
-        record.tenantId,
-        [...record.storeIds],
-        record.canRead,
-        record.canWrite,
-        record.canAdmin,
-        record.agentId,
-        record.active,
-        record.createdAt,
-      ],
-    );
+    await insertApiKey(this.pool, record);
   }
 
   async getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
     const r = await this.query("SELECT * FROM api_keys WHERE key_hash = $1", [buf(keyHash)]);
     const row = r.rows[0];
-    if (row === undefined) return null;
-    return {
-      keyHash: bytes(row.key_hash),
-      tenantId: row.tenant_id as string,
-      storeIds: row.store_ids as string[],
-      canRead: row.can_read === true,
-      canWrite: row.can_write === true,
-      canAdmin: row.can_admin === true,
-      agentId: (row.agent_id as string | null) ?? null,
-      active: row.active === true,
-      createdAt: row.created_at as string,
-    };
+    return row === undefined ? null : toApiKey(row);
+  }
+
+  async listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]> {
+    const r = await this.query(
+      "SELECT * FROM api_keys WHERE ($1::text IS NULL OR tenant_id = $1) ORDER BY created_at, key_prefix",
+      [tenantId ?? null],
+    );
+    return r.rows.map(toApiKey);
+  }
+
+  async findApiKeysByPrefix(prefix: string): Promise<ApiKeyRecord[]> {
+    const r = await this.query("SELECT * FROM api_keys WHERE key_prefix LIKE $1 ORDER BY created_at", [
+      `${prefix.replace(/[^0-9a-f]/g, "")}%`,
+    ]);
+    return r.rows.map(toApiKey);
+  }
+
+  async revokeApiKey(keyHash: Uint8Array, at: string): Promise<ApiKeyRecord | null> {
+    await this.query("UPDATE api_keys SET active = false, revoked_at = $2 WHERE key_hash = $1 AND revoked_at IS NULL", [
+      buf(keyHash),
+      at,
+    ]);
+    return this.getApiKey(keyHash);
+  }
+
+  rotateApiKey(oldKeyHash: Uint8Array, replacement: ApiKeyRecord, at: string): Promise<ApiKeyRecord | null> {
+    return this.transaction(async (client) => {
+      const r = await client.query(
+        `UPDATE api_keys SET active = false, revoked_at = $2
+         WHERE key_hash = $1 AND active AND revoked_at IS NULL RETURNING key_hash`,
+        [buf(oldKeyHash), at],
+      );
+      if (r.rows.length !== 1) return null;
+      await insertApiKey(client, replacement);
+      const row = (await client.query<Row>("SELECT * FROM api_keys WHERE key_hash = $1", [buf(replacement.keyHash)]))
+        .rows[0];
+      return row === undefined ? null : toApiKey(row);
+    });
+  }
+
+  async touchApiKey(keyHash: Uint8Array, at: string): Promise<void> {
+    await this.query(
+      "UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+      [buf(keyHash), at],
+    );
+  }
+
+  // Tenants, stores and the audit log ------------------------------------------------------------------------------
+
+  async createTenant(tenant: TenantRecord): Promise<boolean> {
+    const r = await this.query(
+      "INSERT INTO tenants (tenant_id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [tenant.tenantId, tenant.name, tenant.createdAt],
+    );
+    return r.rowCount === 1;
+  }
+
+  async getTenant(tenantId: string): Promise<TenantRecord | null> {
+    const r = await this.query("SELECT * FROM tenants WHERE tenant_id = $1", [tenantId]);
+    const row = r.rows[0];
+    return row === undefined ? null : toTenant(row);
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    return (await this.query("SELECT * FROM tenants ORDER BY created_at, tenant_id")).rows.map(toTenant);
+  }
+
+  async createTenantStore(store: TenantStoreRecord): Promise<boolean> {
+    const r = await this.query(
+      `INSERT INTO tenant_stores (tenant_id, store_id, name, created_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING`,
+      [store.tenantId, store.storeId, store.name, store.createdAt],
+    );
+    return r.rowCount === 1;
+  }
+
+  async listTenantStores(tenantId: string): Promise<TenantStoreRecord[]> {
+    const r = await this.query("SELECT * FROM tenant_stores WHERE tenant_id = $1 ORDER BY created_at, store_id", [
+      tenantId,
+    ]);
+    return r.rows.map(toTenantStore);
+  }
+
+  async appendAudit(entry: AuditEntryInput): Promise<void> {
+    await this.query(
+      "INSERT INTO audit_log (at, actor, action, tenant_id, target, details) VALUES ($1, $2, $3, $4, $5, $6)",
+      [entry.at, entry.actor, entry.action, entry.tenantId, entry.target, JSON.stringify(entry.details)],
+    );
+  }
+
+  async listAudit(options: {
+    readonly tenantId?: string;
+    readonly beforeId?: bigint;
+    readonly limit: number;
+  }): Promise<AuditEntry[]> {
+    const r = await this.query(
+      `SELECT * FROM audit_log WHERE ($1::text IS NULL OR tenant_id = $1) AND id < $2 ORDER BY id DESC LIMIT $3`,
+      [options.tenantId ?? null, (options.beforeId ?? 2n ** 63n - 1n).toString(), options.limit],
+    );
+    return r.rows.map(toAudit);
   }
 
   // Coordination ---------------------------------------------------------------------------------------------------

@@ -2,7 +2,16 @@
  * Row mapping shared by the SQLite and PostgreSQL backends: both return hashes as Buffers and integers as bigint or
  * decimal text, and both select events with the batch id of the commitment that covers them.
  */
-import type { AgentKey, LeafInput, StoredCommitment, StoredEvent } from "./types";
+import type {
+  AgentKey,
+  ApiKeyRecord,
+  AuditEntry,
+  LeafInput,
+  StoredCommitment,
+  StoredEvent,
+  TenantRecord,
+  TenantStoreRecord,
+} from "./types";
 
 /** A database row. */
 export type Row = Record<string, unknown>;
@@ -94,3 +103,60 @@ export const EVENT_SELECT = `
                 WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
                   AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
   FROM ves_events e`;
+
+/** A boolean column: SQLite stores 0/1 integers, PostgreSQL booleans. */
+const flag = (v: unknown): boolean => v === true || (typeof v !== "boolean" && Number(v) === 1);
+/** A nullable text column. */
+const maybeText = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+/** A nullable integer column as a number. */
+const maybeNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** An API-key row (SQLite keeps `store_ids` as JSON text, PostgreSQL as `TEXT[]`). */
+export function toApiKey(r: Row): ApiKeyRecord {
+  return {
+    keyHash: bytes(r.key_hash),
+    tenantId: r.tenant_id as string,
+    storeIds: Array.isArray(r.store_ids) ? (r.store_ids as string[]) : (JSON.parse(r.store_ids as string) as string[]),
+    canRead: flag(r.can_read),
+    canWrite: flag(r.can_write),
+    canAdmin: flag(r.can_admin),
+    agentId: maybeText(r.agent_id),
+    active: flag(r.active),
+    createdAt: r.created_at as string,
+    label: maybeText(r.label),
+    rateLimit: maybeNumber(r.rate_limit),
+    lastUsedAt: maybeText(r.last_used_at),
+    revokedAt: maybeText(r.revoked_at),
+  };
+}
+
+/** A tenant row. */
+export function toTenant(r: Row): TenantRecord {
+  return { tenantId: r.tenant_id as string, name: r.name as string, createdAt: r.created_at as string };
+}
+
+/** A tenant-store row. */
+export function toTenantStore(r: Row): TenantStoreRecord {
+  return {
+    tenantId: r.tenant_id as string,
+    storeId: r.store_id as string,
+    name: r.name as string,
+    createdAt: r.created_at as string,
+  };
+}
+
+/** An audit-log row. */
+export function toAudit(r: Row): AuditEntry {
+  return {
+    id: big(r.id),
+    at: r.at as string,
+    actor: r.actor as string,
+    action: r.action as string,
+    tenantId: maybeText(r.tenant_id),
+    target: maybeText(r.target),
+    details: JSON.parse(r.details as string) as Record<string, unknown>,
+  };
+}
+
+/** The hex key prefix stored beside an API key's hash. */
+export const keyPrefixOf = (keyHash: Uint8Array): string => Buffer.from(keyHash).toString("hex").slice(0, 12);

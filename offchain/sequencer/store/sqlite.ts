@@ -13,6 +13,7 @@ import { appendInTx, createCommitmentInTx, type StreamTx } from "./stream-tx";
 import type {
   AgentKey,
   ApiKeyRecord,
+  AuditEntryInput,
   CommitmentBuilder,
   EventCandidate,
   LeafInput,
@@ -24,8 +25,24 @@ import type {
   StoredEvent,
   StoredReceipt,
   StreamRef,
+  TenantRecord,
+  TenantStoreRecord,
 } from "./types";
-import { EVENT_SELECT, big, buf, bytes, toAgentKey, toCommitment, toEvent, toLeaf, type Row } from "./rows";
+import {
+  EVENT_SELECT,
+  big,
+  buf,
+  keyPrefixOf,
+  toAgentKey,
+  toApiKey,
+  toAudit,
+  toCommitment,
+  toEvent,
+  toLeaf,
+  toTenant,
+  toTenantStore,
+  type Row,
+} from "./rows";
 import { nowRfc3339 } from "./time";
 
 const MIGRATIONS: readonly string[] = [
@@ -122,6 +139,39 @@ const MIGRATIONS: readonly string[] = [
     active     INTEGER NOT NULL,
     created_at TEXT NOT NULL
   );
+  `,
+  // 2: tenants and stores, API-key administration (prefix, label, last use, revocation, rate limit), audit log.
+  `
+  CREATE TABLE tenants (
+    tenant_id  TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE tenant_stores (
+    tenant_id  TEXT NOT NULL,
+    store_id   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, store_id)
+  );
+  ALTER TABLE api_keys ADD COLUMN key_prefix TEXT;
+  ALTER TABLE api_keys ADD COLUMN label TEXT;
+  ALTER TABLE api_keys ADD COLUMN rate_limit INTEGER;
+  ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+  ALTER TABLE api_keys ADD COLUMN revoked_at TEXT;
+  UPDATE api_keys SET key_prefix = lower(hex(substr(key_hash, 1, 6)));
+  CREATE INDEX api_keys_by_prefix ON api_keys (key_prefix);
+  CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at);
+  CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    tenant_id TEXT,
+    target    TEXT,
+    details   TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, id);
   `,
 ];
 
@@ -540,41 +590,153 @@ class SqliteStore implements SequencerStore {
   }
 
   insertApiKey(record: ApiKeyRecord): Promise<void> {
-    return this.write(async () => {
-      this.db
-        .prepare(
-          `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          buf(record.keyHash),
-          record.tenantId,
-          JSON.stringify(record.storeIds),
-          record.canRead ? 1 : 0,
-          record.canWrite ? 1 : 0,
-          record.canAdmin ? 1 : 0,
-          record.agentId,
-          record.active ? 1 : 0,
-          record.createdAt,
-        );
-    });
+    return this.write(async () => this.insertApiKeyNow(record));
+  }
+
+  private insertApiKeyNow(record: ApiKeyRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
+           created_at, key_prefix, label, rate_limit, last_used_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        buf(record.keyHash),
+        record.tenantId,
+        JSON.stringify(record.storeIds),
+        record.canRead ? 1 : 0,
+        record.canWrite ? 1 : 0,
+        record.canAdmin ? 1 : 0,
+        record.agentId,
+        record.active ? 1 : 0,
+        record.createdAt,
+        keyPrefixOf(record.keyHash),
+        record.label ?? null,
+        record.rateLimit ?? null,
+        record.lastUsedAt ?? null,
+        record.revokedAt ?? null,
+      );
   }
 
   getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
+    return this.read(() => this.getApiKeyNow(keyHash));
+  }
+
+  private getApiKeyNow(keyHash: Uint8Array): ApiKeyRecord | null {
+    const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
+    return r === undefined ? null : toApiKey(r);
+  }
+
+  listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]> {
     return this.read(() => {
-      const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
-      if (r === undefined) return null;
-      return {
-        keyHash: bytes(r.key_hash),
-        tenantId: r.tenant_id as string,
-        storeIds: JSON.parse(r.store_ids as string) as string[],
-        canRead: Number(r.can_read) === 1,
-        canWrite: Number(r.can_write) === 1,
-        canAdmin: Number(r.can_admin) === 1,
-        agentId: (r.agent_id as string | null) ?? null,
-        active: Number(r.active) === 1,
-        createdAt: r.created_at as string,
-      };
+      const rows = (
+        tenantId === undefined
+          ? this.db.prepare("SELECT * FROM api_keys ORDER BY created_at, key_prefix").all()
+          : this.db.prepare("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_prefix").all(tenantId)
+      ) as Row[];
+      return rows.map(toApiKey);
+    });
+  }
+
+  findApiKeysByPrefix(prefix: string): Promise<ApiKeyRecord[]> {
+    return this.read(() => {
+      const rows = this.db
+        .prepare("SELECT * FROM api_keys WHERE substr(key_prefix, 1, ?) = ? ORDER BY created_at")
+        .all(prefix.length, prefix) as Row[];
+      return rows.map(toApiKey);
+    });
+  }
+
+  revokeApiKey(keyHash: Uint8Array, at: string): Promise<ApiKeyRecord | null> {
+    return this.write(async () => {
+      this.db
+        .prepare("UPDATE api_keys SET active = 0, revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL")
+        .run(at, buf(keyHash));
+      return this.getApiKeyNow(keyHash);
+    });
+  }
+
+  rotateApiKey(oldKeyHash: Uint8Array, replacement: ApiKeyRecord, at: string): Promise<ApiKeyRecord | null> {
+    return this.write(async () => {
+      const info = this.db
+        .prepare(
+          "UPDATE api_keys SET active = 0, revoked_at = ? WHERE key_hash = ? AND active = 1 AND revoked_at IS NULL",
+        )
+        .run(at, buf(oldKeyHash));
+      if (info.changes !== 1) return null;
+      this.insertApiKeyNow(replacement);
+      return this.getApiKeyNow(replacement.keyHash);
+    });
+  }
+
+  touchApiKey(keyHash: Uint8Array, at: string): Promise<void> {
+    return this.write(async () => {
+      this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ?").run(at, buf(keyHash));
+    });
+  }
+
+  createTenant(tenant: TenantRecord): Promise<boolean> {
+    return this.write(async () => {
+      const info = this.db
+        .prepare("INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        .run(tenant.tenantId, tenant.name, tenant.createdAt);
+      return info.changes === 1;
+    });
+  }
+
+  getTenant(tenantId: string): Promise<TenantRecord | null> {
+    return this.read(() => {
+      const r = this.db.prepare("SELECT * FROM tenants WHERE tenant_id = ?").get(tenantId) as Row | undefined;
+      return r === undefined ? null : toTenant(r);
+    });
+  }
+
+  listTenants(): Promise<TenantRecord[]> {
+    return this.read(() =>
+      (this.db.prepare("SELECT * FROM tenants ORDER BY created_at, tenant_id").all() as Row[]).map(toTenant),
+    );
+  }
+
+  createTenantStore(store: TenantStoreRecord): Promise<boolean> {
+    return this.write(async () => {
+      const info = this.db
+        .prepare(
+          "INSERT INTO tenant_stores (tenant_id, store_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .run(store.tenantId, store.storeId, store.name, store.createdAt);
+      return info.changes === 1;
+    });
+  }
+
+  listTenantStores(tenantId: string): Promise<TenantStoreRecord[]> {
+    return this.read(() =>
+      (
+        this.db
+          .prepare("SELECT * FROM tenant_stores WHERE tenant_id = ? ORDER BY created_at, store_id")
+          .all(tenantId) as Row[]
+      ).map(toTenantStore),
+    );
+  }
+
+  appendAudit(entry: AuditEntryInput): Promise<void> {
+    return this.write(async () => {
+      this.db
+        .prepare("INSERT INTO audit_log (at, actor, action, tenant_id, target, details) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(entry.at, entry.actor, entry.action, entry.tenantId, entry.target, JSON.stringify(entry.details));
+    });
+  }
+
+  listAudit(options: { readonly tenantId?: string; readonly beforeId?: bigint; readonly limit: number }) {
+    return this.read(() => {
+      const rows = this.db
+        .prepare(`SELECT * FROM audit_log WHERE (? IS NULL OR tenant_id = ?) AND id < ? ORDER BY id DESC LIMIT ?`)
+        .all(
+          options.tenantId ?? null,
+          options.tenantId ?? null,
+          options.beforeId ?? 2n ** 63n - 1n,
+          options.limit,
+        ) as Row[];
+      return rows.map(toAudit);
     });
   }
 

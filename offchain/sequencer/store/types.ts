@@ -145,6 +145,52 @@ export interface ApiKeyRecord {
   readonly agentId: string | null;
   readonly active: boolean;
   readonly createdAt: string;
+  /** An operator's note (who or what the key is for). */
+  readonly label?: string | null;
+  /** Requests per rate-limit window for this key; null or absent: the configured default. */
+  readonly rateLimit?: number | null;
+  /** When the key last authenticated a request (recorded at most about once a minute per process). */
+  readonly lastUsedAt?: string | null;
+  /** When the key was revoked (first revocation). */
+  readonly revokedAt?: string | null;
+}
+
+/** The public handle of an API key: the first 12 hex characters of its SHA-256 (what lists show and revoke takes). */
+export const API_KEY_PREFIX_LENGTH = 12;
+
+/** A tenant in the registry. */
+export interface TenantRecord {
+  readonly tenantId: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+/** A store of a tenant in the registry. */
+export interface TenantStoreRecord {
+  readonly tenantId: string;
+  readonly storeId: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+/** One audited administrative action: who did what, to which tenant and target, and when. */
+export interface AuditEntryInput {
+  /** RFC 3339 time of the action. */
+  readonly at: string;
+  /** `bootstrap-admin`, `api-key:<prefix>` or `cli:<user>`. */
+  readonly actor: string;
+  /** A stable action name, e.g. `api_key.create`. */
+  readonly action: string;
+  readonly tenantId: string | null;
+  /** What the action was applied to (an id or key prefix), if anything. */
+  readonly target: string | null;
+  /** Extra facts as a JSON object (never secrets). */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** A stored audit entry; ids increase in insertion order. */
+export interface AuditEntry extends AuditEntryInput {
+  readonly id: bigint;
 }
 
 /** A stream whose events are not all committed yet. */
@@ -233,6 +279,39 @@ export interface SequencerStore {
 
   insertApiKey(record: ApiKeyRecord): Promise<void>;
   getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null>;
+  /** API keys of a tenant (every tenant when undefined), oldest first; revoked ones included. */
+  listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
+  /** Keys whose hash starts with `prefix` (lowercase hex, at most `API_KEY_PREFIX_LENGTH` characters). */
+  findApiKeysByPrefix(prefix: string): Promise<ApiKeyRecord[]>;
+  /** Revokes a key, keeping the first revocation time; null if unknown. */
+  revokeApiKey(keyHash: Uint8Array, at: string): Promise<ApiKeyRecord | null>;
+  /**
+   * Atomically revokes an active key and inserts its replacement; null (and nothing written) when the old key is
+   * unknown or already revoked, so two concurrent rotations of one key cannot both succeed.
+   */
+  rotateApiKey(oldKeyHash: Uint8Array, replacement: ApiKeyRecord, at: string): Promise<ApiKeyRecord | null>;
+  /** Records that a key authenticated a request at `at`. */
+  touchApiKey(keyHash: Uint8Array, at: string): Promise<void>;
+
+  // Tenants, stores and the audit log --------------------------------------------------------------------------------
+
+  /** Adds a tenant; false if its id exists. */
+  createTenant(tenant: TenantRecord): Promise<boolean>;
+  getTenant(tenantId: string): Promise<TenantRecord | null>;
+  /** Every tenant, oldest first. */
+  listTenants(): Promise<TenantRecord[]>;
+  /** Adds a store to a tenant; false if `(tenant, store)` exists. */
+  createTenantStore(store: TenantStoreRecord): Promise<boolean>;
+  /** A tenant's stores, oldest first. */
+  listTenantStores(tenantId: string): Promise<TenantStoreRecord[]>;
+  /** Appends an audit entry. */
+  appendAudit(entry: AuditEntryInput): Promise<void>;
+  /** Audit entries, newest first, of one tenant or all, with ids below `beforeId` when given. */
+  listAudit(options: {
+    readonly tenantId?: string;
+    readonly beforeId?: bigint;
+    readonly limit: number;
+  }): Promise<AuditEntry[]>;
 
   // Coordination ---------------------------------------------------------------------------------------------------
 

@@ -814,10 +814,119 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         };
         await store.insertApiKey(record);
         await store.insertApiKey(admin);
-        const norm = (r: ApiKeyRecord | null) => (r === null ? null : { ...r, keyHash: hex(r.keyHash) });
+        const norm = (r: ApiKeyRecord | null) =>
+          r === null
+            ? null
+            : { label: null, rateLimit: null, lastUsedAt: null, revokedAt: null, ...r, keyHash: hex(r.keyHash) };
         expect(norm(await store.getApiKey(sha256("api-key-1")))).to.deep.equal(norm(record));
         expect(norm(await store.getApiKey(sha256("api-key-2")))).to.deep.equal(norm(admin));
         expect(await store.getApiKey(sha256("unknown"))).to.be.null;
+      });
+    });
+
+    describe("administration", function () {
+      const apiKey = (name: string, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+        keyHash: sha256(name),
+        tenantId: randomUUID(),
+        storeIds: [],
+        canRead: true,
+        canWrite: true,
+        canAdmin: false,
+        agentId: null,
+        active: true,
+        createdAt: "2025-01-01T00:00:00.000+00:00",
+        label: `label ${name}`,
+        rateLimit: 50,
+        ...overrides,
+      });
+      const prefixOf = (r: ApiKeyRecord) => (hex(r.keyHash) ?? "").slice(0, 12);
+
+      it("lists API keys per tenant, finds them by hash prefix, records last use and revokes once", async function () {
+        const a = apiKey("k-a");
+        const b = apiKey("k-b", { tenantId: a.tenantId, createdAt: "2025-01-02T00:00:00.000+00:00" });
+        const c = apiKey("k-c");
+        for (const r of [a, b, c]) await store.insertApiKey(r);
+        expect((await store.listApiKeys(a.tenantId)).map(prefixOf)).to.deep.equal([prefixOf(a), prefixOf(b)]);
+        expect((await store.listApiKeys()).length).to.equal(3);
+        const found = await store.findApiKeysByPrefix(prefixOf(b).slice(0, 8));
+        expect(found.map(prefixOf)).to.deep.equal([prefixOf(b)]);
+        expect(found[0]).to.include({ label: "label k-b", rateLimit: 50, lastUsedAt: null, revokedAt: null });
+        expect(await store.findApiKeysByPrefix("ffffffffffff")).to.deep.equal([]);
+
+        await store.touchApiKey(a.keyHash, "2025-03-01T00:00:00.000+00:00");
+        expect((await store.getApiKey(a.keyHash))?.lastUsedAt).to.equal("2025-03-01T00:00:00.000+00:00");
+
+        const revoked = await store.revokeApiKey(a.keyHash, "2025-04-01T00:00:00.000+00:00");
+        expect(revoked).to.include({ active: false, revokedAt: "2025-04-01T00:00:00.000+00:00" });
+        const again = await store.revokeApiKey(a.keyHash, "2025-05-01T00:00:00.000+00:00");
+        expect(again?.revokedAt).to.equal("2025-04-01T00:00:00.000+00:00");
+        expect(await store.revokeApiKey(sha256("nope"), "2025-05-01T00:00:00.000+00:00")).to.be.null;
+      });
+
+      it("rotates a key atomically: exactly one of concurrent rotations wins", async function () {
+        const old = apiKey("rot-old");
+        await store.insertApiKey(old);
+        const other = await peer();
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 === 0 ? store : other).rotateApiKey(
+              old.keyHash,
+              apiKey(`rot-new-${i}`, { tenantId: old.tenantId }),
+              "2025-06-01T00:00:00.000+00:00",
+            ),
+          ),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners.length).to.equal(1);
+        expect(winners[0]).to.include({ active: true, tenantId: old.tenantId });
+        expect(await store.getApiKey(old.keyHash)).to.include({ active: false });
+        const keys = await store.listApiKeys(old.tenantId);
+        expect(keys.filter((k) => k.active).length).to.equal(1);
+        expect(keys.length).to.equal(2);
+        expect(await store.rotateApiKey(old.keyHash, apiKey("rot-late"), "2025-06-02T00:00:00.000+00:00")).to.be.null;
+      });
+
+      it("registers tenants and stores once and lists them", async function () {
+        const t = { tenantId: randomUUID(), name: "Acme", createdAt: "2025-01-01T00:00:00.000+00:00" };
+        expect(await store.createTenant(t)).to.be.true;
+        expect(await store.createTenant({ ...t, name: "Other" })).to.be.false;
+        expect(await store.getTenant(t.tenantId)).to.deep.equal(t);
+        expect(await store.getTenant(randomUUID())).to.be.null;
+        const t2 = { tenantId: randomUUID(), name: "Beta", createdAt: "2025-01-02T00:00:00.000+00:00" };
+        await store.createTenant(t2);
+        expect(await store.listTenants()).to.deep.equal([t, t2]);
+        const s1 = { tenantId: t.tenantId, storeId: randomUUID(), name: "EU", createdAt: t.createdAt };
+        expect(await store.createTenantStore(s1)).to.be.true;
+        expect(await store.createTenantStore({ ...s1, name: "dup" })).to.be.false;
+        expect(await store.listTenantStores(t.tenantId)).to.deep.equal([s1]);
+        expect(await store.listTenantStores(t2.tenantId)).to.deep.equal([]);
+      });
+
+      it("keeps an audit log, newest first, per tenant and paged", async function () {
+        const tenant = randomUUID();
+        for (let i = 0; i < 5; i++) {
+          await store.appendAudit({
+            at: `2025-01-0${i + 1}T00:00:00.000+00:00`,
+            actor: "api-key:0123456789ab",
+            action: `test.action${i}`,
+            tenantId: i === 4 ? null : tenant,
+            target: i % 2 === 0 ? `target-${i}` : null,
+            details: { i, nested: { ok: true } },
+          });
+        }
+        const mine = await store.listAudit({ tenantId: tenant, limit: 10 });
+        expect(mine.map((e) => e.action)).to.deep.equal([
+          "test.action3",
+          "test.action2",
+          "test.action1",
+          "test.action0",
+        ]);
+        expect(mine[1]).to.deep.include({ actor: "api-key:0123456789ab", target: "target-2", tenantId: tenant });
+        expect(mine[1]!.details).to.deep.equal({ i: 2, nested: { ok: true } });
+        const all = await store.listAudit({ limit: 2 });
+        expect(all.map((e) => e.action)).to.deep.equal(["test.action4", "test.action3"]);
+        const next = await store.listAudit({ limit: 10, beforeId: all[1]!.id });
+        expect(next.map((e) => e.action)).to.deep.equal(["test.action2", "test.action1", "test.action0"]);
       });
     });
 
