@@ -5,7 +5,7 @@
  * bound, the coefficients are sent in the clear. The prover folds in coefficient form; the verifier folds each
  * opened coset by interpolation and checks the chain down to the remainder polynomial.
  */
-import { type Ext, P, add, eeq, emul, ext, mul, pow, rootOfUnity } from "./field";
+import { type Ext, add, batchInvert, eadd, eeq, emul, escale, esub, inv, mul, pow, rootOfUnity } from "./field";
 import {
   type Digest,
   type MerkleTree,
@@ -17,7 +17,7 @@ import {
   hashLeaf,
   DIGEST_WORDS,
 } from "./merkle";
-import { type ExtVec, cosetEvaluate, evalExtList, extZeros, intt, log2 } from "./poly";
+import { type ExtVec, cosetEvaluate, extZeros, log2 } from "./poly";
 import type { MatrixOpening } from "./proof";
 import type { Transcript } from "./transcript";
 
@@ -81,7 +81,7 @@ export function friCommit(coeffs: ExtVec, shape: FriShape, shift: number, transc
   let s = shift;
   for (const n of shape.domainSizes) {
     // 1 ----- evaluate and commit this layer
-    const evals = cur.map((c) => cosetEvaluate(padTo(c, n), s, n)) as ExtVec;
+    const evals = cur.map((c) => cosetEvaluate(c, s, n)) as ExtVec;
     const tree = buildTree(n / f, 4 * f, (c, buf) => writeCosetLeaf(evals, c, n, f, buf));
     transcript.absorbWords("fri-root", treeRoot(tree));
     trees.push(tree);
@@ -118,13 +118,6 @@ export function friCommit(coeffs: ExtVec, shape: FriShape, shift: number, transc
   return { trees, layers, remainder };
 }
 
-function padTo(c: Uint32Array, n: number): Uint32Array {
-  if (c.length === n) return c;
-  const out = new Uint32Array(n);
-  out.set(c.subarray(0, Math.min(n, c.length)));
-  return out;
-}
-
 /** Coset indices opened in each layer for the given first-layer positions. */
 export function friCosetIndices(shape: FriShape, positions: readonly number[]): number[][] {
   const out: number[][] = [];
@@ -158,22 +151,57 @@ export function friOpen(commitment: FriCommitment, shape: FriShape, positions: r
 export type FriFailure = "FRI_COMMITMENT_MISMATCH" | "FRI_FOLDING_MISMATCH" | "FRI_REMAINDER_MISMATCH";
 
 /**
- * Folds one coset of f values {F(x·ω_f^k)} at challenge β: interpolates P(Y) = Σ a_m Y^m through (ω_f^k, v_k) and
- * returns P(β/x) = Σ_m β^m F_m(x^f).
+ * Folds one coset of f values {F(x·ω_f^k)} (k < f, f a power of two) at challenge β into Σ_m β^m F_m(x^f), as
+ * log2(f) rounds of binary folding: F(y), F(−y) ↦ (F(y) + F(−y))/2 + β·(F(y) − F(−y))/(2y), with β squared and the
+ * points squared each round. `xInv` is x^(−1).
  */
-export function foldCoset(values: readonly Ext[], x: number, beta: Ext): Ext {
-  const f = values.length;
-  const coords = [0, 1, 2, 3].map((c) => intt(Uint32Array.from(values, (v) => v[c] as number)));
-  const coeffs: Ext[] = [];
-  for (let m = 0; m < f; m++) {
-    coeffs.push([
-      coords[0]?.[m] as number,
-      coords[1]?.[m] as number,
-      coords[2]?.[m] as number,
-      coords[3]?.[m] as number,
-    ]);
+export function foldCoset(values: readonly Ext[], x: number, beta: Ext, xInv: number = inv(x)): Ext {
+  let f = values.length;
+  log2(f);
+  // natural order k ↦ x·ω_f^k; pairs (k, k + f/2) are (y, −y)
+  let vals = values.slice();
+  let b = beta;
+  let w = rootOfUnity(log2(f));
+  let wInv = inv(w);
+  let y0Inv = xInv;
+  while (f > 1) {
+    const half = f >> 1;
+    const next: Ext[] = [];
+    let yInv = y0Inv;
+    for (let k = 0; k < half; k++) {
+      const u = vals[k] as Ext;
+      const v = vals[k + half] as Ext;
+      const even = escale(eadd(u, v), HALF);
+      const odd = escale(esub(u, v), mul(HALF, yInv));
+      next.push(eadd(even, emul(b, odd)));
+      yInv = mul(yInv, wInv);
+    }
+    vals = next;
+    b = emul(b, b);
+    w = mul(w, w);
+    wInv = mul(wInv, wInv);
+    y0Inv = mul(y0Inv, y0Inv);
+    f = half;
   }
-  return evalExtList(coeffs, emul(beta, ext(pow(x, P - 2))));
+  return vals[0] as Ext;
+}
+
+const HALF = inv(2);
+
+/** Evaluates an extension polynomial at a base-field point (Horner with base multiplications). */
+export function evalAtBase(coeffs: readonly Ext[], x: number): Ext {
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  for (let i = coeffs.length - 1; i >= 0; i--) {
+    const c = coeffs[i] as Ext;
+    c0 = add(mul(c0, x), c[0]);
+    c1 = add(mul(c1, x), c[1]);
+    c2 = add(mul(c2, x), c[2]);
+    c3 = add(mul(c3, x), c[3]);
+  }
+  return [c0, c1, c2, c3];
 }
 
 /**
@@ -225,13 +253,14 @@ export function friVerify(
     }
     // 3 ----- fold every opened coset into the next layer's values
     const w = rootOfUnity(log2(n));
+    const xs = Uint32Array.from(idx, (c) => mul(s, pow(w, c)));
+    const xInv = batchInvert(xs.slice());
     const nextPos: number[] = [];
     const nextVals: Ext[] = [];
-    for (const c of idx) {
-      const x = mul(s, pow(w, c));
+    idx.forEach((c, i) => {
       nextPos.push(c);
-      nextVals.push(foldCoset(cosetValues.get(c) as Ext[], x, betas[l] as Ext));
-    }
+      nextVals.push(foldCoset(cosetValues.get(c) as Ext[], xs[i] as number, betas[l] as Ext, xInv[i] as number));
+    });
     pos = nextPos;
     vals = nextVals;
     s = pow(s, f);
@@ -241,7 +270,7 @@ export function friVerify(
   const w = rootOfUnity(log2(size));
   for (let i = 0; i < pos.length; i++) {
     const x = mul(s, pow(w, pos[i] as number));
-    if (!eeq(evalExtList(remainder, ext(x)), vals[i] as Ext)) return "FRI_REMAINDER_MISMATCH";
+    if (!eeq(evalAtBase(remainder, x), vals[i] as Ext)) return "FRI_REMAINDER_MISMATCH";
   }
   return null;
 }

@@ -10,7 +10,8 @@ import { type Ext, P, add, eadd, emul, escale, inv, mul, pow, rootOfUnity, sub, 
 export type ExtVec = [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
 
 const INV_P = 1 / P;
-const twiddleCache = new Map<number, Uint32Array>();
+/** Per-stage twiddles: stage s (butterfly span 2^(s+1)) holds ω_(2^(s+1))^j for j < 2^s, and w·(1/p) as floats. */
+const stageCache = new Map<number, { tw: Int32Array[]; twf: Float64Array[] }>();
 const bitrevCache = new Map<number, Uint32Array>();
 
 /** log2 of a power of two; throws a RangeError otherwise. */
@@ -21,21 +22,29 @@ export function log2(n: number): number {
   return 31 - Math.clz32(n);
 }
 
-/** ω_n^j for j < n/2, with ω_n the canonical primitive n-th root of unity. */
-function twiddles(logN: number): Uint32Array {
-  let t = twiddleCache.get(logN);
-  if (t === undefined) {
-    const n = 1 << logN;
-    const w = rootOfUnity(logN);
-    t = new Uint32Array(Math.max(1, n >> 1));
-    let acc = 1;
-    for (let j = 0; j < n >> 1; j++) {
-      t[j] = acc;
-      acc = mul(acc, w);
+function stages(logN: number): { tw: Int32Array[]; twf: Float64Array[] } {
+  let st = stageCache.get(logN);
+  if (st === undefined) {
+    const tw: Int32Array[] = [];
+    const twf: Float64Array[] = [];
+    for (let s = 0; s < logN; s++) {
+      const half = 1 << s;
+      const w = rootOfUnity(s + 1);
+      const t = new Int32Array(half);
+      const tf = new Float64Array(half);
+      let acc = 1;
+      for (let j = 0; j < half; j++) {
+        t[j] = acc;
+        tf[j] = acc * INV_P;
+        acc = mul(acc, w);
+      }
+      tw.push(t);
+      twf.push(tf);
     }
-    twiddleCache.set(logN, t);
+    st = { tw, twf };
+    stageCache.set(logN, st);
   }
-  return t;
+  return st;
 }
 
 function bitrev(logN: number): Uint32Array {
@@ -57,11 +66,15 @@ function bitrev(logN: number): Uint32Array {
   return r;
 }
 
-/** In-place forward NTT: coefficients → evaluations at ω^0, ω^1, …, ω^(n−1). */
-export function ntt(a: Uint32Array): Uint32Array {
-  const n = a.length;
+/**
+ * In-place forward NTT: coefficients → evaluations at ω^0, ω^1, …, ω^(n−1). Runs on an Int32Array view of the
+ * same memory (field elements are below 2^31), which V8 loads as int32 without conversions.
+ */
+export function ntt(arr: Uint32Array): Uint32Array {
+  const n = arr.length;
   const logN = log2(n);
   if (logN > TWO_ADICITY) throw new RangeError(`NTT size 2^${logN} exceeds the two-adicity`);
+  const a = new Int32Array(arr.buffer, arr.byteOffset, n);
   const rev = bitrev(logN);
   for (let i = 0; i < n; i++) {
     const j = rev[i] as number;
@@ -71,26 +84,39 @@ export function ntt(a: Uint32Array): Uint32Array {
       a[j] = t;
     }
   }
-  const tw = twiddles(logN);
-  for (let len = 2, stride = n >> 1; len <= n; len <<= 1, stride >>= 1) {
-    const half = len >> 1;
-    for (let i = 0; i < n; i += len) {
-      for (let j = 0; j < half; j++) {
-        const w = tw[j * stride] as number;
-        const u = a[i + j] as number;
-        const x = a[i + j + half] as number;
-        // inline mul(x, w)
-        const q = Math.floor(x * w * INV_P);
+  // stage 0: twiddle 1, no multiplication
+  for (let i = 0; i + 1 < n; i += 2) {
+    const u = a[i] as number;
+    const v = a[i + 1] as number;
+    const s = u + v;
+    a[i] = s >= P ? s - P : s;
+    const d = u - v;
+    a[i + 1] = d < 0 ? d + P : d;
+  }
+  const { tw, twf } = stages(logN);
+  for (let st = 1; st < logN; st++) {
+    const half = 1 << st;
+    const len = half << 1;
+    const t = tw[st] as Int32Array;
+    const tf = twf[st] as Float64Array;
+    for (let j = 0; j < half; j++) {
+      const w = t[j] as number;
+      const wf = tf[j] as number;
+      for (let i = j; i < n; i += len) {
+        const u = a[i] as number;
+        const x = a[i + half] as number;
+        const q = (x * wf) | 0;
         let v = (Math.imul(x, w) - Math.imul(q, P)) | 0;
-        v = v < 0 ? v + P : v >= P ? v - P : v;
+        if (v < 0) v += P;
+        else if (v >= P) v -= P;
         const s = u + v;
-        a[i + j] = s >= P ? s - P : s;
+        a[i] = s >= P ? s - P : s;
         const d = u - v;
-        a[i + j + half] = d < 0 ? d + P : d;
+        a[i + half] = d < 0 ? d + P : d;
       }
     }
   }
-  return a;
+  return arr;
 }
 
 /** In-place inverse NTT: evaluations at ω^i → coefficients. */
@@ -110,16 +136,57 @@ export function intt(a: Uint32Array): Uint32Array {
 
 /**
  * Evaluates a polynomial (coefficients, length ≤ n) on the coset shift·⟨ω_n⟩; returns a new array of n evaluations.
+ * A polynomial of degree < d (a power of two below n) is evaluated as n/d NTTs of size d, one per sub-coset
+ * shift·ω_n^k·⟨ω_d⟩, whose results interleave: out[k + (n/d)·j].
  */
 export function cosetEvaluate(coeffs: Uint32Array, shift: number, n: number): Uint32Array {
   if (coeffs.length > n) throw new RangeError(`polynomial of ${coeffs.length} coefficients on a domain of ${n}`);
+  log2(n);
+  let d = 1;
+  while (d < coeffs.length) d *= 2;
   const out = new Uint32Array(n);
-  let s = 1;
-  for (let i = 0; i < coeffs.length; i++) {
-    out[i] = mul(coeffs[i] as number, s);
-    s = mul(s, shift);
+  if (d >= n / 2) {
+    let s = 1;
+    for (let i = 0; i < coeffs.length; i++) {
+      out[i] = mul(coeffs[i] as number, s);
+      s = mul(s, shift);
+    }
+    return ntt(out);
   }
-  return ntt(out);
+  const blocks = n / d;
+  const scale = scaleTable(shift, n, d);
+  const tmp = new Uint32Array(d);
+  for (let k = 0; k < blocks; k++) {
+    const o = k * d;
+    for (let i = 0; i < d; i++) tmp[i] = i < coeffs.length ? mul(coeffs[i] as number, scale[o + i] as number) : 0;
+    ntt(tmp);
+    for (let j = 0; j < d; j++) out[k + blocks * j] = tmp[j] as number;
+  }
+  return out;
+}
+
+const scaleCache = new Map<string, Uint32Array>();
+
+/** (shift·ω_n^k)^i for k < n/d, i < d, cached per (shift, n, d). */
+function scaleTable(shift: number, n: number, d: number): Uint32Array {
+  const key = `${shift}:${n}:${d}`;
+  let t = scaleCache.get(key);
+  if (t === undefined) {
+    t = new Uint32Array(n);
+    const wn = rootOfUnity(log2(n));
+    let base = shift;
+    for (let k = 0; k < n / d; k++) {
+      let s = 1;
+      for (let i = 0; i < d; i++) {
+        t[k * d + i] = s;
+        s = mul(s, base);
+      }
+      base = mul(base, wn);
+    }
+    if (scaleCache.size > 64) scaleCache.clear();
+    scaleCache.set(key, t);
+  }
+  return t;
 }
 
 /** Interpolates evaluations on the coset shift·⟨ω_n⟩ back to coefficients (new array). */

@@ -7,21 +7,17 @@
  */
 import {
   type AirStatement,
-  BASE_RING,
   type ComplianceWitness,
-  GROUP_LIST,
   NUM_CONSTRAINTS,
-  NUM_PERIODIC,
-  ROW_POINTS,
   TRACE_LENGTH,
   TRACE_WIDTH,
   type Trace,
   buildTrace,
-  evaluateConstraints,
+  composeQuotient,
   periodicCoefficients,
   validateStatement,
 } from "./air";
-import { type Ext, P, add, batchInvert, mul, pow, rootOfUnity, sub } from "./field";
+import { type Ext, add, mul, rootOfUnity, sub } from "./field";
 import { friCommit, friOpen, friShape } from "./fri";
 import { type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted } from "./merkle";
 import {
@@ -51,6 +47,8 @@ export interface ProverHooks {
   readonly trace?: Trace;
   /** Disables every zero-knowledge randomiser (test-only: shows what the randomisers prevent). */
   readonly disableZk?: boolean;
+  /** Receives the milliseconds spent in each proving step (for profiling). */
+  readonly timings?: Record<string, number>;
 }
 
 /** An error raised when the prover's own consistency checks fail. */
@@ -86,6 +84,13 @@ export function proveAir(
   const zk = hooks.disableZk !== true;
   const g = DOMAIN_OFFSET;
   const transcript = seedTranscript(options, params, statement, context);
+  let mark = performance.now();
+  const lap = (step: string): void => {
+    if (hooks.timings === undefined) return;
+    const now = performance.now();
+    hooks.timings[step] = (hooks.timings[step] ?? 0) + now - mark;
+    mark = now;
+  };
 
   // 1 ----- build the trace
   let trace: Trace;
@@ -100,6 +105,7 @@ export function proveAir(
     throw new RangeError(`trace must be ${TRACE_WIDTH} columns of ${TRACE_LENGTH} rows`);
   }
 
+  lap("trace-build");
   // 2 ----- interpolate, randomise (t̂ = t + Z_H·r) and extend the trace columns
   const h = D - TRACE_LENGTH;
   const traceCoeffs: Uint32Array[] = trace.map((col) => {
@@ -117,6 +123,7 @@ export function proveAir(
   });
   const traceLde = traceCoeffs.map((c) => cosetEvaluate(c, g, N));
 
+  lap("trace-lde");
   // 3 ----- commit to the trace (salted leaves)
   const traceSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
   const traceTree = buildTree(N, SALT_WORDS + TRACE_WIDTH, (i, buf) => {
@@ -125,10 +132,20 @@ export function proveAir(
   });
   transcript.absorbWords("trace-root", treeRoot(traceTree));
 
+  lap("trace-commit");
   // 4 ----- evaluate the constraint composition on the quotient domain g·⟨ω_4D⟩
   const alphas = powers(transcript.challengeExt(), NUM_CONSTRAINTS);
-  const quotient = composeQuotient(traceLde, statement, alphas, N, QN);
+  const quotient = composeQuotient(
+    traceLde,
+    N,
+    QN,
+    g,
+    periodicCoefficients(statement.limit),
+    statement.commitment,
+    alphas,
+  );
 
+  lap("compose");
   // 5 ----- interpolate Q, check its degree, split it into randomised chunks plus the FRI mask R
   const qCoeffs = quotient.map((v) => cosetInterpolate(v, g)) as ExtVec;
   const qLen = 3 * (D - 1) + 1;
@@ -167,6 +184,7 @@ export function proveAir(
     : extZeros(D);
   const compColumns = [...chunks, mask].flatMap((poly) => poly.map((c) => cosetEvaluate(c, g, N)));
 
+  lap("chunks-lde");
   // 6 ----- commit to the composition chunks and the mask (salted leaves)
   const compWidth = compColumns.length;
   const compSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
@@ -176,6 +194,7 @@ export function proveAir(
   });
   transcript.absorbWords("composition-root", treeRoot(compTree));
 
+  lap("composition-commit");
   // 7 ----- out-of-domain evaluations at z and ω·z
   const z = drawOodPoint(transcript, N);
   const zw: Ext = [mul(z[0], omega()), mul(z[1], omega()), mul(z[2], omega()), mul(z[3], omega())];
@@ -188,6 +207,7 @@ export function proveAir(
   };
   absorbOod(transcript, ood);
 
+  lap("ood");
   // 8 ----- DEEP composition F(X) in coefficient form
   const deep = deepCoefficients(transcript.challengeExt(), K);
   const s1 = extZeros(D);
@@ -204,22 +224,25 @@ export function proveAir(
   extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(shifted, evalExt(shifted, zw)), zw));
   extAxpy(f, deep.mask, mask);
 
+  lap("deep");
   // 9 ----- FRI on F over the LDE coset
   const shape = friShape(D, N, options.foldingLog2, options.remainderLog2);
   const fri = friCommit(f, shape, g, transcript);
 
+  lap("fri");
   // 10 ----- grinding, then the query positions
   const powNonce = transcript.grind(options.grindingBits);
   transcript.absorbWords("pow-nonce", [powNonce % 2 ** 32, Math.floor(powNonce / 2 ** 32)]);
   const positions = uniqueSorted(transcript.queryPositions(options.numQueries, N), N);
 
+  lap("grinding");
   // 11 ----- open the trace, the composition and the FRI layers
   const open = (tree: MerkleTree, cols: Uint32Array[], salts: Uint32Array): MatrixOpening => ({
     rows: positions.map((i) => Uint32Array.from(cols, (c) => c[i] as number)),
     salts: positions.map((i) => salts.slice(i * SALT_WORDS, (i + 1) * SALT_WORDS)),
     auth: openBatch(tree, positions),
   });
-  return {
+  const result: StarkProof = {
     options,
     traceRoot: treeRoot(traceTree),
     compositionRoot: treeRoot(compTree),
@@ -231,95 +254,10 @@ export function proveAir(
     compositionOpening: open(compTree, compColumns, compSalts),
     friOpenings: friOpen(fri, shape, positions),
   };
+  lap("openings");
+  return result;
 }
 
 function omega(): number {
   return rootOfUnity(Math.log2(TRACE_LENGTH));
 }
-
-/** Q(x) = Σ_groups (Σ_i α_i C_i(x)) / Z_group(x) on the coset g·⟨ω_QN⟩ (a sub-coset of the LDE coset). */
-function composeQuotient(traceLde: Uint32Array[], st: AirStatement, alphas: Ext[], N: number, QN: number): ExtVec {
-  const g = DOMAIN_OFFSET;
-  const step = N / QN;
-  const nextOffset = N / TRACE_LENGTH;
-  const perCoeffs = periodicCoefficients(st.limit);
-  const periodic = perCoeffs.map((c) => cosetEvaluate(c, g, QN));
-  // divisor inverses: transition (x − ω^(n−1))/(x^n − 1), all rows 1/(x^n − 1), rows 0, 28, 31: 1/(x − ω^r)
-  const wQ = rootOfUnity(Math.log2(QN));
-  const vanish = new Uint32Array(QN);
-  const first = new Uint32Array(QN);
-  const output = new Uint32Array(QN);
-  const last = new Uint32Array(QN);
-  const xs = new Uint32Array(QN);
-  let x = g;
-  for (let i = 0; i < QN; i++) {
-    xs[i] = x;
-    vanish[i] = sub(pow(x, TRACE_LENGTH), 1);
-    first[i] = sub(x, ROW_POINTS.FIRST);
-    output[i] = sub(x, ROW_POINTS.OUTPUT);
-    last[i] = sub(x, ROW_POINTS.LAST);
-    x = mul(x, wQ);
-  }
-  batchInvert(vanish);
-  batchInvert(first);
-  batchInvert(output);
-  batchInvert(last);
-  const out = extZeros(QN);
-  const cur = new Array<number>(TRACE_WIDTH);
-  const nxt = new Array<number>(TRACE_WIDTH);
-  const per = new Array<number>(NUM_PERIODIC);
-  const vals = new Array<number>(NUM_CONSTRAINTS).fill(0);
-  const commitment = Array.from(st.commitment);
-  for (let i = 0; i < QN; i++) {
-    const li = i * step;
-    const ln = (li + nextOffset) % N;
-    for (let j = 0; j < TRACE_WIDTH; j++) {
-      const col = traceLde[j] as Uint32Array;
-      cur[j] = col[li] as number;
-      nxt[j] = col[ln] as number;
-    }
-    for (let j = 0; j < NUM_PERIODIC; j++) per[j] = (periodic[j] as Uint32Array)[i] as number;
-    evaluateConstraints(BASE_RING, cur, nxt, per, commitment, vals);
-    const vi = vanish[i] as number;
-    const divs = [
-      mul(sub(xs[i] as number, ROW_POINTS.LAST), vi),
-      vi,
-      first[i] as number,
-      output[i] as number,
-      last[i] as number,
-    ];
-    let q0 = 0;
-    let q1 = 0;
-    let q2 = 0;
-    let q3 = 0;
-    for (let gi = 0; gi < GROUP_LIST.length; gi++) {
-      const [lo, hi] = GROUP_LIST[gi] as readonly [number, number];
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let c = lo; c < hi; c++) {
-        const v = vals[c] as number;
-        if (v === 0) continue;
-        const a = alphas[c] as Ext;
-        s0 = add(s0, mul(a[0], v));
-        s1 = add(s1, mul(a[1], v));
-        s2 = add(s2, mul(a[2], v));
-        s3 = add(s3, mul(a[3], v));
-      }
-      const d = divs[gi] as number;
-      q0 = add(q0, mul(s0, d));
-      q1 = add(q1, mul(s1, d));
-      q2 = add(q2, mul(s2, d));
-      q3 = add(q3, mul(s3, d));
-    }
-    out[0][i] = q0;
-    out[1][i] = q1;
-    out[2][i] = q2;
-    out[3][i] = q3;
-  }
-  return out;
-}
-
-/** Re-export of the field modulus for callers that size buffers. */
-export const FIELD_MODULUS = P;

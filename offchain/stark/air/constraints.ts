@@ -19,7 +19,7 @@
  *   45    a0 + 2a1 + d0 + 2d1 + c − ELL                                 (no carry out of digit 31: no overflow)
  *   46, 47  K_0, K_1;  48  K_2 − W_2·(a0 + 2a1)                         (limbs fully consumed)
  */
-import { type Ext, eadd, emul, esub, ext, add, mul, sub } from "../field";
+import { type Ext, eadd, emul, escale, esub, ext, add, mul, sub } from "../field";
 import { COMMIT_LANES, COMMIT_TAG, INTERNAL_DIAG, WIDTH } from "../poseidon2";
 import { COL, EXTERNAL_INVERSE, NUM_CONSTRAINTS, PER } from "./layout";
 
@@ -30,12 +30,14 @@ export interface Ring<T> {
   mul(a: T, b: T): T;
   /** Embeds a base-field constant. */
   c(v: number): T;
+  /** Multiplies by a base-field constant. */
+  scale(a: T, v: number): T;
 }
 
 /** The base field as a ring. */
-export const BASE_RING: Ring<number> = { add, sub, mul, c: (v) => v };
+export const BASE_RING: Ring<number> = { add, sub, mul, c: (v) => v, scale: mul };
 /** The extension field as a ring. */
-export const EXT_RING: Ring<Ext> = { add: eadd, sub: esub, mul: emul, c: ext };
+export const EXT_RING: Ring<Ext> = { add: eadd, sub: esub, mul: emul, c: ext, scale: escale };
 
 function externalLayerRing<T>(R: Ring<T>, s: T[]): void {
   for (let c = 0; c < WIDTH; c += 4) {
@@ -88,7 +90,7 @@ export function evaluateConstraints<T>(
   for (let j = 1; j < WIDTH; j++) sum = R.add(sum, cur[COL.STATE + j] as T);
   for (let i = 0; i < WIDTH; i++) {
     const vi = i === 0 ? v0 : (cur[COL.STATE + i] as T);
-    const mi = R.add(sum, R.mul(R.c(INTERNAL_DIAG[i] as number), vi));
+    const mi = R.add(sum, R.scale(vi, INTERNAL_DIAG[i] as number));
     const n = nxt[COL.STATE + i] as T;
     out[i] = R.add(R.mul(full, R.sub(n, f[i] as T)), R.mul(part, R.sub(n, mi)));
   }
@@ -101,8 +103,7 @@ export function evaluateConstraints<T>(
   const digitSum = R.add(R.add(digitA, R.add(d0, R.add(d1, d1))), c);
   const ell = per[PER.ELL] as T;
   // 16: carry chain
-  const c4 = R.add(nxt[COL.CARRY] as T, nxt[COL.CARRY] as T);
-  out[16] = R.sub(R.sub(digitSum, ell), R.add(c4, c4));
+  out[16] = R.sub(R.sub(digitSum, ell), R.scale(nxt[COL.CARRY] as T, 4));
   // 17–19: limb carriers
   for (let k = 0; k < 3; k++) {
     const kc = cur[COL.K0 + k] as T;
@@ -122,7 +123,7 @@ export function evaluateConstraints<T>(
   for (const row of INPUT_ROWS) {
     const m = EXTERNAL_INVERSE[row] as Uint32Array;
     let acc = R.c(0);
-    for (let j = 0; j < WIDTH; j++) acc = R.add(acc, R.mul(R.c(m[j] as number), cur[COL.STATE + j] as T));
+    for (let j = 0; j < WIDTH; j++) acc = R.add(acc, R.scale(cur[COL.STATE + j] as T, m[j] as number));
     input.push(acc);
   }
   for (let k = 0; k < 3; k++) out[26 + k] = R.sub(input[k] as T, cur[COL.K0 + k] as T);

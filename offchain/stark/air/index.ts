@@ -10,6 +10,7 @@ import { GROUPS, NUM_PERIODIC, OUTPUT_ROW, PER, TRACE_LENGTH, limitDigits, stati
 export * from "./layout";
 export * from "./constraints";
 export * from "./trace";
+export { composeQuotient } from "./compose";
 
 /** The public statement the AIR checks: amount ≤ limit and Poseidon2(amount, blinding) = commitment. */
 export interface AirStatement {

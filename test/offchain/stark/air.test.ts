@@ -10,6 +10,8 @@ import {
   PRODUCTION_OPTIONS,
   TEST_OPTIONS,
   air,
+  field as F,
+  poly,
   poseidon2 as P2,
   proveAir,
   seededWords,
@@ -86,6 +88,40 @@ describe("stark air", function () {
       expect(verifyAir(proof, st, CONTEXT, { options: [PRODUCTION_OPTIONS], minSecurityBits: 100 })).to.deep.equal({
         valid: true,
       });
+    });
+  });
+
+  describe("prover composition", function () {
+    it("agrees with the generic constraint evaluator at every quotient-domain point", function () {
+      const rng = seededWords(99);
+      const N = 256;
+      const QN = 128;
+      const g = F.GENERATOR;
+      const lde = Array.from({ length: air.TRACE_WIDTH }, () =>
+        Uint32Array.from({ length: N }, () => F.sampleBase(rng)),
+      );
+      const alphas = Array.from({ length: air.NUM_CONSTRAINTS }, (): F.Ext => [
+        F.sampleBase(rng),
+        F.sampleBase(rng),
+        F.sampleBase(rng),
+        F.sampleBase(rng),
+      ]);
+      const limit = 0x0123456789abcdefn;
+      const commitment = P2.commitAmount(77n, BLINDING);
+      const coeffs = air.periodicCoefficients(limit);
+      const q = air.composeQuotient(lde, N, QN, g, coeffs, commitment, alphas);
+      const wQ = F.rootOfUnity(Math.log2(QN));
+      for (const i of [0, 1, 17, 64, 127]) {
+        const x = F.mul(g, F.pow(wQ, i));
+        const li = i * (N / QN);
+        const cur = lde.map((c) => F.ext(c[li] as number));
+        const nxt = lde.map((c) => F.ext(c[(li + N / air.TRACE_LENGTH) % N] as number));
+        const per = coeffs.map((c) => F.ext(poly.evalBase(c, x)));
+        const vals = new Array<F.Ext>(air.NUM_CONSTRAINTS);
+        air.evaluateConstraints(air.EXT_RING, cur, nxt, per, Array.from(commitment, F.ext), vals);
+        const expected = air.combineExt(vals, alphas, air.divisorInversesExt(F.ext(x)));
+        expect(F.eget(q, i), `point ${i}`).to.deep.equal(expected);
+      }
     });
   });
 
