@@ -314,12 +314,29 @@ export async function buildApi(options: ApiOptions) {
 
   app.get(
     "/api/v1/ves/sequencer-key",
-    { schema: { summary: "The receipt-signing public key(s)" } },
-    async (_req, reply) =>
-      sendJson(reply, {
+    {
+      schema: {
+        summary:
+          "Every receipt-signing public key with its version (this sequencer's first, then imported sequencers'); " +
+          "a receipt verifies under the key of its sequencerId and sequencerKeyVersion",
+      },
+    },
+    async (_req, reply) => {
+      const keys = await service.sequencerKeys();
+      return sendJson(reply, {
         sequencer_id: service.sequencerId,
-        keys: [{ version: 0, algorithm: "ed25519", public_key: bytesToHex(service.publicKey), current: true }],
-      }),
+        current_version: service.keyVersion,
+        keys: keys.map((k) => ({
+          sequencer_id: k.sequencerId,
+          version: k.version,
+          algorithm: "ed25519",
+          public_key: bytesToHex(k.publicKey),
+          current: k.sequencerId === service.sequencerId && k.version === service.keyVersion,
+          origin: k.origin,
+          created_at: k.createdAt,
+        })),
+      });
+    },
   );
 
   // Commitments -----------------------------------------------------------------------------------------------------

@@ -86,7 +86,15 @@ export interface SequencerConfig extends SequencerOptions {
     { readonly kind: "sqlite"; readonly file: string } | { readonly kind: "postgres"; readonly url: string };
   readonly adminApiKey: string;
   readonly signingSeed: Uint8Array;
+  /**
+   * The data-directory file the signing seed was generated into, or null when the seed is configured
+   * (`SEQUENCER__SIGNING_KEY[_FILE]`); `admin receipt-key rotate` replaces that file.
+   */
+  readonly signingKeyFile: string | null;
 }
+
+/** The name of the generated receipt-signing seed in the data directory. */
+export const SIGNING_KEY_FILE = "sequencer-signing-key";
 
 /** Reads a secret from `file`, or creates it with `make()` and mode 0600. */
 function persistedSecret(file: string, make: () => string): string {
@@ -123,13 +131,19 @@ export function resolveSequencerConfig(
   const adminApiKey =
     o.adminApiKey ??
     persistedSecret(path.join(dataDir, "admin-api-key"), () => `ss_admin_${randomBytes(24).toString("base64url")}`);
-  const seedHex =
-    o.signingKey ?? persistedSecret(path.join(dataDir, "sequencer-signing-key"), () => randomBytes(32).toString("hex"));
+  const signingKeyFile = o.signingKey === undefined ? path.join(dataDir, SIGNING_KEY_FILE) : null;
+  const seedHex = o.signingKey ?? persistedSecret(signingKeyFile!, () => randomBytes(32).toString("hex"));
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(seedHex)) {
+    throw new AppError("CONFIG_INVALID", `${signingKeyFile}: the receipt-signing key must be 32 bytes of hex`, {
+      exitCode: ExitCode.USAGE,
+    });
+  }
   return {
     ...o,
     dataDir,
     database,
     adminApiKey,
     signingSeed: new Uint8Array(Buffer.from(seedHex.replace(/^0x/, ""), "hex")),
+    signingKeyFile,
   };
 }

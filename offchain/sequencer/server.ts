@@ -84,6 +84,12 @@ export async function createSequencer(
       onCommitment: () => commitments.inc(),
     },
   });
+  try {
+    await service.init();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
   let ready = false;
   const app = await buildApi({
     service,
@@ -112,7 +118,13 @@ export async function createSequencer(
       if (config.commitWorker) worker.start();
       ready = true;
       log.info(
-        { url, database: store.kind, sequencerId: service.sequencerId, commitWorker: config.commitWorker },
+        {
+          url,
+          database: store.kind,
+          sequencerId: service.sequencerId,
+          receiptKeyVersion: service.keyVersion,
+          commitWorker: config.commitWorker,
+        },
         "sequencer started",
       );
       return url;

@@ -34,6 +34,7 @@ import type {
   AppendOutcome,
   AuditEntry,
   EventCandidate,
+  SequencerKeyRecord,
   SequencerStore,
   StoredCommitment,
   StoredReceipt,
@@ -217,8 +218,12 @@ const asUuid = (v: unknown): string | undefined =>
 /** The sequencer. */
 export class SequencerService {
   readonly store: SequencerStore;
-  readonly sequencerId: string;
+  /** The id in receipts: configured, or this database's local sequencer's (see `init`). */
+  sequencerId: string;
+  /** The version of the receipt-signing key in the key registry (0 until `init`). */
+  keyVersion = 0;
   readonly publicKey: Uint8Array;
+  private keysCache: { at: number; keys: SequencerKeyRecord[] } | undefined;
   private readonly signer: Ed25519Signer;
   private readonly adminKeyHash: Uint8Array;
   private readonly keyCache = new Map<string, { key: AgentKey | null; at: number }>();
@@ -234,6 +239,53 @@ export class SequencerService {
     this.signer = ed25519Node.signer(seed);
     this.sequencerId = options.sequencerId ?? deriveSequencerId(this.publicKey);
     this.adminKeyHash = sha256(options.adminApiKey);
+  }
+
+  /**
+   * Registers the receipt-signing public key in the database's key registry and adopts its version, so every past key
+   * stays published and processes with the same key agree on its version. Without a configured id, the sequencer id
+   * is the one of this database's local keys (stable across key rotations), or else derived from this key.
+   */
+  async init(): Promise<void> {
+    if (this.options.sequencerId === undefined) {
+      const local = (await this.store.listSequencerKeys()).filter((k) => k.origin === "local");
+      const mine = local.find((k) => bytesEqual(k.publicKey, this.publicKey));
+      const first = [...local].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.version - b.version)[0];
+      this.sequencerId = (mine ?? first)?.sequencerId ?? deriveSequencerId(this.publicKey);
+    }
+    const record = await this.store.registerSequencerKey(this.sequencerId, this.publicKey, nowRfc3339());
+    this.keyVersion = record.version;
+    this.keysCache = undefined;
+  }
+
+  /** Every published receipt key (cached for `keyCacheMs`): this sequencer's first, by version, then imported ones. */
+  async sequencerKeys(): Promise<SequencerKeyRecord[]> {
+    const now = Date.now();
+    if (this.keysCache !== undefined && now - this.keysCache.at < Math.max(this.options.keyCacheMs, 1)) {
+      return this.keysCache.keys;
+    }
+    const all = await this.store.listSequencerKeys();
+    const keys = [
+      ...all.filter((k) => k.sequencerId === this.sequencerId),
+      ...all.filter((k) => k.sequencerId !== this.sequencerId),
+    ];
+    this.keysCache = { at: now, keys };
+    return keys;
+  }
+
+  /**
+   * Registers a new receipt-signing public key under this sequencer id (the next version) and audits it; processes
+   * sign with it once they run with its seed.
+   */
+  async registerReceiptKey(p: Principal, publicKey: Uint8Array): Promise<SequencerKeyRecord> {
+    this.requireBootstrap(p);
+    const record = await this.store.registerSequencerKey(this.sequencerId, publicKey, nowRfc3339());
+    this.keysCache = undefined;
+    await this.audit(p, "receipt_key.rotate", null, `${this.sequencerId}/${record.version}`, {
+      public_key: hex(publicKey),
+      version: record.version,
+    });
+    return record;
   }
 
   // Authentication ---------------------------------------------------------------------------------------------------
@@ -772,7 +824,8 @@ export class SequencerService {
       sequencedAt,
       receiptHash: new Uint8Array(Buffer.from(r.receiptHash, "hex")),
       signature: new Uint8Array(Buffer.from(r.sequencerSignature, "hex")),
-      keyVersion: r.sequencerKeyVersion,
+      // `buildReceipt` always says 0; the receipt hash does not cover the version.
+      keyVersion: this.keyVersion,
     };
   }
 

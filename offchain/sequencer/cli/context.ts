@@ -29,6 +29,7 @@ export async function openSequencerService(config: SequencerConfig, user: string
       keyCacheMs: config.keyCacheMs,
       strictFormat: config.strictFormat,
     });
+    await service.init();
     return { config, store, service, principal: operatorPrincipal(user), close: () => store.close() };
   } catch (e) {
     await store.close().catch(() => undefined);

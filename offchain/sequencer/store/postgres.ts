@@ -24,6 +24,7 @@ import type {
   MarkAnchoredResult,
   PendingStream,
   ReceiptFactory,
+  SequencerKeyRecord,
   SequencerStore,
   StoredCommitment,
   StoredEvent,
@@ -36,6 +37,7 @@ import {
   EVENT_SELECT,
   big,
   buf,
+  bytes,
   keyPrefixOf,
   toAgentKey,
   toApiKey,
@@ -43,6 +45,7 @@ import {
   toCommitment,
   toEvent,
   toLeaf,
+  toSequencerKey,
   toTenant,
   toTenantStore,
   type Row,
@@ -176,6 +179,18 @@ const MIGRATIONS: readonly string[] = [
     details   TEXT NOT NULL
   );
   CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, id);
+  `,
+  // 3: versioned receipt-signing public keys (every past key stays published).
+  `
+  CREATE TABLE sequencer_keys (
+    sequencer_id TEXT NOT NULL,
+    version      INTEGER NOT NULL CHECK (version >= 0),
+    public_key   BYTEA NOT NULL CHECK (octet_length(public_key) = 32),
+    origin       TEXT NOT NULL CHECK (origin IN ('local', 'imported')),
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (sequencer_id, version),
+    UNIQUE (sequencer_id, public_key)
+  );
   `,
 ];
 
@@ -897,6 +912,50 @@ class PostgresStore implements SequencerStore {
       "UPDATE api_keys SET last_used_at = $2 WHERE key_hash = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
       [buf(keyHash), at],
     );
+  }
+
+  // Receipt-signing keys -------------------------------------------------------------------------------------------
+
+  registerSequencerKey(sequencerId: string, publicKey: Uint8Array, at: string): Promise<SequencerKeyRecord> {
+    return this.transaction(async (client) => {
+      // One registration per sequencer at a time, across processes: they agree on the version.
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [
+        advisoryKey(`ves-sequencer:keys:${sequencerId}`),
+      ]);
+      const find = async () =>
+        (
+          await client.query<Row>("SELECT * FROM sequencer_keys WHERE sequencer_id = $1 AND public_key = $2", [
+            sequencerId,
+            buf(publicKey),
+          ])
+        ).rows[0];
+      const existing = await find();
+      if (existing !== undefined) return toSequencerKey(existing);
+      await client.query(
+        `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at)
+         SELECT $1, COALESCE(MAX(version) + 1, 0), $2, 'local', $3 FROM sequencer_keys WHERE sequencer_id = $1`,
+        [sequencerId, buf(publicKey), at],
+      );
+      return toSequencerKey((await find())!);
+    });
+  }
+
+  async importSequencerKey(key: SequencerKeyRecord): Promise<boolean> {
+    await this.query(
+      `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING`,
+      [key.sequencerId, key.version, buf(key.publicKey), key.origin, key.createdAt],
+    );
+    const r = await this.query("SELECT public_key FROM sequencer_keys WHERE sequencer_id = $1 AND version = $2", [
+      key.sequencerId,
+      key.version,
+    ]);
+    const row = r.rows[0];
+    return row !== undefined && sameBytes(bytes(row.public_key), key.publicKey);
+  }
+
+  async listSequencerKeys(): Promise<SequencerKeyRecord[]> {
+    return (await this.query("SELECT * FROM sequencer_keys ORDER BY sequencer_id, version")).rows.map(toSequencerKey);
   }
 
   // Tenants, stores and the audit log ------------------------------------------------------------------------------

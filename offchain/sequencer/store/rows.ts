@@ -7,6 +7,7 @@ import type {
   ApiKeyRecord,
   AuditEntry,
   LeafInput,
+  SequencerKeyRecord,
   StoredCommitment,
   StoredEvent,
   TenantRecord,
@@ -160,3 +161,14 @@ export function toAudit(r: Row): AuditEntry {
 
 /** The hex key prefix stored beside an API key's hash. */
 export const keyPrefixOf = (keyHash: Uint8Array): string => Buffer.from(keyHash).toString("hex").slice(0, 12);
+
+/** A sequencer-key row. */
+export function toSequencerKey(r: Row): SequencerKeyRecord {
+  return {
+    sequencerId: r.sequencer_id as string,
+    version: Number(r.version),
+    publicKey: bytes(r.public_key),
+    origin: r.origin as "local" | "imported",
+    createdAt: r.created_at as string,
+  };
+}

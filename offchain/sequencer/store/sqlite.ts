@@ -20,6 +20,7 @@ import type {
   MarkAnchoredResult,
   PendingStream,
   ReceiptFactory,
+  SequencerKeyRecord,
   SequencerStore,
   StoredCommitment,
   StoredEvent,
@@ -39,6 +40,7 @@ import {
   toCommitment,
   toEvent,
   toLeaf,
+  toSequencerKey,
   toTenant,
   toTenantStore,
   type Row,
@@ -172,6 +174,18 @@ const MIGRATIONS: readonly string[] = [
     details   TEXT NOT NULL
   );
   CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, id);
+  `,
+  // 3: versioned receipt-signing public keys (every past key stays published).
+  `
+  CREATE TABLE sequencer_keys (
+    sequencer_id TEXT NOT NULL,
+    version      INTEGER NOT NULL CHECK (version >= 0),
+    public_key   BLOB NOT NULL CHECK (length(public_key) = 32),
+    origin       TEXT NOT NULL CHECK (origin IN ('local', 'imported')),
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (sequencer_id, version),
+    UNIQUE (sequencer_id, public_key)
+  );
   `,
 ];
 
@@ -673,6 +687,47 @@ class SqliteStore implements SequencerStore {
     return this.write(async () => {
       this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ?").run(at, buf(keyHash));
     });
+  }
+
+  registerSequencerKey(sequencerId: string, publicKey: Uint8Array, at: string): Promise<SequencerKeyRecord> {
+    return this.write(async () => {
+      const find = () =>
+        this.db
+          .prepare("SELECT * FROM sequencer_keys WHERE sequencer_id = ? AND public_key = ?")
+          .get(sequencerId, buf(publicKey)) as Row | undefined;
+      const existing = find();
+      if (existing !== undefined) return toSequencerKey(existing);
+      this.db
+        .prepare(
+          `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at)
+           SELECT ?, COALESCE(MAX(version) + 1, 0), ?, 'local', ? FROM sequencer_keys WHERE sequencer_id = ?`,
+        )
+        .run(sequencerId, buf(publicKey), at, sequencerId);
+      return toSequencerKey(find()!);
+    });
+  }
+
+  importSequencerKey(key: SequencerKeyRecord): Promise<boolean> {
+    return this.write(async () => {
+      this.db
+        .prepare(
+          `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT DO NOTHING`,
+        )
+        .run(key.sequencerId, key.version, buf(key.publicKey), key.origin, key.createdAt);
+      const r = this.db
+        .prepare("SELECT * FROM sequencer_keys WHERE sequencer_id = ? AND version = ?")
+        .get(key.sequencerId, key.version) as Row | undefined;
+      return r !== undefined && Buffer.compare(r.public_key as Buffer, buf(key.publicKey)) === 0;
+    });
+  }
+
+  listSequencerKeys(): Promise<SequencerKeyRecord[]> {
+    return this.read(() =>
+      (this.db.prepare("SELECT * FROM sequencer_keys ORDER BY sequencer_id, version").all() as Row[]).map(
+        toSequencerKey,
+      ),
+    );
   }
 
   createTenant(tenant: TenantRecord): Promise<boolean> {

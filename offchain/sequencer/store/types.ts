@@ -173,6 +173,17 @@ export interface TenantStoreRecord {
   readonly createdAt: string;
 }
 
+/** A receipt-signing public key of a sequencer, with its version (receipts carry `sequencerKeyVersion`). */
+export interface SequencerKeyRecord {
+  readonly sequencerId: string;
+  /** 0 for a sequencer's first key, then 1, 2, … in registration order. */
+  readonly version: number;
+  readonly publicKey: Uint8Array;
+  /** `local`: a key of this database's sequencer; `imported`: another sequencer's, brought in by `import`. */
+  readonly origin: "local" | "imported";
+  readonly createdAt: string;
+}
+
 /** One audited administrative action: who did what, to which tenant and target, and when. */
 export interface AuditEntryInput {
   /** RFC 3339 time of the action. */
@@ -292,6 +303,22 @@ export interface SequencerStore {
   rotateApiKey(oldKeyHash: Uint8Array, replacement: ApiKeyRecord, at: string): Promise<ApiKeyRecord | null>;
   /** Records that a key authenticated a request at `at`. */
   touchApiKey(keyHash: Uint8Array, at: string): Promise<void>;
+
+  // Receipt-signing keys ------------------------------------------------------------------------------------------
+
+  /**
+   * Registers a sequencer's public key: the existing record when `(sequencerId, publicKey)` is known, otherwise a new
+   * one with the next version of that sequencer (0 for its first). Processes that register the same key at once get
+   * the same version.
+   */
+  registerSequencerKey(sequencerId: string, publicKey: Uint8Array, at: string): Promise<SequencerKeyRecord>;
+  /**
+   * Adds another sequencer's key with its version (import); true when added or already present identically, false
+   * when that version is taken by another key.
+   */
+  importSequencerKey(key: SequencerKeyRecord): Promise<boolean>;
+  /** Every known sequencer key, by sequencer id then version. */
+  listSequencerKeys(): Promise<SequencerKeyRecord[]>;
 
   // Tenants, stores and the audit log --------------------------------------------------------------------------------
 

@@ -930,6 +930,59 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       });
     });
 
+    describe("receipt keys", function () {
+      it("versions a sequencer's keys 0, 1, … and answers a known key with its version", async function () {
+        const id = randomUUID();
+        const k0 = await store.registerSequencerKey(id, sha256("k0"), "2025-01-01T00:00:00.000+00:00");
+        expect(k0).to.include({ sequencerId: id, version: 0, origin: "local" });
+        const k1 = await store.registerSequencerKey(id, sha256("k1"), "2025-01-02T00:00:00.000+00:00");
+        expect(k1.version).to.equal(1);
+        const again = await store.registerSequencerKey(id, sha256("k0"), "2025-01-03T00:00:00.000+00:00");
+        expect(again).to.deep.equal(k0);
+        const other = await store.registerSequencerKey(randomUUID(), sha256("k0"), "2025-01-03T00:00:00.000+00:00");
+        expect(other.version).to.equal(0);
+        const mine = (await store.listSequencerKeys()).filter((k) => k.sequencerId === id);
+        expect(mine.map((k) => [k.version, hex(k.publicKey)])).to.deep.equal([
+          [0, hex(sha256("k0"))],
+          [1, hex(sha256("k1"))],
+        ]);
+      });
+
+      it("gives concurrent registrations of one key one version, and of different keys distinct ones", async function () {
+        const id = randomUUID();
+        const other = await peer();
+        const same = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 === 0 ? store : other).registerSequencerKey(id, sha256("shared"), "2025-01-01T00:00:00.000+00:00"),
+          ),
+        );
+        expect(new Set(same.map((k) => k.version))).to.deep.equal(new Set([0]));
+        const distinct = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 === 0 ? store : other).registerSequencerKey(id, sha256(`k${i}`), "2025-01-02T00:00:00.000+00:00"),
+          ),
+        );
+        expect(distinct.map((k) => k.version).sort()).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      });
+
+      it("imports another sequencer's key once and refuses a different key at a taken version", async function () {
+        const key = {
+          sequencerId: randomUUID(),
+          version: 3,
+          publicKey: sha256("imported"),
+          origin: "imported" as const,
+          createdAt: "2025-01-01T00:00:00.000+00:00",
+        };
+        expect(await store.importSequencerKey(key)).to.be.true;
+        expect(await store.importSequencerKey(key)).to.be.true;
+        expect(await store.importSequencerKey({ ...key, publicKey: sha256("evil") })).to.be.false;
+        const listed = (await store.listSequencerKeys()).filter((k) => k.sequencerId === key.sequencerId);
+        expect(listed.map((k) => ({ ...k, publicKey: hex(k.publicKey) }))).to.deep.equal([
+          { ...key, publicKey: hex(key.publicKey) },
+        ]);
+      });
+    });
+
     describe("leadership", function () {
       if (backend.kind === "sqlite") {
         it("always leads (one process owns the file)", async function () {
