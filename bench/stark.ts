@@ -4,14 +4,19 @@
  * the conjectured security, next to the reference's figures (Winterfell, Rust release build, same kind of 2-core
  * machine: prove 2.8 ms, verify 0.27 ms, 44 KB, 55 bits, no zero knowledge). Usage: bench/stark.ts [runs] [limit].
  */
+import { loadavg } from "node:os";
+
 import { SingleBar } from "cli-progress";
 
 import {
   PRODUCTION_OPTIONS,
   air,
   conjecturedSecurity,
+  poseidon2,
   policyFromLimit,
+  proveAir,
   proveCompliance,
+  randomBlinding,
   randomPublicInputs,
   verifyCompliance,
 } from "../offchain/stark";
@@ -27,6 +32,12 @@ function median(xs: number[]): number {
 
 function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** CPU time of this process in ms (user + system): less sensitive than wall time to other load on the machine. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 function randomBelow(bound: bigint): bigint {
@@ -46,16 +57,24 @@ function main(): void {
   const prove: number[] = [];
   const verify: number[] = [];
   const sizes: number[] = [];
+  let proveCpu = 0;
+  let verifyCpu = 0;
+  const load = loadavg()[0] ?? 0;
   for (let i = 0; i < runs + warmup; i++) {
     const amount = randomBelow(limit + 1n);
     const inputs = randomPublicInputs(policy);
+    const c0 = cpuMs();
     const t0 = performance.now();
     const p = proveCompliance({ amount, publicInputs: inputs, options: PRODUCTION_OPTIONS });
     const t1 = performance.now();
+    const c1 = cpuMs();
     const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs });
     const t2 = performance.now();
+    const c2 = cpuMs();
     if (!v.valid) throw new Error(`proof ${i} did not verify: ${v.reason}`);
     if (i >= warmup) {
+      proveCpu += c1 - c0;
+      verifyCpu += c2 - c1;
       prove.push(t1 - t0);
       verify.push(t2 - t1);
       sizes.push(p.proofBytes.length);
@@ -63,12 +82,21 @@ function main(): void {
     bar?.update(i + 1);
   }
   bar?.stop();
+  // where the prover's time goes: per-step timings of the STARK prover on the same statement shape
+  const steps: Record<string, number> = {};
+  const profileRuns = 30;
+  for (let i = 0; i < profileRuns; i++) {
+    const amount = randomBelow(limit + 1n);
+    const blinding = randomBlinding();
+    const statement = { limit, commitment: poseidon2.commitAmount(amount, blinding) };
+    proveAir({ amount, blinding, limit }, statement, new Uint8Array(32), PRODUCTION_OPTIONS, { timings: steps });
+  }
   const bits = conjecturedSecurity(PRODUCTION_OPTIONS, air.TRACE_LENGTH);
   const row = (name: string, med: string, avg: string, ref: string, aim: string): string =>
     `${name.padEnd(22)}${med.padStart(12)}${avg.padStart(12)}${ref.padStart(14)}${aim.padStart(10)}`;
   const lines = [
     `ves-stark benchmark: ${runs} proofs (after ${warmup} warm-up), random amounts in 0..${limit}, order_total.cap, Node ${process.version}`,
-    `options: ${JSON.stringify(PRODUCTION_OPTIONS)}; zero knowledge: yes`,
+    `options: ${JSON.stringify(PRODUCTION_OPTIONS)}; zero knowledge: yes; 1-minute load average at start ${load.toFixed(2)}`,
     "",
     row("", "median", "mean", "reference", "aim"),
     row(
@@ -93,6 +121,13 @@ function main(): void {
       `≤ ${AIM.sizeKb}`,
     ),
     row("security (bits)", String(bits), String(bits), String(REFERENCE.securityBits), `≥ ${AIM.securityBits}`),
+    row("prove CPU (ms)", "", (proveCpu / runs).toFixed(2), "", ""),
+    row("verify CPU (ms)", "", (verifyCpu / runs).toFixed(2), "", ""),
+    "",
+    `prover steps (mean ms over ${profileRuns} proofs): ` +
+      Object.entries(steps)
+        .map(([k, v]) => `${k} ${(v / profileRuns).toFixed(2)}`)
+        .join(", "),
     "",
     `ratios vs reference (mean): prove ×${(mean(prove) / REFERENCE.proveMs).toFixed(1)}, verify ×${(mean(verify) / REFERENCE.verifyMs).toFixed(1)}, size ×${(mean(sizes) / 1024 / REFERENCE.sizeKb).toFixed(2)}`,
   ];
