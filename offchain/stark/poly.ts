@@ -4,7 +4,7 @@
  * base coefficient arrays (one per extension coordinate): the NTT is linear with base-field twiddles, so it runs on
  * each coordinate separately.
  */
-import { type Ext, P, add, eadd, emul, escale, inv, mul, pow, rootOfUnity, sub, TWO_ADICITY } from "./field";
+import { type Ext, P, add, eadd, emul, inv, mul, rootOfUnity, sub, TWO_ADICITY } from "./field";
 
 /** An extension-field vector (coefficients or evaluations) as four coordinate arrays. */
 export type ExtVec = [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
@@ -315,46 +315,4 @@ export function extSubConstant(coeffs: ExtVec, c: Ext): ExtVec {
   out[2][0] = sub(out[2][0] as number, c[2]);
   out[3][0] = sub(out[3][0] as number, c[3]);
   return out;
-}
-
-/** Scales an extension vector by a base scalar in place. */
-export function extScaleInPlace(v: ExtVec, s: number): void {
-  for (let k = 0; k < 4; k++) {
-    const a = v[k] as Uint32Array;
-    for (let i = 0; i < a.length; i++) a[i] = mul(a[i] as number, s);
-  }
-}
-
-/** Lagrange-free interpolation helper: the unique polynomial of degree < n through (shift·ω_n^i, values[i]). */
-export function interpolateExtCoset(values: readonly Ext[], shift: number): Ext[] {
-  const n = values.length;
-  const cols: ExtVec = extZeros(n);
-  for (let i = 0; i < n; i++) {
-    const v = values[i] as Ext;
-    cols[0][i] = v[0];
-    cols[1][i] = v[1];
-    cols[2][i] = v[2];
-    cols[3][i] = v[3];
-  }
-  const c = cols.map((col) => cosetInterpolate(col, shift)) as ExtVec;
-  const out: Ext[] = [];
-  for (let i = 0; i < n; i++) out.push([c[0][i] as number, c[1][i] as number, c[2][i] as number, c[3][i] as number]);
-  return out;
-}
-
-/** Σ c_i · x^i for extension coefficients at an extension point (Horner). */
-export function evalExtList(coeffs: readonly Ext[], x: Ext): Ext {
-  let acc: Ext = [0, 0, 0, 0];
-  for (let i = coeffs.length - 1; i >= 0; i--) acc = eadd(emul(acc, x), coeffs[i] as Ext);
-  return acc;
-}
-
-/** x^e for a base element (re-exported convenience for domain computations). */
-export function powBase(x: number, e: number): number {
-  return pow(x, e);
-}
-
-/** Multiplies an extension element by a base scalar (re-exported convenience). */
-export function scaleExt(a: Ext, s: number): Ext {
-  return escale(a, s);
 }

@@ -9,6 +9,7 @@ import {
   type AirStatement,
   type ComplianceWitness,
   NUM_CONSTRAINTS,
+  TRACE_GENERATOR,
   TRACE_LENGTH,
   TRACE_WIDTH,
   type Trace,
@@ -17,7 +18,7 @@ import {
   periodicCoefficients,
   validateStatement,
 } from "./air";
-import { type Ext, add, mul, rootOfUnity, sub } from "./field";
+import { type Ext, add, mul, sub } from "./field";
 import { friCommit, friOpen, friShape } from "./fri";
 import { type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted } from "./merkle";
 import {
@@ -197,7 +198,8 @@ export function proveAir(
   lap("composition-commit");
   // 7 ----- out-of-domain evaluations at z and ω·z
   const z = drawOodPoint(transcript, N);
-  const zw: Ext = [mul(z[0], omega()), mul(z[1], omega()), mul(z[2], omega()), mul(z[3], omega())];
+  const w = TRACE_GENERATOR;
+  const zw: Ext = [mul(z[0], w), mul(z[1], w), mul(z[2], w), mul(z[3], w)];
   const zPow = extPowers(z, D);
   const zwPow = extPowers(zw, D);
   const ood = {
@@ -256,8 +258,4 @@ export function proveAir(
   };
   lap("openings");
   return result;
-}
-
-function omega(): number {
-  return rootOfUnity(Math.log2(TRACE_LENGTH));
 }

@@ -2,7 +2,7 @@
  * The compliance AIR: statement, trace layout, constraints, periodic columns and constraint divisors. The prover and
  * the verifier both import this module; nothing here depends on either of them.
  */
-import { type Ext, P, eadd, emul, epow, esub, ext, einv, mul, rootOfUnity, sub } from "../field";
+import { type Ext, P, eadd, emul, epow, esub, ext, einv, mul, rootOfUnity } from "../field";
 import { intt } from "../poly";
 import { COMMIT_LANES } from "../poseidon2";
 import { GROUPS, NUM_PERIODIC, OUTPUT_ROW, PER, TRACE_LENGTH, limitDigits, staticPeriodicValues } from "./layout";
@@ -53,13 +53,6 @@ function omegaPow(k: number): number {
   return acc;
 }
 
-/** Rows at which each single-row group is enforced. */
-export const GROUP_ROWS = Object.freeze({
-  FIRST: 0,
-  OUTPUT: OUTPUT_ROW,
-  LAST: TRACE_LENGTH - 1,
-});
-
 /** ω^row for the boundary groups and ω^(n−1) for the transition exemption. */
 export const ROW_POINTS = Object.freeze({
   FIRST: 1,
@@ -103,9 +96,4 @@ export function combineExt(values: readonly Ext[], alphas: readonly Ext[], divIn
     q = eadd(q, emul(acc, divInv[g] as Ext));
   });
   return q;
-}
-
-/** x − c mod p (helper for divisor tables). */
-export function minus(x: number, c: number): number {
-  return sub(x, c);
 }
