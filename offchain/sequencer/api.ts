@@ -22,6 +22,7 @@ import type { Logger } from "../common";
 import { SequencerError, receiptJson, type Principal, type SequencerService } from "./service";
 import type { StoredCommitment, StoredEvent, StreamRef } from "./store/types";
 import { registerAdminRoutes } from "./api-admin";
+import { registerSchemaRoutes } from "./api-schemas";
 
 /** What the HTTP layer needs. */
 export interface ApiOptions {
@@ -677,6 +678,7 @@ export async function buildApi(options: ApiOptions) {
   );
 
   registerAdminRoutes(app, { service, auth, sendJson, security, uuidSchema });
+  registerSchemaRoutes(app, { service, auth, sendJson, security, uuidSchema });
 
   // Anchor-service compatibility routes (root level, bootstrap admin, hex with 0x) ----------------------------------
   app.get(

@@ -74,6 +74,15 @@ export const SEQUENCER_OPTIONS = {
   strictFormat: { type: "bool", default: false, description: "require 0x + lowercase hex and unpadded base64url" },
   logLevel: { type: "string", default: "info", description: "pino log level" },
   requestTimeoutMs: { type: "int", default: 30_000, description: "request timeout", check: positive("timeout") },
+  schemaValidation: {
+    type: "string",
+    default: "enforce",
+    description:
+      "payload schemas: `enforce` rejects a plaintext event whose payload fails its event type's active schema " +
+      "(`schema_validation`), `warn` only logs it, `disabled` skips validation; event types without a schema pass",
+    check: (v: string) =>
+      ["enforce", "warn", "disabled"].includes(v) ? undefined : "must be enforce, warn or disabled",
+  },
 } satisfies OptionsSpec;
 
 /** The loaded options. */

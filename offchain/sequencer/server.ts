@@ -8,6 +8,7 @@ import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 import { createLogger, type Logger } from "../common";
 import { buildApi } from "./api";
 import type { SequencerConfig } from "./config";
+import type { SchemaMode } from "./schemas";
 import { SequencerService } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
 import { CommitWorker } from "./worker";
@@ -74,6 +75,8 @@ export async function createSequencer(
     adminApiKey: config.adminApiKey,
     keyCacheMs: config.keyCacheMs,
     strictFormat: config.strictFormat,
+    schemaMode: config.schemaValidation as SchemaMode,
+    logger: log.child({ component: "service" }),
     hooks: {
       onIngest: (a, r, p, reasons) => {
         accepted.inc(a);

@@ -19,12 +19,15 @@ import {
   schemaValidationReason,
   deriveEventHashes,
   bytesEqual,
+  stringifyJsonExact,
   type Ed25519Signer,
+  type ExactJsonValue,
   type MerkleTree,
   type SequencerReceipt,
   type VesEvent,
 } from "../ves";
-import { AppError } from "../common";
+import { AppError, type Logger } from "../common";
+import { MAX_SCHEMA_BYTES, SchemaRegistry, describeProblems, type SchemaCheck, type SchemaMode } from "./schemas";
 import { contentHash, envelopeText, normalizeEnvelope } from "./envelope";
 import { nowRfc3339 } from "./store/time";
 import { API_KEY_PREFIX_LENGTH } from "./store/types";
@@ -34,6 +37,8 @@ import type {
   AppendOutcome,
   AuditEntry,
   EventCandidate,
+  PayloadSchemaRecord,
+  SchemaStatus,
   SequencerKeyRecord,
   SequencerStore,
   StoredCommitment,
@@ -168,6 +173,10 @@ export interface SequencerServiceOptions {
   readonly adminApiKey: string;
   readonly keyCacheMs: number;
   readonly strictFormat: boolean;
+  /** How payloads are checked against registered schemas (default `enforce`). */
+  readonly schemaMode?: SchemaMode;
+  /** Where warnings go (schema mismatches in `warn` mode). */
+  readonly logger?: Logger;
   readonly hooks?: SequencerHooks;
 }
 
@@ -224,6 +233,8 @@ export class SequencerService {
   keyVersion = 0;
   readonly publicKey: Uint8Array;
   private keysCache: { at: number; keys: SequencerKeyRecord[] } | undefined;
+  /** The payload-schema registry and its caches. */
+  readonly schemas: SchemaRegistry;
   private readonly signer: Ed25519Signer;
   private readonly adminKeyHash: Uint8Array;
   private readonly keyCache = new Map<string, { key: AgentKey | null; at: number }>();
@@ -239,6 +250,7 @@ export class SequencerService {
     this.signer = ed25519Node.signer(seed);
     this.sequencerId = options.sequencerId ?? deriveSequencerId(this.publicKey);
     this.adminKeyHash = sha256(options.adminApiKey);
+    this.schemas = new SchemaRegistry(options.store, options.keyCacheMs);
   }
 
   /**
@@ -483,6 +495,102 @@ export class SequencerService {
     return { apiKey, info, replaced };
   }
 
+  // Payload schemas ------------------------------------------------------------------------------------------------
+
+  /**
+   * Registers a JSON Schema as the next version of a tenant's event type (tenant admin).
+   * @throws SequencerError 400 `INVALID_SCHEMA` when ajv cannot compile it or it is too large.
+   */
+  async registerSchema(
+    p: Principal,
+    input: { tenantId: string; eventType: string; schema: unknown; description: string | null; status: SchemaStatus },
+  ): Promise<PayloadSchemaRecord> {
+    this.require(p, "admin", input.tenantId);
+    const problem = this.schemas.check(input.schema);
+    if (problem !== undefined)
+      throw new SequencerError(400, "INVALID_SCHEMA", `the schema does not compile: ${problem}`);
+    const schemaJson = stringifyJsonExact(input.schema as ExactJsonValue);
+    if (Buffer.byteLength(schemaJson) > MAX_SCHEMA_BYTES) {
+      throw new SequencerError(413, "PAYLOAD_TOO_LARGE", `a schema is at most ${MAX_SCHEMA_BYTES} bytes`);
+    }
+    const now = nowRfc3339();
+    const record = await this.store.insertSchema({
+      schemaId: randomUUID(),
+      tenantId: input.tenantId,
+      eventType: input.eventType,
+      schemaJson,
+      status: input.status,
+      description: input.description,
+      createdAt: now,
+      updatedAt: now,
+    });
+    this.schemas.invalidate(record.tenantId, record.eventType);
+    await this.audit(p, "schema.create", record.tenantId, record.schemaId, {
+      event_type: record.eventType,
+      version: record.version,
+      status: record.status,
+    });
+    return record;
+  }
+
+  /** A tenant's schemas, optionally of one event type (read permission). */
+  async listSchemas(p: Principal, tenantId: string, eventType?: string): Promise<PayloadSchemaRecord[]> {
+    this.require(p, "read", tenantId);
+    return this.store.listSchemas(tenantId, eventType);
+  }
+
+  /** One schema (read permission on its tenant). @throws SequencerError 404. */
+  async getSchema(p: Principal, schemaId: string): Promise<PayloadSchemaRecord> {
+    const s = await this.store.getSchema(schemaId);
+    if (s === null || !this.can(p, "read", s.tenantId))
+      throw new SequencerError(404, "NOT_FOUND", `no schema ${schemaId}`);
+    return s;
+  }
+
+  /** The schema that validates an event type now. @throws SequencerError 404 when there is none. */
+  async latestSchema(p: Principal, tenantId: string, eventType: string): Promise<PayloadSchemaRecord> {
+    this.require(p, "read", tenantId);
+    const s = await this.store.activeSchema(tenantId, eventType);
+    if (s === null) throw new SequencerError(404, "NOT_FOUND", `no active schema for event type ${eventType}`);
+    return s;
+  }
+
+  /** Changes a schema's status (tenant admin). @throws SequencerError 404. */
+  async setSchemaStatus(p: Principal, schemaId: string, status: SchemaStatus): Promise<PayloadSchemaRecord> {
+    const s = await this.getSchema(p, schemaId);
+    this.require(p, "admin", s.tenantId);
+    const updated = await this.store.setSchemaStatus(schemaId, status, nowRfc3339());
+    if (updated === null) throw new SequencerError(404, "NOT_FOUND", `no schema ${schemaId}`);
+    this.schemas.invalidate(s.tenantId, s.eventType);
+    await this.audit(p, "schema.status", s.tenantId, schemaId, { from: s.status, to: status });
+    return updated;
+  }
+
+  /** Deletes a schema (tenant admin); its version number is not reused. @throws SequencerError 404. */
+  async deleteSchema(p: Principal, schemaId: string): Promise<void> {
+    const s = await this.getSchema(p, schemaId);
+    this.require(p, "admin", s.tenantId);
+    if (!(await this.store.deleteSchema(schemaId, nowRfc3339()))) {
+      throw new SequencerError(404, "NOT_FOUND", `no schema ${schemaId}`);
+    }
+    this.schemas.invalidate(s.tenantId, s.eventType);
+    await this.audit(p, "schema.delete", s.tenantId, schemaId, { event_type: s.eventType, version: s.version });
+  }
+
+  /** Validates a payload against a given schema, or the event type's active one (read permission). */
+  async validatePayload(
+    p: Principal,
+    input: { tenantId: string; eventType: string; payload: unknown; schemaId?: string },
+  ): Promise<SchemaCheck> {
+    this.require(p, "read", input.tenantId);
+    if (input.schemaId === undefined) return this.schemas.validate(input.tenantId, input.eventType, input.payload);
+    const s = await this.getSchema(p, input.schemaId);
+    if (s.tenantId !== input.tenantId || s.eventType !== input.eventType) {
+      throw new SequencerError(400, "INVALID_FIELD_VALUE", "the schema belongs to another tenant or event type");
+    }
+    return this.schemas.validateWith(s, input.payload);
+  }
+
   // Tenants, stores, audit -----------------------------------------------------------------------------------------
 
   /** Registers a tenant (bootstrap admin). @throws SequencerError 409 if the id exists. */
@@ -689,6 +797,26 @@ export class SequencerService {
           reason: REASON.DUPLICATE_EVENT_ID,
           message: differs ? "Event ID already exists with different contents" : "Event ID already exists",
         });
+      }
+    }
+
+    // 5b. Payload schemas (§7.1 step 8): plaintext payloads against their event type's active schema.
+    const mode = this.options.schemaMode ?? "enforce";
+    if (mode !== "disabled") {
+      for (const i of live) {
+        if (rejected.has(i) || replays.has(i)) continue;
+        const e = events[i]!;
+        if (e.payloadKind !== 0 || e.payload === undefined) continue;
+        const check = await this.schemas.validate(e.tenantId, e.eventType, e.payload);
+        if (check.valid) continue;
+        const message = `payload does not match schema ${check.schema.schemaId} (version ${check.schema.version}): ${describeProblems(check.problems)}`;
+        if (mode === "enforce") rejected.set(i, { reason: "schema_validation", message });
+        else {
+          this.options.logger?.warn(
+            { eventId: e.eventId, schemaId: check.schema.schemaId, problems: check.problems },
+            "payload does not match its schema (schemaValidation=warn: accepted)",
+          );
+        }
       }
     }
 

@@ -3,6 +3,7 @@
  * builds the service on it, with the command-line operator as principal (bootstrap rights, audited as `cli:<user>`).
  */
 import type { SequencerConfig } from "../config";
+import type { SchemaMode } from "../schemas";
 import { SequencerService, operatorPrincipal, type Principal } from "../service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "../store";
 
@@ -28,6 +29,7 @@ export async function openSequencerService(config: SequencerConfig, user: string
       adminApiKey: config.adminApiKey,
       keyCacheMs: config.keyCacheMs,
       strictFormat: config.strictFormat,
+      schemaMode: config.schemaValidation as SchemaMode,
     });
     await service.init();
     return { config, store, service, principal: operatorPrincipal(user), close: () => store.close() };

@@ -22,6 +22,8 @@ import type {
   EventCandidate,
   LeafInput,
   MarkAnchoredResult,
+  PayloadSchemaRecord,
+  SchemaStatus,
   PendingStream,
   ReceiptFactory,
   SequencerKeyRecord,
@@ -45,6 +47,7 @@ import {
   toCommitment,
   toEvent,
   toLeaf,
+  toSchema,
   toSequencerKey,
   toTenant,
   toTenantStore,
@@ -190,6 +193,21 @@ const MIGRATIONS: readonly string[] = [
     created_at   TEXT NOT NULL,
     PRIMARY KEY (sequencer_id, version),
     UNIQUE (sequencer_id, public_key)
+  );
+  `, // 4: payload JSON Schemas per (tenant, event type), versioned.
+  `
+  CREATE TABLE payload_schemas (
+    schema_id   TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    event_type  TEXT NOT NULL,
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    schema_json TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('active', 'deprecated', 'disabled')),
+    description TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    deleted_at  TEXT,
+    UNIQUE (tenant_id, event_type, version)
   );
   `,
 ];
@@ -956,6 +974,77 @@ class PostgresStore implements SequencerStore {
 
   async listSequencerKeys(): Promise<SequencerKeyRecord[]> {
     return (await this.query("SELECT * FROM sequencer_keys ORDER BY sequencer_id, version")).rows.map(toSequencerKey);
+  }
+
+  // Payload schemas ------------------------------------------------------------------------------------------------
+
+  insertSchema(schema: Omit<PayloadSchemaRecord, "version">): Promise<PayloadSchemaRecord> {
+    return this.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [
+        advisoryKey(`ves-sequencer:schemas:${schema.tenantId}:${schema.eventType}`),
+      ]);
+      const r = await client.query<Row>(
+        `INSERT INTO payload_schemas (schema_id, tenant_id, event_type, version, schema_json, status, description,
+           created_at, updated_at)
+         SELECT $1, $2, $3, COALESCE(MAX(version) + 1, 1), $4, $5, $6, $7, $8 FROM payload_schemas
+         WHERE tenant_id = $2 AND event_type = $3
+         RETURNING *`,
+        [
+          schema.schemaId,
+          schema.tenantId,
+          schema.eventType,
+          schema.schemaJson,
+          schema.status,
+          schema.description,
+          schema.createdAt,
+          schema.updatedAt,
+        ],
+      );
+      return toSchema(r.rows[0]!);
+    });
+  }
+
+  async getSchema(schemaId: string): Promise<PayloadSchemaRecord | null> {
+    const r = await this.query("SELECT * FROM payload_schemas WHERE schema_id = $1 AND deleted_at IS NULL", [schemaId]);
+    const row = r.rows[0];
+    return row === undefined ? null : toSchema(row);
+  }
+
+  async listSchemas(tenantId: string, eventType?: string): Promise<PayloadSchemaRecord[]> {
+    const r = await this.query(
+      `SELECT * FROM payload_schemas WHERE tenant_id = $1 AND ($2::text IS NULL OR event_type = $2)
+         AND deleted_at IS NULL ORDER BY event_type, version`,
+      [tenantId, eventType ?? null],
+    );
+    return r.rows.map(toSchema);
+  }
+
+  async activeSchema(tenantId: string, eventType: string): Promise<PayloadSchemaRecord | null> {
+    const r = await this.query(
+      `SELECT * FROM payload_schemas WHERE tenant_id = $1 AND event_type = $2 AND status = 'active'
+         AND deleted_at IS NULL ORDER BY version DESC LIMIT 1`,
+      [tenantId, eventType],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : toSchema(row);
+  }
+
+  async setSchemaStatus(schemaId: string, status: SchemaStatus, at: string): Promise<PayloadSchemaRecord | null> {
+    const r = await this.query(
+      `UPDATE payload_schemas SET status = $2, updated_at = $3 WHERE schema_id = $1 AND deleted_at IS NULL
+       RETURNING *`,
+      [schemaId, status, at],
+    );
+    const row = r.rows[0];
+    return row === undefined ? null : toSchema(row);
+  }
+
+  async deleteSchema(schemaId: string, at: string): Promise<boolean> {
+    const r = await this.query(
+      "UPDATE payload_schemas SET deleted_at = $2 WHERE schema_id = $1 AND deleted_at IS NULL",
+      [schemaId, at],
+    );
+    return r.rowCount === 1;
   }
 
   // Tenants, stores and the audit log ------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import type {
   ApiKeyRecord,
   AuditEntry,
   LeafInput,
+  PayloadSchemaRecord,
+  SchemaStatus,
   SequencerKeyRecord,
   StoredCommitment,
   StoredEvent,
@@ -170,5 +172,20 @@ export function toSequencerKey(r: Row): SequencerKeyRecord {
     publicKey: bytes(r.public_key),
     origin: r.origin as "local" | "imported",
     createdAt: r.created_at as string,
+  };
+}
+
+/** A payload-schema row. */
+export function toSchema(r: Row): PayloadSchemaRecord {
+  return {
+    schemaId: r.schema_id as string,
+    tenantId: r.tenant_id as string,
+    eventType: r.event_type as string,
+    version: Number(r.version),
+    schemaJson: r.schema_json as string,
+    status: r.status as SchemaStatus,
+    description: maybeText(r.description),
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
   };
 }

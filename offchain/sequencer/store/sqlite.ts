@@ -18,6 +18,8 @@ import type {
   EventCandidate,
   LeafInput,
   MarkAnchoredResult,
+  PayloadSchemaRecord,
+  SchemaStatus,
   PendingStream,
   ReceiptFactory,
   SequencerKeyRecord,
@@ -40,6 +42,7 @@ import {
   toCommitment,
   toEvent,
   toLeaf,
+  toSchema,
   toSequencerKey,
   toTenant,
   toTenantStore,
@@ -185,6 +188,21 @@ const MIGRATIONS: readonly string[] = [
     created_at   TEXT NOT NULL,
     PRIMARY KEY (sequencer_id, version),
     UNIQUE (sequencer_id, public_key)
+  );
+  `, // 4: payload JSON Schemas per (tenant, event type), versioned.
+  `
+  CREATE TABLE payload_schemas (
+    schema_id   TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    event_type  TEXT NOT NULL,
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    schema_json TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('active', 'deprecated', 'disabled')),
+    description TEXT,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    deleted_at  TEXT,
+    UNIQUE (tenant_id, event_type, version)
   );
   `,
 ];
@@ -728,6 +746,85 @@ class SqliteStore implements SequencerStore {
         toSequencerKey,
       ),
     );
+  }
+
+  insertSchema(schema: Omit<PayloadSchemaRecord, "version">): Promise<PayloadSchemaRecord> {
+    return this.write(async () => {
+      this.db
+        .prepare(
+          `INSERT INTO payload_schemas (schema_id, tenant_id, event_type, version, schema_json, status, description,
+             created_at, updated_at)
+           SELECT ?, ?, ?, COALESCE(MAX(version) + 1, 1), ?, ?, ?, ?, ? FROM payload_schemas
+           WHERE tenant_id = ? AND event_type = ?`,
+        )
+        .run(
+          schema.schemaId,
+          schema.tenantId,
+          schema.eventType,
+          schema.schemaJson,
+          schema.status,
+          schema.description,
+          schema.createdAt,
+          schema.updatedAt,
+          schema.tenantId,
+          schema.eventType,
+        );
+      return this.getSchemaNow(schema.schemaId)!;
+    });
+  }
+
+  private getSchemaNow(schemaId: string): PayloadSchemaRecord | null {
+    const r = this.db
+      .prepare("SELECT * FROM payload_schemas WHERE schema_id = ? AND deleted_at IS NULL")
+      .get(schemaId) as Row | undefined;
+    return r === undefined ? null : toSchema(r);
+  }
+
+  getSchema(schemaId: string): Promise<PayloadSchemaRecord | null> {
+    return this.read(() => this.getSchemaNow(schemaId));
+  }
+
+  listSchemas(tenantId: string, eventType?: string): Promise<PayloadSchemaRecord[]> {
+    return this.read(() =>
+      (
+        this.db
+          .prepare(
+            `SELECT * FROM payload_schemas WHERE tenant_id = ? AND (? IS NULL OR event_type = ?) AND deleted_at IS NULL
+             ORDER BY event_type, version`,
+          )
+          .all(tenantId, eventType ?? null, eventType ?? null) as Row[]
+      ).map(toSchema),
+    );
+  }
+
+  activeSchema(tenantId: string, eventType: string): Promise<PayloadSchemaRecord | null> {
+    return this.read(() => {
+      const r = this.db
+        .prepare(
+          `SELECT * FROM payload_schemas WHERE tenant_id = ? AND event_type = ? AND status = 'active'
+             AND deleted_at IS NULL ORDER BY version DESC LIMIT 1`,
+        )
+        .get(tenantId, eventType) as Row | undefined;
+      return r === undefined ? null : toSchema(r);
+    });
+  }
+
+  setSchemaStatus(schemaId: string, status: SchemaStatus, at: string): Promise<PayloadSchemaRecord | null> {
+    return this.write(async () => {
+      this.db
+        .prepare("UPDATE payload_schemas SET status = ?, updated_at = ? WHERE schema_id = ? AND deleted_at IS NULL")
+        .run(status, at, schemaId);
+      return this.getSchemaNow(schemaId);
+    });
+  }
+
+  deleteSchema(schemaId: string, at: string): Promise<boolean> {
+    return this.write(async () => {
+      const info = this.db
+        .prepare("UPDATE payload_schemas SET deleted_at = ? WHERE schema_id = ? AND deleted_at IS NULL")
+        .run(at, schemaId);
+      return info.changes === 1;
+    });
   }
 
   createTenant(tenant: TenantRecord): Promise<boolean> {

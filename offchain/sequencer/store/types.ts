@@ -184,6 +184,23 @@ export interface SequencerKeyRecord {
   readonly createdAt: string;
 }
 
+/** The states of a registered payload schema; only `active` ones validate events. */
+export type SchemaStatus = "active" | "deprecated" | "disabled";
+
+/** A JSON Schema registered for a tenant's event type, with its version (1, 2, … per (tenant, event type)). */
+export interface PayloadSchemaRecord {
+  readonly schemaId: string;
+  readonly tenantId: string;
+  readonly eventType: string;
+  readonly version: number;
+  /** The JSON Schema as JSON text. */
+  readonly schemaJson: string;
+  readonly status: SchemaStatus;
+  readonly description: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
 /** One audited administrative action: who did what, to which tenant and target, and when. */
 export interface AuditEntryInput {
   /** RFC 3339 time of the action. */
@@ -319,6 +336,24 @@ export interface SequencerStore {
   importSequencerKey(key: SequencerKeyRecord): Promise<boolean>;
   /** Every known sequencer key, by sequencer id then version. */
   listSequencerKeys(): Promise<SequencerKeyRecord[]>;
+
+  // Payload schemas ------------------------------------------------------------------------------------------------
+
+  /**
+   * Registers a schema as the next version of its (tenant, event type) — 1 for the first; versions are never reused,
+   * even after a deletion. `version` of the input is ignored.
+   */
+  insertSchema(schema: Omit<PayloadSchemaRecord, "version">): Promise<PayloadSchemaRecord>;
+  /** A schema by id (null if unknown or deleted). */
+  getSchema(schemaId: string): Promise<PayloadSchemaRecord | null>;
+  /** A tenant's schemas, optionally of one event type, by event type then version (deleted ones left out). */
+  listSchemas(tenantId: string, eventType?: string): Promise<PayloadSchemaRecord[]>;
+  /** The highest-version `active` schema of (tenant, event type), the one that validates payloads. */
+  activeSchema(tenantId: string, eventType: string): Promise<PayloadSchemaRecord | null>;
+  /** Changes a schema's status; null if unknown or deleted. */
+  setSchemaStatus(schemaId: string, status: SchemaStatus, at: string): Promise<PayloadSchemaRecord | null>;
+  /** Deletes a schema (its version number stays taken); false if unknown or already deleted. */
+  deleteSchema(schemaId: string, at: string): Promise<boolean>;
 
   // Tenants, stores and the audit log --------------------------------------------------------------------------------
 

@@ -983,6 +983,56 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       });
     });
 
+    describe("payload schemas", function () {
+      const schemaInput = (tenantId: string, eventType: string, n: number) => ({
+        schemaId: randomUUID(),
+        tenantId,
+        eventType,
+        schemaJson: JSON.stringify({ type: "object", properties: { n: { const: n } } }),
+        status: "active" as const,
+        description: `v${n}`,
+        createdAt: "2025-01-01T00:00:00.000+00:00",
+        updatedAt: "2025-01-01T00:00:00.000+00:00",
+      });
+
+      it("versions schemas per (tenant, event type), picks the highest active one, never reuses a version", async function () {
+        const tenant = randomUUID();
+        const s1 = await store.insertSchema(schemaInput(tenant, "order.created", 1));
+        const s2 = await store.insertSchema(schemaInput(tenant, "order.created", 2));
+        const other = await store.insertSchema(schemaInput(tenant, "order.paid", 1));
+        expect([s1.version, s2.version, other.version]).to.deep.equal([1, 2, 1]);
+        expect(await store.getSchema(s1.schemaId)).to.deep.equal(s1);
+        expect((await store.activeSchema(tenant, "order.created"))?.schemaId).to.equal(s2.schemaId);
+        const deprecated = await store.setSchemaStatus(s2.schemaId, "deprecated", "2025-01-02T00:00:00.000+00:00");
+        expect(deprecated).to.include({ status: "deprecated", updatedAt: "2025-01-02T00:00:00.000+00:00" });
+        expect((await store.activeSchema(tenant, "order.created"))?.schemaId).to.equal(s1.schemaId);
+        expect(await store.activeSchema(randomUUID(), "order.created")).to.be.null;
+        expect((await store.listSchemas(tenant)).map((s) => [s.eventType, s.version])).to.deep.equal([
+          ["order.created", 1],
+          ["order.created", 2],
+          ["order.paid", 1],
+        ]);
+        expect((await store.listSchemas(tenant, "order.paid")).length).to.equal(1);
+        expect(await store.deleteSchema(s2.schemaId, "2025-01-03T00:00:00.000+00:00")).to.be.true;
+        expect(await store.deleteSchema(s2.schemaId, "2025-01-03T00:00:00.000+00:00")).to.be.false;
+        expect(await store.getSchema(s2.schemaId)).to.be.null;
+        expect(await store.setSchemaStatus(s2.schemaId, "active", "2025-01-04T00:00:00.000+00:00")).to.be.null;
+        const s3 = await store.insertSchema(schemaInput(tenant, "order.created", 3));
+        expect(s3.version).to.equal(3);
+      });
+
+      it("gives concurrent registrations distinct consecutive versions", async function () {
+        const tenant = randomUUID();
+        const other = await peer();
+        const made = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 === 0 ? store : other).insertSchema(schemaInput(tenant, "order.created", i)),
+          ),
+        );
+        expect(made.map((s) => s.version).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8]);
+      });
+    });
+
     describe("leadership", function () {
       if (backend.kind === "sqlite") {
         it("always leads (one process owns the file)", async function () {
