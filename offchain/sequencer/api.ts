@@ -22,6 +22,7 @@ import type { Logger } from "../common";
 import { SequencerError, receiptJson, type Principal, type SequencerService } from "./service";
 import type { StoredCommitment, StoredEvent, StreamRef } from "./store/types";
 import { registerAdminRoutes } from "./api-admin";
+import { unavailable } from "./store/errors";
 import { registerSchemaRoutes } from "./api-schemas";
 
 /** What the HTTP layer needs. */
@@ -47,8 +48,9 @@ const errorSchema = {
 } as const;
 const u64String = { type: "string", pattern: "^[0-9]{1,20}$" } as const;
 
-/** Sends a value as exact JSON (bigints printed as integers). */
+/** Sends a value as exact JSON (bigints printed as integers); a no-op once the request was answered (timeout). */
 function sendJson(reply: FastifyReply, value: unknown, status = 200): FastifyReply {
+  if (reply.sent) return reply;
   return reply.code(status).type("application/json; charset=utf-8").send(stringifyJsonExact(value));
 }
 
@@ -113,7 +115,8 @@ export async function buildApi(options: ApiOptions) {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: 10 * 1024 * 1024,
-    requestTimeout: options.requestTimeoutMs,
+    // Receiving the request itself (slow clients); handler time is bounded by the 504 timer below.
+    requestTimeout: options.requestTimeoutMs + 1000,
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
   });
 
@@ -137,6 +140,29 @@ export async function buildApi(options: ApiOptions) {
     duration.observe({ route, method: req.method }, reply.elapsedTime / 1000);
   });
 
+  // Request timeout: a request not answered in time gets a 504 (its handler may still finish; its reply is dropped).
+  const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  app.addHook("onRequest", async (req, reply) => {
+    const timer = setTimeout(() => {
+      if (reply.sent || reply.raw.headersSent) return;
+      req.log.warn({ route: req.routeOptions.url, timeoutMs: options.requestTimeoutMs }, "request timed out");
+      void reply.header("x-error-code", "REQUEST_TIMEOUT");
+      sendJson(
+        reply,
+        { error: { code: "REQUEST_TIMEOUT", message: `no answer within ${options.requestTimeoutMs} ms` } },
+        504,
+      );
+    }, options.requestTimeoutMs);
+    timer.unref();
+    timers.set(req, timer);
+  });
+  const clearTimer = async (req: FastifyRequest) => {
+    clearTimeout(timers.get(req));
+    timers.delete(req);
+  };
+  app.addHook("onResponse", clearTimer);
+  app.addHook("onRequestAbort", clearTimer);
+
   // Bodies: exact JSON (u64 integers as bigint); malformed JSON is a 400.
   // Only JSON is accepted: any other (or no) content type is a 415.
   app.removeAllContentTypeParsers();
@@ -153,10 +179,18 @@ export async function buildApi(options: ApiOptions) {
     let status = 500;
     let code = "INTERNAL_ERROR";
     let message = "internal error";
+    const down = unavailable(error);
     if (error instanceof SequencerError) {
       status = error.status;
       code = error.code;
       message = error.message;
+      for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
+    } else if (down !== undefined) {
+      status = 503;
+      code = down.code;
+      message = down.message;
+      void reply.header("retry-after", "1");
+      req.log.warn({ code, route: req.routeOptions.url }, "database unavailable: answered 503");
     } else if (error.validation !== undefined) {
       status = req.routeOptions.url === "/api/v1/ves/events/ingest" ? 422 : 400;
       code = "INVALID_REQUEST";
@@ -195,7 +229,11 @@ export async function buildApi(options: ApiOptions) {
     },
   });
 
-  const auth = async (req: FastifyRequest): Promise<Principal> => service.authenticate(req.headers);
+  const auth = async (req: FastifyRequest): Promise<Principal> => {
+    const p = await service.authenticate(req.headers);
+    await service.checkRateLimit(p);
+    return p;
+  };
   const security: { [label: string]: string[] }[] = [{ apiKey: [] }, { authorization: [] }];
 
   // Health, readiness, metrics, OpenAPI -----------------------------------------------------------------------------

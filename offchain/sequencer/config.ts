@@ -73,7 +73,50 @@ export const SEQUENCER_OPTIONS = {
   },
   strictFormat: { type: "bool", default: false, description: "require 0x + lowercase hex and unpadded base64url" },
   logLevel: { type: "string", default: "info", description: "pino log level" },
-  requestTimeoutMs: { type: "int", default: 30_000, description: "request timeout", check: positive("timeout") },
+  requestTimeoutMs: {
+    type: "int",
+    default: 30_000,
+    description: "a request not answered within this time gets 504 (its work may still complete: retry as a replay)",
+    check: positive("requestTimeoutMs"),
+  },
+  databasePoolSize: {
+    type: "int",
+    default: 10,
+    description: "PostgreSQL connections per process",
+    check: (v: number) => (v >= 1 && v <= 1000 ? undefined : "must be 1..1000"),
+  },
+  databaseTimeoutMs: {
+    type: "int",
+    default: 5000,
+    description: "how long a request waits for a database connection (PostgreSQL) or lock (SQLite) before 503",
+    check: positive("databaseTimeoutMs"),
+  },
+  rateLimitPerKey: {
+    type: "int",
+    default: 0,
+    description: "requests per window for each API key without its own limit (0: unlimited)",
+    check: (v: number) => (v >= 0 ? undefined : "must be 0 or more"),
+  },
+  rateLimitPerTenant: {
+    type: "int",
+    default: 0,
+    description: "requests per window for all keys of a tenant together (0: unlimited)",
+    check: (v: number) => (v >= 0 ? undefined : "must be 0 or more"),
+  },
+  rateLimitWindowSeconds: {
+    type: "int",
+    default: 60,
+    description: "rate-limit window length",
+    check: (v: number) => (v >= 1 && v <= 86_400 ? undefined : "must be 1..86400"),
+  },
+  rateLimitMode: {
+    type: "string",
+    default: "fixed",
+    description:
+      "`fixed` windows, or `sliding` (the previous window's count weighted by its remaining overlap); counters are " +
+      "kept in the database, shared by every process on PostgreSQL",
+    check: (v: string) => (v === "fixed" || v === "sliding" ? undefined : "must be fixed or sliding"),
+  },
   schemaValidation: {
     type: "string",
     default: "enforce",

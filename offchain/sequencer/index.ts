@@ -9,6 +9,7 @@ export {
   SequencerError,
   SequencerService,
   deriveSequencerId,
+  rateLimitVerdict,
   receiptJson,
   type IngestResponseJson,
   type Principal,
@@ -16,5 +17,5 @@ export {
 } from "./service";
 export { runCli, type CliIo } from "./cli/main";
 export { CommitWorker, type CommitWorkerOptions } from "./worker";
-export { nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
+export { StoreUnavailableError, nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";

@@ -29,10 +29,14 @@ export interface SequencerDeps {
   readonly wrapStore?: (store: SequencerStore) => SequencerStore;
 }
 
-function openStore(config: SequencerConfig): SequencerStore {
+/** Opens the configured store with its pool size and database timeout. */
+export function openStore(config: SequencerConfig): SequencerStore {
   return config.database.kind === "sqlite"
-    ? openSqliteStore(config.database.file)
-    : openPostgresStore(config.database.url);
+    ? openSqliteStore(config.database.file, { busyTimeoutMs: config.databaseTimeoutMs })
+    : openPostgresStore(config.database.url, {
+        poolSize: config.databasePoolSize,
+        connectionTimeoutMs: config.databaseTimeoutMs,
+      });
 }
 
 /** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
@@ -76,6 +80,12 @@ export async function createSequencer(
     keyCacheMs: config.keyCacheMs,
     strictFormat: config.strictFormat,
     schemaMode: config.schemaValidation as SchemaMode,
+    rateLimits: {
+      perKey: config.rateLimitPerKey,
+      perTenant: config.rateLimitPerTenant,
+      windowSeconds: config.rateLimitWindowSeconds,
+      mode: config.rateLimitMode as "fixed" | "sliding",
+    },
     logger: log.child({ component: "service" }),
     hooks: {
       onIngest: (a, r, p, reasons) => {

@@ -5,7 +5,8 @@
 import type { SequencerConfig } from "../config";
 import type { SchemaMode } from "../schemas";
 import { SequencerService, operatorPrincipal, type Principal } from "../service";
-import { openPostgresStore, openSqliteStore, type SequencerStore } from "../store";
+import { openStore } from "../server";
+import type { SequencerStore } from "../store";
 
 /** An open service for one CLI command. */
 export interface OperatorContext {
@@ -18,8 +19,7 @@ export interface OperatorContext {
 
 /** Opens the configured store (migrated) and a service on it. */
 export async function openSequencerService(config: SequencerConfig, user: string): Promise<OperatorContext> {
-  const store =
-    config.database.kind === "sqlite" ? openSqliteStore(config.database.file) : openPostgresStore(config.database.url);
+  const store = openStore(config);
   try {
     await store.migrate();
     const service = new SequencerService({

@@ -53,6 +53,7 @@ import {
   toTenantStore,
   type Row,
 } from "./rows";
+import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
 
 const MIGRATIONS: readonly string[] = [
@@ -208,6 +209,14 @@ const MIGRATIONS: readonly string[] = [
     updated_at  TEXT NOT NULL,
     deleted_at  TEXT,
     UNIQUE (tenant_id, event_type, version)
+  );
+  `, // 5: shared rate-limit counters (fixed windows per bucket).
+  `
+  CREATE TABLE rate_limit_counters (
+    bucket       TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    count        BIGINT NOT NULL,
+    PRIMARY KEY (bucket, window_start)
   );
   `,
 ];
@@ -562,9 +571,19 @@ async function insertApiKey(db: Queryable, record: ApiKeyRecord): Promise<void> 
   );
 }
 
-/** Opens a PostgreSQL store on `url` (`postgres://…`); call `migrate()` before use. */
-export function openPostgresStore(url: string, options: { readonly poolSize?: number } = {}): SequencerStore {
-  const pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
+/**
+ * Opens a PostgreSQL store on `url` (`postgres://…`); call `migrate()` before use. `connectionTimeoutMs` bounds how
+ * long a call waits for a free pooled connection before failing with `StoreUnavailableError` (0: wait forever).
+ */
+export function openPostgresStore(
+  url: string,
+  options: { readonly poolSize?: number; readonly connectionTimeoutMs?: number } = {},
+): SequencerStore {
+  const pool = new Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 0,
+  });
   // An idle client whose connection dies is dropped by the pool; without a listener the error would crash the process.
   pool.on("error", () => undefined);
   return new PostgresStore(pool);
@@ -579,7 +598,11 @@ class PostgresStore implements SequencerStore {
   constructor(private readonly pool: Pool) {}
 
   private async query(text: string, values?: unknown[]): Promise<{ rows: Row[]; rowCount: number | null }> {
-    return this.pool.query<Row>(text, values);
+    try {
+      return await this.pool.query<Row>(text, values);
+    } catch (e) {
+      throw unavailable(e) ?? e;
+    }
   }
 
   /**
@@ -587,7 +610,12 @@ class PostgresStore implements SequencerStore {
    * fails the pending query, and the event emitted beside it must not crash the process.
    */
   private async checkout(): Promise<{ client: PoolClient; done: (broken: boolean) => void }> {
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw unavailable(e) ?? e;
+    }
     const onError = () => undefined;
     client.on("error", onError);
     return {
@@ -1045,6 +1073,29 @@ class PostgresStore implements SequencerStore {
       [schemaId, at],
     );
     return r.rowCount === 1;
+  }
+
+  // Rate limits ----------------------------------------------------------------------------------------------------
+
+  async hitRateLimit(bucket: string, windowStart: number, windowMs: number) {
+    const r = await this.query(
+      `WITH up AS (
+         INSERT INTO rate_limit_counters (bucket, window_start, count) VALUES ($1, $2, 1)
+         ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_counters.count + 1
+         RETURNING count)
+       SELECT (SELECT count FROM up) AS current,
+              COALESCE((SELECT count FROM rate_limit_counters WHERE bucket = $1 AND window_start = $3), 0) AS previous`,
+      [bucket, windowStart, windowStart - windowMs],
+    );
+    const row = r.rows[0]!;
+    const current = Number(row.current);
+    if (current === 1) {
+      await this.query("DELETE FROM rate_limit_counters WHERE bucket = $1 AND window_start < $2", [
+        bucket,
+        windowStart - windowMs,
+      ]);
+    }
+    return { current, previous: Number(row.previous) };
   }
 
   // Tenants, stores and the audit log ------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ import {
   toTenantStore,
   type Row,
 } from "./rows";
+import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
 
 const MIGRATIONS: readonly string[] = [
@@ -204,16 +205,27 @@ const MIGRATIONS: readonly string[] = [
     deleted_at  TEXT,
     UNIQUE (tenant_id, event_type, version)
   );
+  `, // 5: shared rate-limit counters (fixed windows per bucket).
+  `
+  CREATE TABLE rate_limit_counters (
+    bucket       TEXT NOT NULL,
+    window_start BIGINT NOT NULL,
+    count        BIGINT NOT NULL,
+    PRIMARY KEY (bucket, window_start)
+  );
   `,
 ];
 
-/** Opens (creating if needed) the SQLite store at `file`; `:memory:` for a throwaway database. */
-export function openSqliteStore(file: string): SequencerStore {
+/**
+ * Opens (creating if needed) the SQLite store at `file`; `:memory:` for a throwaway database. `busyTimeoutMs` bounds
+ * how long a write waits for another connection's lock before failing with `StoreUnavailableError` (default 5 s).
+ */
+export function openSqliteStore(file: string, options: { readonly busyTimeoutMs?: number } = {}): SequencerStore {
   if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
+  const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 5000");
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
   db.pragma("foreign_keys = ON");
   db.defaultSafeIntegers(true);
   return new SqliteStore(db);
@@ -284,7 +296,14 @@ class SqliteStore implements SequencerStore {
   }
 
   private enqueue<T>(run: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(run, run);
+    const guarded = async () => {
+      try {
+        return await run();
+      } catch (e) {
+        throw unavailable(e) ?? e;
+      }
+    };
+    const next = this.queue.then(guarded, guarded);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -824,6 +843,27 @@ class SqliteStore implements SequencerStore {
         .prepare("UPDATE payload_schemas SET deleted_at = ? WHERE schema_id = ? AND deleted_at IS NULL")
         .run(at, schemaId);
       return info.changes === 1;
+    });
+  }
+
+  hitRateLimit(bucket: string, windowStart: number, windowMs: number) {
+    return this.write(async () => {
+      const r = this.db
+        .prepare(
+          `INSERT INTO rate_limit_counters (bucket, window_start, count) VALUES (?, ?, 1)
+           ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
+        )
+        .get(bucket, windowStart) as Row;
+      const current = Number(r.count);
+      if (current === 1) {
+        this.db
+          .prepare("DELETE FROM rate_limit_counters WHERE bucket = ? AND window_start < ?")
+          .run(bucket, windowStart - windowMs);
+      }
+      const prev = this.db
+        .prepare("SELECT count FROM rate_limit_counters WHERE bucket = ? AND window_start = ?")
+        .get(bucket, windowStart - windowMs) as Row | undefined;
+      return { current, previous: prev === undefined ? 0 : Number(prev.count) };
     });
   }
 

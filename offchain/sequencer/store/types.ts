@@ -355,6 +355,19 @@ export interface SequencerStore {
   /** Deletes a schema (its version number stays taken); false if unknown or already deleted. */
   deleteSchema(schemaId: string, at: string): Promise<boolean>;
 
+  // Rate limits ----------------------------------------------------------------------------------------------------
+
+  /**
+   * Counts one request against `bucket` in the fixed window starting at `windowStart` (ms since the epoch) and returns
+   * the counts of that window (this request included) and of the window before it; older windows of the bucket are
+   * dropped. On PostgreSQL every process shares the counters.
+   */
+  hitRateLimit(
+    bucket: string,
+    windowStart: number,
+    windowMs: number,
+  ): Promise<{ readonly current: number; readonly previous: number }>;
+
   // Tenants, stores and the audit log --------------------------------------------------------------------------------
 
   /** Adds a tenant; false if its id exists. */

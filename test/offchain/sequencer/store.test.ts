@@ -1033,6 +1033,24 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       });
     });
 
+    describe("rate-limit counters", function () {
+      it("counts hits per bucket and window, reports the previous window and drops older ones", async function () {
+        const bucket = `key:${randomUUID()}`;
+        const other = await peer();
+        const hits = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? store : other).hitRateLimit(bucket, 60_000, 60_000)),
+        );
+        expect(hits.map((h) => h.current).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+        expect(hits.every((h) => h.previous === 0)).to.be.true;
+        expect(await store.hitRateLimit(bucket, 120_000, 60_000)).to.deep.equal({ current: 1, previous: 6 });
+        expect(await store.hitRateLimit(`tenant:${randomUUID()}`, 120_000, 60_000)).to.deep.equal({
+          current: 1,
+          previous: 0,
+        });
+        expect(await store.hitRateLimit(bucket, 240_000, 60_000)).to.deep.equal({ current: 1, previous: 0 });
+      });
+    });
+
     describe("leadership", function () {
       if (backend.kind === "sqlite") {
         it("always leads (one process owns the file)", async function () {
