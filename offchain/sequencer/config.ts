@@ -72,6 +72,12 @@ export const SEQUENCER_OPTIONS = {
     check: (v: number) => (v >= 0 && v <= 5000 ? undefined : "must be 0..5000 ms"),
   },
   strictFormat: { type: "bool", default: false, description: "require 0x + lowercase hex and unpadded base64url" },
+  verifyThreads: {
+    type: "int",
+    default: 0,
+    description: "worker threads for signature checks of large requests (0: one per core)",
+    check: (v: number) => (v >= 0 && v <= 64 ? undefined : "must be 0..64"),
+  },
   logLevel: { type: "string", default: "info", description: "pino log level" },
   requestTimeoutMs: {
     type: "int",

@@ -11,6 +11,7 @@ import type { SequencerConfig } from "./config";
 import type { SchemaMode } from "./schemas";
 import { SequencerService } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
+import { VerifyPool } from "./verify-pool";
 import { CommitWorker } from "./worker";
 
 /** A running (or startable) sequencer. */
@@ -72,8 +73,10 @@ export async function createSequencer(
     await store.close().catch(() => undefined);
     throw e;
   }
+  const verifyPool = new VerifyPool(config.verifyThreads === 0 ? undefined : config.verifyThreads);
   const service = new SequencerService({
     store,
+    verifyPool,
     signingSeed: config.signingSeed,
     ...(config.sequencerId === undefined ? {} : { sequencerId: config.sequencerId }),
     adminApiKey: config.adminApiKey,
@@ -148,6 +151,7 @@ export async function createSequencer(
         ready = false;
         await app.close();
         await worker.stop();
+        await verifyPool.close();
         await store.close();
         log.info("sequencer stopped");
       })();

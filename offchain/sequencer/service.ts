@@ -29,6 +29,7 @@ import {
 import { AppError, type Logger } from "../common";
 import { MAX_SCHEMA_BYTES, SchemaRegistry, describeProblems, type SchemaCheck, type SchemaMode } from "./schemas";
 import { contentHash, envelopeText, normalizeEnvelope } from "./envelope";
+import type { VerifyItem, VerifyPool } from "./verify-pool";
 import { nowRfc3339 } from "./store/time";
 import { API_KEY_PREFIX_LENGTH } from "./store/types";
 import type {
@@ -47,6 +48,9 @@ import type {
   TenantRecord,
   TenantStoreRecord,
 } from "./store/types";
+
+/** Requests with at least this many signatures to check use the worker pool. */
+const VERIFY_POOL_MIN = 16;
 
 /** The nil UUID: the bootstrap admin's tenant. */
 export const NIL_UUID = "00000000-0000-0000-0000-000000000000";
@@ -228,6 +232,8 @@ export interface SequencerServiceOptions {
   readonly rateLimits?: RateLimitOptions;
   /** Where warnings go (schema mismatches in `warn` mode). */
   readonly logger?: Logger;
+  /** Worker threads for the signature checks of large requests; inline when absent. */
+  readonly verifyPool?: VerifyPool;
   readonly hooks?: SequencerHooks;
 }
 
@@ -475,7 +481,11 @@ export class SequencerService {
     target: string | null,
     details: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.store.appendAudit({ at: nowRfc3339(), actor: p.actor, action, tenantId, target, details });
+    // Details are plain JSON: exact integers are written as decimal strings.
+    const plain = JSON.parse(
+      JSON.stringify(details, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+    ) as Record<string, unknown>;
+    await this.store.appendAudit({ at: nowRfc3339(), actor: p.actor, action, tenantId, target, details: plain });
   }
 
   private newApiKeyRecord(scope: ApiKeyScope): { apiKey: string; record: ApiKeyRecord } {
@@ -904,6 +914,7 @@ export class SequencerService {
     // 6. Hashes, key validity at now, and the signature, in the reference's order (§7.2 step 3).
     const now = Date.now();
     const signingHashes = new Map<number, Uint8Array>();
+    const toVerify: (VerifyItem & { i: number })[] = [];
     for (const i of live) {
       if (rejected.has(i) || replays.has(i)) continue;
       const e = events[i]!;
@@ -924,16 +935,26 @@ export class SequencerService {
         continue;
       }
       const scheme = e.agentSignatureScheme ?? 0;
-      if (
-        (scheme !== 0 && scheme !== 1) ||
-        !ed25519Node.verify(e.agentSignature, hashes.eventSigningHash, key!.publicKey)
-      ) {
-        rejected.set(i, {
+      if (scheme !== 0 && scheme !== 1) {
+        rejected.set(i, { reason: REASON.INVALID_SIGNATURE, message: `signature scheme ${scheme} is not supported` });
+        continue;
+      }
+      toVerify.push({ i, signature: e.agentSignature, message: hashes.eventSigningHash, publicKey: key!.publicKey });
+    }
+    // The signatures of a large request are checked on the worker pool, beside the main thread; small ones inline.
+    const pool = this.options.verifyPool;
+    const valid =
+      pool !== undefined && toVerify.length >= VERIFY_POOL_MIN
+        ? await pool.verifyAll(toVerify)
+        : toVerify.map((v) => ed25519Node.verify(v.signature, v.message, v.publicKey));
+    toVerify.forEach((v, k) => {
+      if (valid[k] !== true) {
+        rejected.set(v.i, {
           reason: REASON.INVALID_SIGNATURE,
           message: "Ed25519 signature does not verify under the agent key",
         });
       }
-    }
+    });
 
     // 7. Duplicate command ids within the request.
     const commands = new Set<string>();

@@ -111,8 +111,9 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
   );
 
   const print = (value: unknown) => io.stdout(`${stringifyJsonExact(value as ExactJsonValue)}\n`);
+  const open = (cmd: Command) => openSequencerService(resolveSequencerConfig(configFlags(cmd), io.env), operatorName());
   const withOperator = async (cmd: Command, fn: (ctx: OperatorContext) => Promise<unknown>) => {
-    const ctx = await openSequencerService(resolveSequencerConfig(configFlags(cmd), io.env), operatorName());
+    const ctx = await open(cmd);
     try {
       print(await fn(ctx));
     } finally {
@@ -299,7 +300,7 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
       ),
     );
 
-  registerOpsCommands(program, admin, { io, run, print, withOperator });
+  registerOpsCommands(program, admin, { io, run, print, withOperator, open });
   return program;
 }
 

@@ -3,13 +3,15 @@
  * export, import and backup commands.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 
 import type { Command } from "commander";
 
 import { AppError, ExitCode } from "../../common";
 import { bytesToHex, ed25519Node } from "../../ves";
+import { exportStream, importStream } from "../transfer";
 import type { OperatorContext } from "./context";
+import { intArg, uuidArg } from "./main";
 import type { CliIo } from "./main";
 
 /** What the operations commands borrow from the main program. */
@@ -18,6 +20,8 @@ export interface OpsContext {
   readonly run: <A extends unknown[]>(fn: (...args: A) => Promise<void>) => (...args: A) => void;
   readonly print: (value: unknown) => void;
   readonly withOperator: (cmd: Command, fn: (ctx: OperatorContext) => Promise<unknown>) => Promise<void>;
+  /** Opens an operator context without printing (the caller closes it). */
+  readonly open: (cmd: Command) => Promise<OperatorContext>;
 }
 
 /** Writes a new secret file readable by its owner only; refuses to overwrite. */
@@ -67,6 +71,7 @@ async function rotateReceiptKey({ config, service, principal }: OperatorContext,
 /** Adds the operations commands to `program` (and its `admin` command). */
 export function registerOpsCommands(program: Command, admin: Command, ctx: OpsContext): void {
   const { run, withOperator } = ctx;
+  const ctxOpen = ctx.open;
   void program;
 
   const receiptKey = admin.command("receipt-key").description("receipt-signing keys (versioned)");
@@ -93,4 +98,69 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
     .description("generate a new receipt-signing key and publish it as the next version")
     .option("--out <file>", "write the new seed here (required when the key is configured, not generated)")
     .action(run(async (o: { out?: string }, cmd: Command) => withOperator(cmd, (c) => rotateReceiptKey(c, o.out))));
+
+  program
+    .command("export")
+    .description("write a stream (events, receipts, commitments, the keys to verify them) as JSON lines")
+    .requiredOption("--tenant <uuid>", "tenant id")
+    .requiredOption("--store <uuid>", "store id")
+    .option("--from <n>", "first sequence number", "1")
+    .option("--out <file>", "write here (default: stdout, with no summary)")
+    .action(
+      run(async (o: { tenant: string; store: string; from: string; out?: string }, cmd: Command) => {
+        const stream = { tenantId: uuidArg(o.tenant, "--tenant"), storeId: uuidArg(o.store, "--store") };
+        const from = BigInt(intArg(o.from, "--from"));
+        if (o.out === undefined) {
+          const c = await ctxOpen(cmd);
+          try {
+            await exportStream(c.service, c.principal, stream, from, ctx.io.stdout);
+          } finally {
+            await c.close();
+          }
+          return;
+        }
+        const out = o.out;
+        await withOperator(cmd, async (c) => {
+          const fd = openSync(out, "wx", 0o600);
+          try {
+            const summary = await exportStream(c.service, c.principal, stream, from, (t) => void writeSync(fd, t));
+            return {
+              file: out,
+              tenant_id: summary.tenantId,
+              store_id: summary.storeId,
+              from: summary.from,
+              events: summary.events,
+              commitments: summary.commitments,
+              head_sequence: summary.headSequence,
+            };
+          } finally {
+            closeSync(fd);
+          }
+        });
+      }),
+    );
+
+  program
+    .command("import")
+    .description(
+      "verify an export completely (signatures, hashes, receipts, commitments) and append it to this database",
+    )
+    .argument("<file>", "an export written by `stateset-sequencer export` (- for stdin)")
+    .action(
+      run(async (file: string, _o: unknown, cmd: Command) =>
+        withOperator(cmd, async (c) => {
+          const text = readFileSync(file === "-" ? 0 : file, "utf8");
+          const s = await importStream(c.service, c.principal, text);
+          return {
+            tenant_id: s.tenantId,
+            store_id: s.storeId,
+            from: s.from,
+            events: s.events,
+            commitments: s.commitments,
+            anchored: s.anchored,
+            head_sequence: s.headSequence,
+          };
+        }),
+      ),
+    );
 }

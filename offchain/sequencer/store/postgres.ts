@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 
 import { Pool, type PoolClient } from "pg";
 
-import { appendInTx, createCommitmentInTx, type StreamTx } from "./stream-tx";
+import { ImportRejected, appendInTx, createCommitmentInTx, importInTx, type StreamTx } from "./stream-tx";
 import type {
   AgentKey,
   AppendResult,
@@ -20,6 +20,8 @@ import type {
   CommitmentBuilder,
   CreateCommitmentResult,
   EventCandidate,
+  ImportResult,
+  ImportedEvent,
   LeafInput,
   MarkAnchoredResult,
   PayloadSchemaRecord,
@@ -512,8 +514,9 @@ class PgStreamTx implements StreamTx {
   async insertCommitment(c: StoredCommitment): Promise<void> {
     await this.db.query(
       `INSERT INTO ves_commitments (batch_id, tenant_id, store_id, ves_version, tree_depth, leaf_count,
-         padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+         padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at,
+         chain_id, chain_tx_hash, chain_block_number, anchored_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
       [
         c.batchId,
         c.tenantId,
@@ -528,6 +531,10 @@ class PgStreamTx implements StreamTx {
         c.sequenceStart.toString(),
         c.sequenceEnd.toString(),
         c.committedAt,
+        c.chainId?.toString() ?? null,
+        c.chainTxHash === null ? null : buf(c.chainTxHash),
+        c.chainBlockNumber?.toString() ?? null,
+        c.anchoredAt,
       ],
     );
   }
@@ -719,6 +726,32 @@ class PostgresStore implements SequencerStore {
       await tx.flush();
       return result;
     });
+  }
+
+  async importStream(
+    stream: StreamRef,
+    events: readonly ImportedEvent[],
+    commitments: readonly StoredCommitment[],
+  ): Promise<ImportResult> {
+    try {
+      return await this.transaction(async (client) => {
+        const tx = new PgStreamTx(client, stream);
+        await tx.lock();
+        await tx.prefetch(events.map((e) => e.candidate));
+        const result = await importInTx(tx, events, commitments);
+        await tx.flush();
+        return result;
+      });
+    } catch (e) {
+      if (e instanceof ImportRejected) return { kind: "rejected", message: e.message };
+      if (e instanceof EventIdRace || errorCode(e) === "23505") {
+        return {
+          kind: "rejected",
+          message: `an event, command or commitment of the segment exists: ${(e as Error).message}`,
+        };
+      }
+      throw e;
+    }
   }
 
   async getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {

@@ -9,13 +9,15 @@ import path from "node:path";
 
 import Database from "better-sqlite3";
 
-import { appendInTx, createCommitmentInTx, type StreamTx } from "./stream-tx";
+import { ImportRejected, appendInTx, createCommitmentInTx, importInTx, type StreamTx } from "./stream-tx";
 import type {
   AgentKey,
   ApiKeyRecord,
   AuditEntryInput,
   CommitmentBuilder,
   EventCandidate,
+  ImportResult,
+  ImportedEvent,
   LeafInput,
   MarkAnchoredResult,
   PayloadSchemaRecord,
@@ -398,8 +400,9 @@ class SqliteStore implements SequencerStore {
       insertCommitment: async (c) => {
         db.prepare(
           `INSERT INTO ves_commitments (batch_id, tenant_id, store_id, ves_version, tree_depth, leaf_count,
-             padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at,
+             chain_id, chain_tx_hash, chain_block_number, anchored_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           c.batchId,
           c.tenantId,
@@ -414,6 +417,10 @@ class SqliteStore implements SequencerStore {
           c.sequenceStart,
           c.sequenceEnd,
           c.committedAt,
+          c.chainId,
+          c.chainTxHash === null ? null : buf(c.chainTxHash),
+          c.chainBlockNumber,
+          c.anchoredAt,
         );
       },
     };
@@ -421,6 +428,25 @@ class SqliteStore implements SequencerStore {
 
   appendEvents(stream: StreamRef, candidates: readonly EventCandidate[], receipt: ReceiptFactory) {
     return this.write(() => appendInTx(this.streamTx(stream), stream, candidates, receipt));
+  }
+
+  async importStream(
+    stream: StreamRef,
+    events: readonly ImportedEvent[],
+    commitments: readonly StoredCommitment[],
+  ): Promise<ImportResult> {
+    try {
+      return await this.write(() => importInTx(this.streamTx(stream), events, commitments));
+    } catch (e) {
+      if (e instanceof ImportRejected) return { kind: "rejected", message: e.message };
+      if (
+        (e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY" ||
+        (e as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE"
+      ) {
+        return { kind: "rejected", message: (e as Error).message };
+      }
+      throw e;
+    }
   }
 
   getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {

@@ -9,6 +9,8 @@ import type {
   CommitmentBuilder,
   CreateCommitmentResult,
   EventCandidate,
+  ImportResult,
+  ImportedEvent,
   LeafInput,
   ReceiptFactory,
   StoredCommitment,
@@ -174,4 +176,51 @@ export async function createCommitmentInTx(
   if (commitment.batchId !== batchId) throw new Error("commitment builder changed the batch id");
   await tx.insertCommitment(commitment);
   return { kind: "created", commitment };
+}
+
+/** Thrown inside an import transaction to roll it back; the store turns it into a `rejected` result. */
+export class ImportRejected extends Error {
+  override readonly name = "ImportRejected";
+}
+
+/** Imports a verified segment inside the stream's transaction (see `SequencerStore.importStream`). */
+export async function importInTx(
+  tx: StreamTx,
+  events: readonly ImportedEvent[],
+  commitments: readonly StoredCommitment[],
+): Promise<ImportResult> {
+  let head = await tx.head();
+  const first = events[0];
+  if (first !== undefined && first.sequenceNumber !== head + 1n) {
+    throw new ImportRejected(`the stream's head is ${head}; the segment starts at ${first.sequenceNumber}`);
+  }
+  for (const e of events) {
+    const c = e.candidate;
+    if (e.sequenceNumber !== head + 1n)
+      throw new ImportRejected(`sequence ${e.sequenceNumber} does not follow ${head}`);
+    if ((await tx.eventById(c.eventId)) !== null) throw new ImportRejected(`event ${c.eventId} exists already`);
+    if (c.commandId !== undefined && (await tx.commandEventId(c.commandId)) !== null) {
+      throw new ImportRejected(`command ${c.commandId} is already reserved in this stream`);
+    }
+    if (!(await tx.insertEvent(c, e.sequenceNumber, e.receipt))) {
+      throw new ImportRejected(`event ${c.eventId} exists already`);
+    }
+    if (c.commandId !== undefined) await tx.insertCommand(c.commandId, c.eventId);
+    await tx.bumpEntityVersion(c.entityType, c.entityId);
+    head = e.sequenceNumber;
+  }
+  if (events.length > 0) await tx.setHead(head);
+  let latest = await tx.latestCommitment();
+  for (const c of commitments) {
+    if (latest !== null && c.sequenceStart !== latest.sequenceEnd + 1n) {
+      throw new ImportRejected(`commitment ${c.batchId} must start at ${latest.sequenceEnd + 1n}`);
+    }
+    if (!equalBytes(c.prevStateRoot, latest?.newStateRoot ?? new Uint8Array(32))) {
+      throw new ImportRejected(`commitment ${c.batchId} does not chain onto the stream's state root`);
+    }
+    if (c.sequenceEnd > head) throw new ImportRejected(`commitment ${c.batchId} passes the stream head ${head}`);
+    await tx.insertCommitment(c);
+    latest = c;
+  }
+  return { kind: "imported", headSequence: head };
 }

@@ -184,6 +184,18 @@ export interface SequencerKeyRecord {
   readonly createdAt: string;
 }
 
+/** An event of an imported stream with its original sequence number and receipt. */
+export interface ImportedEvent {
+  readonly candidate: EventCandidate;
+  readonly sequenceNumber: bigint;
+  readonly receipt: StoredReceipt;
+}
+
+/** Result of importing a stream segment: all of it, or nothing and why. */
+export type ImportResult =
+  | { readonly kind: "imported"; readonly headSequence: bigint }
+  | { readonly kind: "rejected"; readonly message: string };
+
 /** The states of a registered payload schema; only `active` ones validate events. */
 export type SchemaStatus = "active" | "deprecated" | "disabled";
 
@@ -260,6 +272,19 @@ export interface SequencerStore {
   listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]>;
   /** The stream's last sequence number (0 when empty). */
   headSequence(stream: StreamRef): Promise<bigint>;
+
+  /**
+   * Appends an already verified stream segment with its original sequence numbers, receipts and commitments, in one
+   * transaction under the stream lock: the segment must start right after the stream's head, no event id may exist,
+   * command ids are reserved and entity versions counted as at ingest, and each commitment must chain onto the
+   * stream's previous one (start and state root). Anything else rejects the whole segment and writes nothing.
+   * Commitments keep their anchoring (chain id, transaction, block, time).
+   */
+  importStream(
+    stream: StreamRef,
+    events: readonly ImportedEvent[],
+    commitments: readonly StoredCommitment[],
+  ): Promise<ImportResult>;
 
   // Commitments ----------------------------------------------------------------------------------------------------
 

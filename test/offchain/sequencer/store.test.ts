@@ -1051,6 +1051,58 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       });
     });
 
+    describe("importStream", function () {
+      const imported = (c: EventCandidate, seq: bigint) => ({
+        candidate: c,
+        sequenceNumber: seq,
+        receipt: receiptFactory()(c, seq),
+      });
+
+      it("appends a segment with its own numbers, receipts and commitments, all or nothing", async function () {
+        const stream = newStream();
+        const cs = [candidate({ commandId: "cmd-1" }), candidate(), candidate()];
+        const events = cs.map((c, i) => imported(c, BigInt(i + 1)));
+        const build = commitmentBuilder("9b2f7c1e-0000-4000-8000-000000000001");
+        const leaves = cs.map((c, i) => ({
+          sequenceNumber: BigInt(i + 1),
+          eventSigningHash: c.eventSigningHash,
+          agentSignature: c.agentSignature,
+        }));
+        const commitment: StoredCommitment = {
+          ...build(stream, { start: 1n, end: 3n }, leaves, ZERO_ROOT),
+          committedAt: "2025-01-01T00:00:00.000+00:00",
+          chainId: 31337n,
+          chainTxHash: sha256("tx"),
+          chainBlockNumber: 7n,
+          anchoredAt: "2025-01-02T00:00:00.000+00:00",
+        };
+        // Not after the head: refused, nothing written.
+        expect(await store.importStream(stream, events.slice(1), [])).to.include({ kind: "rejected" });
+        // A bad chain: refused, and the events of the same call are not written either.
+        const broken = { ...commitment, prevStateRoot: sha256("other") };
+        expect(await store.importStream(stream, events, [broken])).to.include({ kind: "rejected" });
+        expect(await store.headSequence(stream)).to.equal(0n);
+        expect(await store.importStream(stream, events, [commitment])).to.deep.equal({
+          kind: "imported",
+          headSequence: 3n,
+        });
+        const listed = await store.listEvents(stream, 1n, 10);
+        expect(listed.map((e) => receiptHex(e.receipt))).to.deep.equal(events.map((e) => receiptHex(e.receipt)));
+        const stored = await store.getCommitment(commitment.batchId);
+        expect(stored).to.deep.include({ chainId: 31337n, chainBlockNumber: 7n, anchoredAt: commitment.anchoredAt });
+        // The stream continues normally; the command id stays reserved; ids are not imported twice.
+        const next = await store.appendEvents(
+          stream,
+          [candidate({ commandId: "cmd-1" }), candidate()],
+          receiptFactory(),
+        );
+        expect(next.outcomes[0]).to.include({ kind: "rejected", reason: "duplicate_command_id" });
+        expect(accepted(next.outcomes[1]).sequenceNumber).to.equal(4n);
+        expect(await store.importStream(stream, [imported(cs[0]!, 5n)], [])).to.include({ kind: "rejected" });
+        expect(await store.headSequence(stream)).to.equal(4n);
+      });
+    });
+
     describe("leadership", function () {
       if (backend.kind === "sqlite") {
         it("always leads (one process owns the file)", async function () {

@@ -1,0 +1,449 @@
+/**
+ * Stream export and import as JSON lines — the backup of one stream, and the SQLite ↔ PostgreSQL migration path.
+ *
+ * An export is, one JSON object per line: a `header` (format, stream, first sequence, the sequencers' public receipt
+ * keys), the `agent_key`s that signed its events, every `event` from `from` with its envelope and receipt, the
+ * `commitment`s that start at or after `from` (with their anchoring), and an `end` line with the counts (a truncated
+ * file is refused). An import re-verifies everything before writing anything: each envelope's payload hash and agent
+ * signature (under the exported agent key, valid when the event was sequenced), each receipt's hash and signature
+ * (under the exported key of its sequencer id and version), contiguous sequence numbers, and each commitment's Merkle
+ * root and state-root chain recomputed from the events. A stream that does not verify is refused as a whole.
+ */
+import {
+  buildCommitment,
+  bytesEqual,
+  bytesToHex,
+  deriveEventHashes,
+  ed25519Node,
+  hexToBytes,
+  leafHash,
+  normalizeUuid,
+  parseEnvelope,
+  parseJsonExact,
+  parseReceipt,
+  stringifyJsonExact,
+  verifyReceipt,
+  type ExactJsonValue,
+} from "../ves";
+import { commitmentJson } from "./api";
+import { contentHash, envelopeText, normalizeEnvelope } from "./envelope";
+import { SequencerError, agentKeyProblem, receiptJson, type Principal, type SequencerService } from "./service";
+import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "./store/types";
+
+/** The export format's name and version (header line). */
+export const EXPORT_FORMAT = "ves-sequencer-stream";
+/** The current export format version. */
+export const EXPORT_VERSION = 1;
+
+const PAGE = 1000;
+
+/** What an export wrote. */
+export interface ExportSummary {
+  readonly tenantId: string;
+  readonly storeId: string;
+  readonly from: bigint;
+  readonly events: number;
+  readonly commitments: number;
+  readonly headSequence: bigint;
+}
+
+const line = (value: unknown) => `${stringifyJsonExact(value as ExactJsonValue)}\n`;
+
+/**
+ * Writes a stream from sequence `from` as JSON lines through `write` (read permission on the stream).
+ */
+export async function exportStream(
+  service: SequencerService,
+  p: Principal,
+  stream: StreamRef,
+  from: bigint,
+  write: (text: string) => void | Promise<void>,
+): Promise<ExportSummary> {
+  service.require(p, "read", stream.tenantId, stream.storeId);
+  const store = service.store;
+  const head = await store.headSequence(stream);
+  const keys = await store.listSequencerKeys();
+  await write(
+    line({
+      type: "header",
+      format: EXPORT_FORMAT,
+      version: EXPORT_VERSION,
+      tenant_id: stream.tenantId,
+      store_id: stream.storeId,
+      from,
+      head_sequence: head,
+      exported_at: new Date().toISOString(),
+      sequencer_keys: keys.map((k) => ({
+        sequencer_id: k.sequencerId,
+        version: k.version,
+        public_key: bytesToHex(k.publicKey),
+      })),
+    }),
+  );
+  // Agent keys first (the importer verifies events as it reads them), then events, then commitments.
+  const agentKeys = new Map<string, AgentKey>();
+  for (let next = from; next <= head;) {
+    const page = await store.listEvents(stream, next, PAGE);
+    if (page.length === 0) break;
+    for (const e of page) {
+      const env = parseJsonExact(e.envelopeJson) as { source_agent_id: string; agent_key_id: number | bigint };
+      const id = `${env.source_agent_id}/${env.agent_key_id}`;
+      if (agentKeys.has(id)) continue;
+      const key = await store.getAgentKey(stream.tenantId, env.source_agent_id, Number(env.agent_key_id));
+      if (key !== null) agentKeys.set(id, key);
+    }
+    next = page.at(-1)!.sequenceNumber + 1n;
+  }
+  for (const k of agentKeys.values()) {
+    await write(
+      line({
+        type: "agent_key",
+        tenant_id: k.tenantId,
+        agent_id: k.agentId,
+        key_id: k.keyId,
+        public_key: bytesToHex(k.publicKey),
+        status: k.status,
+        valid_from: k.validFrom,
+        valid_to: k.validTo,
+        revoked_at: k.revokedAt,
+        created_at: k.createdAt,
+      }),
+    );
+  }
+  let events = 0;
+  for (let next = from; next <= head;) {
+    const page = await store.listEvents(stream, next, PAGE);
+    if (page.length === 0) break;
+    for (const e of page) {
+      await write(
+        line({
+          type: "event",
+          sequence_number: e.sequenceNumber,
+          envelope: parseJsonExact(e.envelopeJson),
+          receipt: receiptJson(e.eventId, e.receipt),
+        }),
+      );
+      events++;
+    }
+    next = page.at(-1)!.sequenceNumber + 1n;
+  }
+  let commitments = 0;
+  for (let after = from - 1n; ;) {
+    const page = await store.listCommitments(stream, { afterSequence: after, limit: PAGE });
+    for (const c of page) {
+      await write(line({ type: "commitment", ...commitmentJson(c, true) }));
+      commitments++;
+    }
+    if (page.length < PAGE) break;
+    after = page.at(-1)!.sequenceStart;
+  }
+  await write(line({ type: "end", events, commitments }));
+  await service.audit(p, "stream.export", stream.tenantId, stream.storeId, { from, events, commitments });
+  return { tenantId: stream.tenantId, storeId: stream.storeId, from, events, commitments, headSequence: head };
+}
+
+/** What an import wrote. */
+export interface ImportSummary {
+  readonly tenantId: string;
+  readonly storeId: string;
+  readonly from: bigint;
+  readonly events: number;
+  readonly commitments: number;
+  readonly anchored: number;
+  readonly headSequence: bigint;
+}
+
+/** An import that does not verify. */
+const refuse = (message: string) => new SequencerError(422, "IMPORT_REFUSED", message);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (o: Obj, k: string, where: string): string => {
+  const v = o[k];
+  if (typeof v !== "string") throw refuse(`${where}: ${k} must be a string`);
+  return v;
+};
+const int = (o: Obj, k: string, where: string): bigint => {
+  const v = o[k];
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+  throw refuse(`${where}: ${k} must be an integer`);
+};
+const hex32 = (o: Obj, k: string, where: string): Uint8Array => {
+  try {
+    return hexToBytes(str(o, k, where), { length: 32 });
+  } catch {
+    throw refuse(`${where}: ${k} must be 32 bytes of hex`);
+  }
+};
+const uuid = (o: Obj, k: string, where: string): string => {
+  const v = str(o, k, where);
+  if (!/^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(v)) {
+    throw refuse(`${where}: ${k} must be a UUID`);
+  }
+  return normalizeUuid(v);
+};
+const maybeStr = (o: Obj, k: string): string | null => (typeof o[k] === "string" ? (o[k] as string) : null);
+
+/** The anchoring fields of an exported commitment (all null when it is not anchored). */
+function anchorOf(
+  r: Obj,
+  where: string,
+): Pick<StoredCommitment, "chainId" | "chainTxHash" | "chainBlockNumber" | "anchoredAt"> {
+  if (r.chain_tx_hash === null || r.chain_tx_hash === undefined) {
+    return { chainId: null, chainTxHash: null, chainBlockNumber: null, anchoredAt: null };
+  }
+  return {
+    chainId: int(r, "chain_id", where),
+    chainTxHash: hex32(r, "chain_tx_hash", where),
+    chainBlockNumber: r.chain_block_number === null ? null : int(r, "chain_block_number", where),
+    anchoredAt: str(r, "anchored_at", where),
+  };
+}
+
+/**
+ * Verifies an export (JSON lines) completely and, only if everything verifies, writes it into the service's store
+ * (bootstrap admin). The target stream's head must be `from − 1`.
+ * @throws SequencerError 422 `IMPORT_REFUSED` naming the first problem; nothing is written then.
+ */
+export async function importStream(service: SequencerService, p: Principal, text: string): Promise<ImportSummary> {
+  service.requireBootstrap(p);
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const records: Obj[] = lines.map((l, i) => {
+    let v: unknown;
+    try {
+      v = parseJsonExact(l);
+    } catch (e) {
+      throw refuse(`line ${i + 1}: not JSON (${(e as Error).message})`);
+    }
+    if (!isObj(v) || typeof v.type !== "string") throw refuse(`line ${i + 1}: not an export record`);
+    return v;
+  });
+
+  // 1. Header and trailer.
+  const header = records[0];
+  if (header?.type !== "header" || header.format !== EXPORT_FORMAT) throw refuse("line 1: not a stream export header");
+  if (int(header, "version", "header") !== BigInt(EXPORT_VERSION)) {
+    throw refuse(`header: unsupported export version ${String(header.version)}`);
+  }
+  const stream: StreamRef = {
+    tenantId: uuid(header, "tenant_id", "header"),
+    storeId: uuid(header, "store_id", "header"),
+  };
+  const from = int(header, "from", "header");
+  if (from < 1n) throw refuse("header: from must be at least 1");
+  const end = records.at(-1);
+  if (end?.type !== "end") throw refuse("the export is truncated (no end line)");
+
+  const sequencerKeys = new Map<string, SequencerKeyRecord>();
+  const rawKeys = header.sequencer_keys;
+  if (!Array.isArray(rawKeys)) throw refuse("header: sequencer_keys must be an array");
+  for (const [i, k] of rawKeys.entries()) {
+    if (!isObj(k)) throw refuse(`header: sequencer_keys[${i}] must be an object`);
+    const record: SequencerKeyRecord = {
+      sequencerId: uuid(k, "sequencer_id", `sequencer_keys[${i}]`),
+      version: Number(int(k, "version", `sequencer_keys[${i}]`)),
+      publicKey: hex32(k, "public_key", `sequencer_keys[${i}]`),
+      origin: "imported",
+      createdAt: new Date().toISOString().replace(/Z$/, "+00:00"),
+    };
+    sequencerKeys.set(`${record.sequencerId}/${record.version}`, record);
+  }
+
+  // 2. Agent keys, events (hash, signature, receipt), in order.
+  const agentKeys = new Map<string, AgentKey>();
+  const events: ImportedEvent[] = [];
+  const commitmentRecords: Obj[] = [];
+  let expected = from;
+  for (const [index, r] of records.slice(1, -1).entries()) {
+    const where = `line ${index + 2}`;
+    if (r.type === "agent_key") {
+      const key: AgentKey = {
+        tenantId: uuid(r, "tenant_id", where),
+        agentId: uuid(r, "agent_id", where),
+        keyId: Number(int(r, "key_id", where)),
+        publicKey: hex32(r, "public_key", where),
+        status: r.status === "revoked" ? "revoked" : "active",
+        validFrom: maybeStr(r, "valid_from"),
+        validTo: maybeStr(r, "valid_to"),
+        revokedAt: maybeStr(r, "revoked_at"),
+        createdAt: str(r, "created_at", where),
+      };
+      if (key.tenantId !== stream.tenantId) throw refuse(`${where}: agent key of another tenant`);
+      agentKeys.set(`${key.agentId}/${key.keyId}`, key);
+    } else if (r.type === "event") {
+      const seq = int(r, "sequence_number", where);
+      if (seq !== expected) throw refuse(`${where}: sequence ${seq} where ${expected} was expected (a gap or reorder)`);
+      const env = parseEnvelope(r.envelope);
+      if (!env.ok) throw refuse(`${where}: envelope does not parse: ${env.rejection.message}`);
+      const e = env.event;
+      if (e.tenantId !== stream.tenantId || e.storeId !== stream.storeId) {
+        throw refuse(`${where}: event ${e.eventId} belongs to another stream`);
+      }
+      const hashes = deriveEventHashes(e);
+      if (e.payloadKind === 0 && !bytesEqual(hashes.payloadPlainHash, e.payloadPlainHash)) {
+        throw refuse(`${where}: payload_plain_hash of event ${e.eventId} does not match its payload`);
+      }
+      if (e.payloadKind === 1 && !bytesEqual(hashes.payloadCipherHash, e.payloadCipherHash)) {
+        throw refuse(`${where}: payload_cipher_hash of event ${e.eventId} does not match its ciphertext`);
+      }
+      const key = agentKeys.get(`${e.sourceAgentId}/${e.agentKeyId}`);
+      if (key === undefined) throw refuse(`${where}: no exported agent key ${e.sourceAgentId}/${e.agentKeyId}`);
+      if (!ed25519Node.verify(e.agentSignature, hashes.eventSigningHash, key.publicKey)) {
+        throw refuse(`${where}: the agent signature of event ${e.eventId} does not verify`);
+      }
+      const receipt = parseReceipt(r.receipt);
+      if (!receipt.ok) throw refuse(`${where}: receipt does not parse: ${receipt.message}`);
+      const rc = receipt.value;
+      if (rc.sequenceNumber !== seq) throw refuse(`${where}: the receipt is for sequence ${rc.sequenceNumber}`);
+      // Usable when sequenced: a revocation after that does not matter.
+      const problem = agentKeyProblem({ ...key, status: "active" }, Date.parse(rc.sequencedAt));
+      if (problem !== undefined)
+        throw refuse(`${where}: event ${e.eventId} was sequenced under an unusable key: ${problem}`);
+      const version = rc.sequencerKeyVersion ?? 0;
+      const seqKey = sequencerKeys.get(`${normalizeUuid(rc.sequencerId)}/${version}`);
+      if (seqKey === undefined)
+        throw refuse(`${where}: no exported key for sequencer ${rc.sequencerId} version ${version}`);
+      const check = verifyReceipt(rc, e, seqKey.publicKey);
+      if (!check.ok) throw refuse(`${where}: the receipt of event ${e.eventId} does not verify: ${check.message}`);
+      const normal = normalizeEnvelope(e);
+      events.push({
+        sequenceNumber: seq,
+        candidate: {
+          eventId: e.eventId,
+          sourceAgentId: e.sourceAgentId,
+          agentKeyId: e.agentKeyId,
+          entityType: e.entityType,
+          entityId: e.entityId,
+          eventType: e.eventType,
+          ...(e.commandId === undefined ? {} : { commandId: e.commandId }),
+          ...(e.baseVersion === undefined ? {} : { baseVersion: e.baseVersion }),
+          eventSigningHash: hashes.eventSigningHash,
+          agentSignature: e.agentSignature,
+          contentHash: contentHash(normal),
+          envelopeJson: envelopeText(normal),
+        },
+        receipt: {
+          sequencerId: normalizeUuid(rc.sequencerId),
+          sequenceNumber: seq,
+          sequencedAt: rc.sequencedAt,
+          receiptHash: hexToBytes(rc.receiptHash, { length: 32 }),
+          signature: rc.sequencerSignature === "" ? null : hexToBytes(rc.sequencerSignature, { length: 64 }),
+          keyVersion: version,
+        },
+      });
+      expected = seq + 1n;
+    } else if (r.type === "commitment") {
+      commitmentRecords.push(r);
+    } else {
+      throw refuse(`${where}: unknown record type ${JSON.stringify(r.type)}`);
+    }
+  }
+  if (int(end, "events", "end") !== BigInt(events.length)) throw refuse("end: the event count does not match");
+  if (int(end, "commitments", "end") !== BigInt(commitmentRecords.length)) {
+    throw refuse("end: the commitment count does not match");
+  }
+
+  const head = await service.store.headSequence(stream);
+  if (events.length > 0 && head !== from - 1n) {
+    throw refuse(`the target stream's head is ${head}; this export continues from ${from - 1n}`);
+  }
+
+  // 3. Commitments: recomputed from the exported events, chained onto the target's latest state root.
+  const target = await service.store.latestCommitment(stream);
+  let prevRoot = target?.newStateRoot ?? new Uint8Array(32);
+  let prevEnd = target?.sequenceEnd;
+  const commitments: StoredCommitment[] = [];
+  let anchored = 0;
+  for (const [i, r] of commitmentRecords.entries()) {
+    const where = `commitment ${i + 1}`;
+    const start = int(r, "sequence_start", where);
+    const endSeq = int(r, "sequence_end", where);
+    if (start < from || endSeq < start || endSeq >= expected) {
+      throw refuse(`${where}: range ${start}..${endSeq} is not inside the exported events`);
+    }
+    if (prevEnd !== undefined && start !== prevEnd + 1n)
+      throw refuse(`${where}: starts at ${start}, not ${prevEnd + 1n}`);
+    const claimedPrev = hex32(r, "prev_state_root", where);
+    if (!bytesEqual(claimedPrev, prevRoot)) throw refuse(`${where}: prev_state_root does not chain`);
+    const slice = events.slice(Number(start - from), Number(endSeq - from) + 1);
+    const built = buildCommitment({
+      tenantId: stream.tenantId,
+      storeId: stream.storeId,
+      sequenceStart: start,
+      prevStateRoot: prevRoot,
+      leaves: slice.map((e) =>
+        leafHash({
+          tenantId: stream.tenantId,
+          storeId: stream.storeId,
+          sequenceNumber: e.sequenceNumber,
+          eventSigningHash: e.candidate.eventSigningHash,
+          agentSignature: e.candidate.agentSignature,
+        }),
+      ),
+    });
+    if (!bytesEqual(built.merkleRoot, hex32(r, "merkle_root", where)))
+      throw refuse(`${where}: merkle_root does not match the events`);
+    if (!bytesEqual(built.newStateRoot, hex32(r, "new_state_root", where))) {
+      throw refuse(`${where}: new_state_root does not match`);
+    }
+    if (
+      BigInt(built.treeDepth) !== int(r, "tree_depth", where) ||
+      BigInt(built.leafCount) !== int(r, "leaf_count", where) ||
+      BigInt(built.paddedLeafCount) !== int(r, "padded_leaf_count", where)
+    ) {
+      throw refuse(`${where}: tree shape does not match`);
+    }
+    const batchId = uuid(r, "batch_id", where);
+    commitments.push({
+      batchId,
+      tenantId: stream.tenantId,
+      storeId: stream.storeId,
+      vesVersion: Number(int(r, "ves_version", where)),
+      treeDepth: built.treeDepth,
+      leafCount: built.leafCount,
+      paddedLeafCount: built.paddedLeafCount,
+      merkleRoot: built.merkleRoot,
+      prevStateRoot: prevRoot,
+      newStateRoot: built.newStateRoot,
+      sequenceStart: start,
+      sequenceEnd: endSeq,
+      committedAt: str(r, "committed_at", where),
+      ...anchorOf(r, where),
+    });
+    if (typeof r.chain_tx_hash === "string") anchored++;
+    prevRoot = built.newStateRoot;
+    prevEnd = endSeq;
+  }
+
+  // 4. The target: agent keys must agree, sequencer keys are published, then the segment in one transaction.
+  for (const key of agentKeys.values()) {
+    const existing = await service.store.getAgentKey(key.tenantId, key.agentId, key.keyId);
+    if (existing !== null && !bytesEqual(existing.publicKey, key.publicKey)) {
+      throw refuse(`agent key ${key.agentId}/${key.keyId} exists in the target with another public key`);
+    }
+  }
+  const used = new Set(events.map((e) => `${e.receipt.sequencerId}/${e.receipt.keyVersion}`));
+  for (const id of used) {
+    if (!(await service.store.importSequencerKey(sequencerKeys.get(id)!))) {
+      throw refuse(`sequencer ${id.replace("/", " key version ")} is registered here with another public key`);
+    }
+  }
+  for (const key of agentKeys.values()) await service.store.insertAgentKey(key);
+  const result = await service.store.importStream(stream, events, commitments);
+  if (result.kind === "rejected") throw refuse(result.message);
+  await service.audit(p, "stream.import", stream.tenantId, stream.storeId, {
+    from,
+    events: events.length,
+    commitments: commitments.length,
+  });
+  return {
+    tenantId: stream.tenantId,
+    storeId: stream.storeId,
+    from,
+    events: events.length,
+    commitments: commitments.length,
+    anchored,
+    headSequence: result.headSequence,
+  };
+}
