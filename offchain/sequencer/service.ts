@@ -825,8 +825,16 @@ export class SequencerService {
     for (let i = 0; i < n; i++) {
       const r = parseEnvelope(raw[i], { strict: this.options.strictFormat });
       if (r.ok) {
-        events[i] = r.event;
         ids[i] = r.event.eventId;
+        // PostgreSQL text cannot hold U+0000; refuse it on every backend so both behave alike.
+        const nul = (["entity_type", "entity_id", "event_type", "created_at"] as const).find((f) =>
+          r.envelope[f].includes("\u0000"),
+        );
+        if (nul !== undefined) {
+          rejected.set(i, { reason: schemaValidationReason(nul), message: `${nul} must not contain U+0000` });
+          continue;
+        }
+        events[i] = r.event;
         continue;
       }
       if (r.rejection.status === 413)

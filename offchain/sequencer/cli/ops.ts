@@ -141,6 +141,20 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
     );
 
   program
+    .command("backup")
+    .description("write a consistent online copy of the SQLite database (PostgreSQL: use pg_dump, see the README)")
+    .argument("<path>", "the new backup file (must not exist)")
+    .action(
+      run(async (file: string, _o: unknown, cmd: Command) =>
+        withOperator(cmd, async (c) => {
+          const r = await c.store.backup(file);
+          await c.service.audit(c.principal, "database.backup", null, file, { bytes: r.bytes });
+          return { file, bytes: r.bytes, database: c.store.kind };
+        }),
+      ),
+    );
+
+  program
     .command("import")
     .description(
       "verify an export completely (signatures, hashes, receipts, commitments) and append it to this database",

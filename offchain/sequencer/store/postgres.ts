@@ -10,6 +10,8 @@ import { createHash } from "node:crypto";
 
 import { Pool, type PoolClient } from "pg";
 
+import { AppError, ExitCode } from "../../common";
+
 import { ImportRejected, appendInTx, createCommitmentInTx, importInTx, type StreamTx } from "./stream-tx";
 import type {
   AgentKey,
@@ -697,6 +699,14 @@ class PostgresStore implements SequencerStore {
     } finally {
       done(broken);
     }
+  }
+
+  async backup(): Promise<{ readonly bytes: number }> {
+    throw new AppError(
+      "BACKUP_UNSUPPORTED",
+      "PostgreSQL is backed up with its own tools: pg_dump --format=custom (see README, Backup and restore)",
+      { exitCode: ExitCode.USAGE },
+    );
   }
 
   async ping(): Promise<void> {

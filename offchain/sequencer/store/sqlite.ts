@@ -4,10 +4,12 @@
  * read as bigint (safe integers); hashes are BLOBs; times are RFC 3339 text.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 
 import Database from "better-sqlite3";
+
+import { AppError, ExitCode } from "../../common";
 
 import { ImportRejected, appendInTx, createCommitmentInTx, importInTx, type StreamTx } from "./stream-tx";
 import type {
@@ -257,6 +259,17 @@ class SqliteStore implements SequencerStore {
         this.db.exec(sql);
         this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, nowRfc3339());
       })();
+    });
+  }
+
+  backup(destination: string): Promise<{ readonly bytes: number }> {
+    // In the queue, so no transaction of this connection is open while pages are copied.
+    return this.enqueue(async () => {
+      if (existsSync(destination))
+        throw new AppError("BACKUP_EXISTS", `${destination} exists`, { exitCode: ExitCode.USAGE });
+      mkdirSync(path.dirname(path.resolve(destination)), { recursive: true });
+      await this.db.backup(destination);
+      return { bytes: statSync(destination).size };
     });
   }
 

@@ -253,6 +253,12 @@ export interface SequencerStore {
   ping(): Promise<void>;
   /** Closes connections; further calls fail. */
   close(): Promise<void>;
+  /**
+   * Writes a consistent online copy of the whole database to the new file `destination` (SQLite: the backup API,
+   * between the store's transactions; writers of other processes restart it). PostgreSQL refuses with
+   * `AppError` `BACKUP_UNSUPPORTED`: use `pg_dump` (README, "Backup and restore").
+   */
+  backup(destination: string): Promise<{ readonly bytes: number }>;
 
   // Events ---------------------------------------------------------------------------------------------------------
 
