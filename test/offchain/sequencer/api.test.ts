@@ -266,6 +266,17 @@ describe("sequencer API", function () {
           expect(r.json.eventsAccepted).to.equal(1n);
         });
 
+        it("refuses U+0000 in stored strings on every backend", async function () {
+          const agent = await newAgent();
+          const e = await agent.event({ eventType: "order.\u0000created" });
+          const r = await ingest(admin, agent, [e, await agent.event()]);
+          expect(r.status).to.equal(200);
+          expect((r.json.rejections as unknown as { reason: string }[]).map((x) => x.reason)).to.deep.equal([
+            "schema_validation: event_type",
+          ]);
+          expect(r.json.eventsAccepted).to.equal(1n);
+        });
+
         it("encrypted events are sequenced without the sequencer reading them", async function () {
           const agent = await newAgent();
           const recipient = ves.x25519Keygen();
