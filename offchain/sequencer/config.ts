@@ -42,7 +42,9 @@ export const SEQUENCER_OPTIONS = {
   },
   sequencerId: {
     type: "string",
-    description: "stable sequencer id (UUID) in receipts; default: derived from the signing key",
+    description:
+      "stable sequencer id (UUID) in receipts; default: the id of this database's receipt keys (stable across key " +
+      "rotations), else derived from the signing key",
     check: (v: string) =>
       /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v) ? undefined : "must be a UUID",
   },
