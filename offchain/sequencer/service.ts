@@ -9,13 +9,13 @@ import {
   agentKeyInvalidReason,
   buildCommitment,
   buildMerkleTree,
-  buildReceipt,
   bytesToHex,
   ed25519Node,
   inclusionProof,
   leafHash,
   normalizeUuid,
   parseEnvelope,
+  receiptHash,
   schemaValidationReason,
   deriveEventHashes,
   bytesEqual,
@@ -998,10 +998,8 @@ export class SequencerService {
           envelopeJson: envelopeText(env),
         };
       });
-      const byId = new Map(order.map((i) => [events[i]!.eventId, events[i]!]));
-      const result = await this.store.appendEvents(stream, candidates, (c, seq) =>
-        this.receiptFor(byId.get(c.eventId)!, seq),
-      );
+      const target = stream;
+      const result = await this.store.appendEvents(stream, candidates, (c, seq) => this.receiptFor(target, c, seq));
       order.forEach((i, k) => outcomes.set(i, result.outcomes[k]!));
       head = result.headSequence;
     } else if (stream !== undefined) {
@@ -1053,16 +1051,21 @@ export class SequencerService {
     return response;
   }
 
-  private receiptFor(event: VesEvent, sequenceNumber: bigint): StoredReceipt {
-    const sequencedAt = nowRfc3339();
-    const r = buildReceipt({ event, sequenceNumber, sequencerId: this.sequencerId, sequencedAt, signer: this.signer });
+  /** The signed receipt of a candidate at its sequence number (§4.2 item 7, §5.3), from its known signing hash. */
+  private receiptFor(stream: StreamRef, c: EventCandidate, sequenceNumber: bigint): StoredReceipt {
+    const hash = receiptHash({
+      tenantId: stream.tenantId,
+      storeId: stream.storeId,
+      eventId: c.eventId,
+      sequenceNumber,
+      eventSigningHash: c.eventSigningHash,
+    });
     return {
       sequencerId: this.sequencerId,
       sequenceNumber,
-      sequencedAt,
-      receiptHash: new Uint8Array(Buffer.from(r.receiptHash, "hex")),
-      signature: new Uint8Array(Buffer.from(r.sequencerSignature, "hex")),
-      // `buildReceipt` always says 0; the receipt hash does not cover the version.
+      sequencedAt: nowRfc3339(),
+      receiptHash: hash,
+      signature: this.signer.sign(hash),
       keyVersion: this.keyVersion,
     };
   }

@@ -243,21 +243,34 @@ class SqliteStore implements SequencerStore {
   private readonly inWrite = new AsyncLocalStorage<true>();
   private closed = false;
 
+  /** Prepared statements by SQL text: preparing costs more than running a small statement. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Database.Database) {}
+
+  /** The prepared statement of `sql`, prepared once. */
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
 
   async migrate(): Promise<void> {
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
     );
     const applied = new Set(
-      (this.db.prepare("SELECT version FROM schema_migrations").all() as Row[]).map((r) => Number(r.version)),
+      (this.stmt("SELECT version FROM schema_migrations").all() as Row[]).map((r) => Number(r.version)),
     );
     MIGRATIONS.forEach((sql, i) => {
       const version = i + 1;
       if (applied.has(version)) return;
       this.db.transaction(() => {
         this.db.exec(sql);
-        this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, nowRfc3339());
+        this.stmt("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, nowRfc3339());
       })();
     });
   }
@@ -274,7 +287,7 @@ class SqliteStore implements SequencerStore {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare("SELECT 1").get();
+    this.stmt("SELECT 1").get();
   }
 
   async close(): Promise<void> {
@@ -325,93 +338,93 @@ class SqliteStore implements SequencerStore {
 
   private streamTx(stream: StreamRef): StreamTx {
     const { tenantId, storeId } = stream;
-    const db = this.db;
     return {
       head: async () => {
-        const r = db
-          .prepare("SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?")
-          .get(tenantId, storeId) as Row | undefined;
+        const r = this.stmt(
+          "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?",
+        ).get(tenantId, storeId) as Row | undefined;
         return r === undefined ? 0n : big(r.current_sequence);
       },
       setHead: async (sequence) => {
-        db.prepare(
+        this.stmt(
           `INSERT INTO ves_sequence_counters (tenant_id, store_id, current_sequence) VALUES (?, ?, ?)
            ON CONFLICT (tenant_id, store_id) DO UPDATE SET current_sequence = excluded.current_sequence`,
         ).run(tenantId, storeId, sequence);
       },
       eventById: async (eventId) => {
-        const r = db.prepare(`${EVENT_SELECT} WHERE e.event_id = ?`).get(eventId) as Row | undefined;
+        // Inside the sequencing transaction the covering commitment does not matter: skip its lookup.
+        const r = this.stmt("SELECT e.*, NULL AS batch_id FROM ves_events e WHERE e.event_id = ?").get(eventId) as
+          Row | undefined;
         return r === undefined ? null : toEvent(r);
       },
       commandEventId: async (commandId) => {
-        const r = db
-          .prepare("SELECT event_id FROM ves_command_dedupe WHERE tenant_id = ? AND store_id = ? AND command_id = ?")
-          .get(tenantId, storeId, commandId) as Row | undefined;
+        const r = this.stmt(
+          "SELECT event_id FROM ves_command_dedupe WHERE tenant_id = ? AND store_id = ? AND command_id = ?",
+        ).get(tenantId, storeId, commandId) as Row | undefined;
         return r === undefined ? null : (r.event_id as string);
       },
       entityVersion: async (entityType, entityId) => {
-        const r = db
-          .prepare(
-            "SELECT version FROM entity_versions WHERE tenant_id = ? AND store_id = ? AND entity_type = ? AND entity_id = ?",
-          )
-          .get(tenantId, storeId, entityType, entityId) as Row | undefined;
+        const r = this.stmt(
+          "SELECT version FROM entity_versions WHERE tenant_id = ? AND store_id = ? AND entity_type = ? AND entity_id = ?",
+        ).get(tenantId, storeId, entityType, entityId) as Row | undefined;
         return r === undefined ? 0n : big(r.version);
       },
       insertEvent: async (c: EventCandidate, seq: bigint, r: StoredReceipt) => {
-        const info = db
-          .prepare(
-            `INSERT INTO ves_events (event_id, tenant_id, store_id, sequence_number, source_agent_id, agent_key_id,
+        const info = this.stmt(
+          `INSERT INTO ves_events (event_id, tenant_id, store_id, sequence_number, source_agent_id, agent_key_id,
                entity_type, entity_id, event_type, command_id, base_version, event_signing_hash, agent_signature,
                content_hash, envelope_json, sequencer_id, sequenced_at, receipt_hash, receipt_signature,
                receipt_key_version)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (event_id) DO NOTHING`,
-          )
-          .run(
-            c.eventId,
-            tenantId,
-            storeId,
-            seq,
-            c.sourceAgentId,
-            c.agentKeyId,
-            c.entityType,
-            c.entityId,
-            c.eventType,
-            c.commandId ?? null,
-            c.baseVersion?.toString() ?? null,
-            buf(c.eventSigningHash),
-            buf(c.agentSignature),
-            buf(c.contentHash),
-            c.envelopeJson,
-            r.sequencerId,
-            r.sequencedAt,
-            buf(r.receiptHash),
-            r.signature === null ? null : buf(r.signature),
-            r.keyVersion,
-          );
+        ).run(
+          c.eventId,
+          tenantId,
+          storeId,
+          seq,
+          c.sourceAgentId,
+          c.agentKeyId,
+          c.entityType,
+          c.entityId,
+          c.eventType,
+          c.commandId ?? null,
+          c.baseVersion?.toString() ?? null,
+          buf(c.eventSigningHash),
+          buf(c.agentSignature),
+          buf(c.contentHash),
+          c.envelopeJson,
+          r.sequencerId,
+          r.sequencedAt,
+          buf(r.receiptHash),
+          r.signature === null ? null : buf(r.signature),
+          r.keyVersion,
+        );
         return info.changes === 1;
       },
       insertCommand: async (commandId, eventId) => {
-        db.prepare(
-          "INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id) VALUES (?, ?, ?, ?)",
-        ).run(tenantId, storeId, commandId, eventId);
+        this.stmt("INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id) VALUES (?, ?, ?, ?)").run(
+          tenantId,
+          storeId,
+          commandId,
+          eventId,
+        );
       },
       bumpEntityVersion: async (entityType, entityId) => {
-        db.prepare(
+        this.stmt(
           `INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version) VALUES (?, ?, ?, ?, 1)
            ON CONFLICT (tenant_id, store_id, entity_type, entity_id) DO UPDATE SET version = version + 1`,
         ).run(tenantId, storeId, entityType, entityId);
       },
       commitmentStartingAt: async (start) => {
-        const r = db
-          .prepare("SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start = ?")
-          .get(tenantId, storeId, start) as Row | undefined;
+        const r = this.stmt(
+          "SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start = ?",
+        ).get(tenantId, storeId, start) as Row | undefined;
         return r === undefined ? null : toCommitment(r);
       },
       latestCommitment: async () => this.latestCommitment(stream),
       leafInputs: async (start, end) => this.leafInputs(stream, start, end),
       insertCommitment: async (c) => {
-        db.prepare(
+        this.stmt(
           `INSERT INTO ves_commitments (batch_id, tenant_id, store_id, ves_version, tree_depth, leaf_count,
              padded_leaf_count, merkle_root, prev_state_root, new_state_root, sequence_start, sequence_end, committed_at,
              chain_id, chain_tx_hash, chain_block_number, anchored_at)
@@ -465,7 +478,7 @@ class SqliteStore implements SequencerStore {
   getEventsById(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
     return this.read(() => {
       const out = new Map<string, StoredEvent>();
-      const stmt = this.db.prepare(`${EVENT_SELECT} WHERE e.event_id = ?`);
+      const stmt = this.stmt(`${EVENT_SELECT} WHERE e.event_id = ?`);
       for (const id of eventIds) {
         const r = stmt.get(id) as Row | undefined;
         if (r !== undefined) out.set(id, toEvent(r));
@@ -476,21 +489,19 @@ class SqliteStore implements SequencerStore {
 
   listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]> {
     return this.read(() => {
-      const rows = this.db
-        .prepare(
-          `${EVENT_SELECT} WHERE e.tenant_id = ? AND e.store_id = ? AND e.sequence_number >= ?
+      const rows = this.stmt(
+        `${EVENT_SELECT} WHERE e.tenant_id = ? AND e.store_id = ? AND e.sequence_number >= ?
            ORDER BY e.sequence_number LIMIT ?`,
-        )
-        .all(stream.tenantId, stream.storeId, from, limit) as Row[];
+      ).all(stream.tenantId, stream.storeId, from, limit) as Row[];
       return rows.map(toEvent);
     });
   }
 
   headSequence(stream: StreamRef): Promise<bigint> {
     return this.read(() => {
-      const r = this.db
-        .prepare("SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?")
-        .get(stream.tenantId, stream.storeId) as Row | undefined;
+      const r = this.stmt(
+        "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?",
+      ).get(stream.tenantId, stream.storeId) as Row | undefined;
       return r === undefined ? 0n : big(r.current_sequence);
     });
   }
@@ -503,30 +514,26 @@ class SqliteStore implements SequencerStore {
 
   getCommitment(batchId: string): Promise<StoredCommitment | null> {
     return this.read(() => {
-      const r = this.db.prepare("SELECT * FROM ves_commitments WHERE batch_id = ?").get(batchId) as Row | undefined;
+      const r = this.stmt("SELECT * FROM ves_commitments WHERE batch_id = ?").get(batchId) as Row | undefined;
       return r === undefined ? null : toCommitment(r);
     });
   }
 
   commitmentForSequence(stream: StreamRef, sequenceNumber: bigint): Promise<StoredCommitment | null> {
     return this.read(() => {
-      const r = this.db
-        .prepare(
-          `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ?
+      const r = this.stmt(
+        `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ?
              AND sequence_start <= ? AND sequence_end >= ?`,
-        )
-        .get(stream.tenantId, stream.storeId, sequenceNumber, sequenceNumber) as Row | undefined;
+      ).get(stream.tenantId, stream.storeId, sequenceNumber, sequenceNumber) as Row | undefined;
       return r === undefined ? null : toCommitment(r);
     });
   }
 
   latestCommitment(stream: StreamRef): Promise<StoredCommitment | null> {
     return this.read(() => {
-      const r = this.db
-        .prepare(
-          "SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? ORDER BY sequence_end DESC LIMIT 1",
-        )
-        .get(stream.tenantId, stream.storeId) as Row | undefined;
+      const r = this.stmt(
+        "SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? ORDER BY sequence_end DESC LIMIT 1",
+      ).get(stream.tenantId, stream.storeId) as Row | undefined;
       return r === undefined ? null : toCommitment(r);
     });
   }
@@ -542,23 +549,19 @@ class SqliteStore implements SequencerStore {
           : options.anchored
             ? "AND chain_tx_hash IS NOT NULL"
             : "AND chain_tx_hash IS NULL";
-      const rows = this.db
-        .prepare(
-          `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start > ? ${anchoredClause}
+      const rows = this.stmt(
+        `SELECT * FROM ves_commitments WHERE tenant_id = ? AND store_id = ? AND sequence_start > ? ${anchoredClause}
            ORDER BY sequence_start LIMIT ?`,
-        )
-        .all(stream.tenantId, stream.storeId, options.afterSequence ?? 0n, options.limit) as Row[];
+      ).all(stream.tenantId, stream.storeId, options.afterSequence ?? 0n, options.limit) as Row[];
       return rows.map(toCommitment);
     });
   }
 
   pendingAnchors(limit: number): Promise<StoredCommitment[]> {
     return this.read(() => {
-      const rows = this.db
-        .prepare(
-          "SELECT * FROM ves_commitments WHERE chain_tx_hash IS NULL ORDER BY committed_at, sequence_start LIMIT ?",
-        )
-        .all(limit) as Row[];
+      const rows = this.stmt(
+        "SELECT * FROM ves_commitments WHERE chain_tx_hash IS NULL ORDER BY committed_at, sequence_start LIMIT ?",
+      ).all(limit) as Row[];
       return rows.map(toCommitment);
     });
   }
@@ -574,42 +577,36 @@ class SqliteStore implements SequencerStore {
         const same = Buffer.compare(buf(current.chainTxHash), buf(anchor.txHash)) === 0;
         return same ? { kind: "already_anchored", commitment: current } : { kind: "conflict", commitment: current };
       }
-      this.db
-        .prepare(
-          `UPDATE ves_commitments SET chain_id = ?, chain_tx_hash = ?, chain_block_number = ?, anchored_at = ?
+      this.stmt(
+        `UPDATE ves_commitments SET chain_id = ?, chain_tx_hash = ?, chain_block_number = ?, anchored_at = ?
            WHERE batch_id = ?`,
-        )
-        .run(anchor.chainId, buf(anchor.txHash), anchor.blockNumber, nowRfc3339(), batchId);
+      ).run(anchor.chainId, buf(anchor.txHash), anchor.blockNumber, nowRfc3339(), batchId);
       return { kind: "anchored", commitment: (await this.getCommitment(batchId))! };
     });
   }
 
   leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]> {
     return this.read(() => {
-      const rows = this.db
-        .prepare(
-          `SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events
+      const rows = this.stmt(
+        `SELECT sequence_number, event_signing_hash, agent_signature FROM ves_events
            WHERE tenant_id = ? AND store_id = ? AND sequence_number BETWEEN ? AND ? ORDER BY sequence_number`,
-        )
-        .all(stream.tenantId, stream.storeId, start, end) as Row[];
+      ).all(stream.tenantId, stream.storeId, start, end) as Row[];
       return rows.map(toLeaf);
     });
   }
 
   pendingStreams(limit: number): Promise<PendingStream[]> {
     return this.read(() => {
-      const rows = this.db
-        .prepare(
-          `SELECT s.tenant_id, s.store_id, s.current_sequence AS head,
+      const rows = this.stmt(
+        `SELECT s.tenant_id, s.store_id, s.current_sequence AS head,
                   COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
                             WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0) AS committed
            FROM ves_sequence_counters s
            WHERE s.current_sequence > COALESCE((SELECT MAX(c.sequence_end) FROM ves_commitments c
                                                 WHERE c.tenant_id = s.tenant_id AND c.store_id = s.store_id), 0)
            LIMIT ?`,
-        )
-        .all(limit) as Row[];
-      const at = this.db.prepare(
+      ).all(limit) as Row[];
+      const at = this.stmt(
         "SELECT sequenced_at FROM ves_events WHERE tenant_id = ? AND store_id = ? AND sequence_number = ?",
       );
       return rows.map((r) => {
@@ -628,53 +625,51 @@ class SqliteStore implements SequencerStore {
 
   async insertAgentKey(key: AgentKey): Promise<boolean> {
     return this.write(async () => {
-      const info = this.db
-        .prepare(
-          `INSERT INTO agent_signing_keys (tenant_id, agent_id, key_id, public_key, status, valid_from, valid_to,
+      const info = this.stmt(
+        `INSERT INTO agent_signing_keys (tenant_id, agent_id, key_id, public_key, status, valid_from, valid_to,
              revoked_at, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        )
-        .run(
-          key.tenantId,
-          key.agentId,
-          key.keyId,
-          buf(key.publicKey),
-          key.status,
-          key.validFrom,
-          key.validTo,
-          key.revokedAt,
-          key.createdAt,
-        );
+      ).run(
+        key.tenantId,
+        key.agentId,
+        key.keyId,
+        buf(key.publicKey),
+        key.status,
+        key.validFrom,
+        key.validTo,
+        key.revokedAt,
+        key.createdAt,
+      );
       return info.changes === 1;
     });
   }
 
   getAgentKey(tenantId: string, agentId: string, keyId: number): Promise<AgentKey | null> {
     return this.read(() => {
-      const r = this.db
-        .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? AND key_id = ?")
-        .get(tenantId, agentId, keyId) as Row | undefined;
+      const r = this.stmt("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? AND key_id = ?").get(
+        tenantId,
+        agentId,
+        keyId,
+      ) as Row | undefined;
       return r === undefined ? null : toAgentKey(r);
     });
   }
 
   listAgentKeys(tenantId: string, agentId: string): Promise<AgentKey[]> {
     return this.read(() => {
-      const rows = this.db
-        .prepare("SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? ORDER BY key_id")
-        .all(tenantId, agentId) as Row[];
+      const rows = this.stmt(
+        "SELECT * FROM agent_signing_keys WHERE tenant_id = ? AND agent_id = ? ORDER BY key_id",
+      ).all(tenantId, agentId) as Row[];
       return rows.map(toAgentKey);
     });
   }
 
   revokeAgentKey(tenantId: string, agentId: string, keyId: number, at: string): Promise<AgentKey | null> {
     return this.write(async () => {
-      this.db
-        .prepare(
-          `UPDATE agent_signing_keys SET status = 'revoked', revoked_at = ?
+      this.stmt(
+        `UPDATE agent_signing_keys SET status = 'revoked', revoked_at = ?
            WHERE tenant_id = ? AND agent_id = ? AND key_id = ? AND status <> 'revoked'`,
-        )
-        .run(at, tenantId, agentId, keyId);
+      ).run(at, tenantId, agentId, keyId);
       return this.getAgentKey(tenantId, agentId, keyId);
     });
   }
@@ -684,28 +679,26 @@ class SqliteStore implements SequencerStore {
   }
 
   private insertApiKeyNow(record: ApiKeyRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
+    this.stmt(
+      `INSERT INTO api_keys (key_hash, tenant_id, store_ids, can_read, can_write, can_admin, agent_id, active,
            created_at, key_prefix, label, rate_limit, last_used_at, revoked_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        buf(record.keyHash),
-        record.tenantId,
-        JSON.stringify(record.storeIds),
-        record.canRead ? 1 : 0,
-        record.canWrite ? 1 : 0,
-        record.canAdmin ? 1 : 0,
-        record.agentId,
-        record.active ? 1 : 0,
-        record.createdAt,
-        keyPrefixOf(record.keyHash),
-        record.label ?? null,
-        record.rateLimit ?? null,
-        record.lastUsedAt ?? null,
-        record.revokedAt ?? null,
-      );
+    ).run(
+      buf(record.keyHash),
+      record.tenantId,
+      JSON.stringify(record.storeIds),
+      record.canRead ? 1 : 0,
+      record.canWrite ? 1 : 0,
+      record.canAdmin ? 1 : 0,
+      record.agentId,
+      record.active ? 1 : 0,
+      record.createdAt,
+      keyPrefixOf(record.keyHash),
+      record.label ?? null,
+      record.rateLimit ?? null,
+      record.lastUsedAt ?? null,
+      record.revokedAt ?? null,
+    );
   }
 
   getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {
@@ -713,7 +706,7 @@ class SqliteStore implements SequencerStore {
   }
 
   private getApiKeyNow(keyHash: Uint8Array): ApiKeyRecord | null {
-    const r = this.db.prepare("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
+    const r = this.stmt("SELECT * FROM api_keys WHERE key_hash = ?").get(buf(keyHash)) as Row | undefined;
     return r === undefined ? null : toApiKey(r);
   }
 
@@ -721,8 +714,8 @@ class SqliteStore implements SequencerStore {
     return this.read(() => {
       const rows = (
         tenantId === undefined
-          ? this.db.prepare("SELECT * FROM api_keys ORDER BY created_at, key_prefix").all()
-          : this.db.prepare("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_prefix").all(tenantId)
+          ? this.stmt("SELECT * FROM api_keys ORDER BY created_at, key_prefix").all()
+          : this.stmt("SELECT * FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_prefix").all(tenantId)
       ) as Row[];
       return rows.map(toApiKey);
     });
@@ -730,29 +723,29 @@ class SqliteStore implements SequencerStore {
 
   findApiKeysByPrefix(prefix: string): Promise<ApiKeyRecord[]> {
     return this.read(() => {
-      const rows = this.db
-        .prepare("SELECT * FROM api_keys WHERE substr(key_prefix, 1, ?) = ? ORDER BY created_at")
-        .all(prefix.length, prefix) as Row[];
+      const rows = this.stmt("SELECT * FROM api_keys WHERE substr(key_prefix, 1, ?) = ? ORDER BY created_at").all(
+        prefix.length,
+        prefix,
+      ) as Row[];
       return rows.map(toApiKey);
     });
   }
 
   revokeApiKey(keyHash: Uint8Array, at: string): Promise<ApiKeyRecord | null> {
     return this.write(async () => {
-      this.db
-        .prepare("UPDATE api_keys SET active = 0, revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL")
-        .run(at, buf(keyHash));
+      this.stmt("UPDATE api_keys SET active = 0, revoked_at = ? WHERE key_hash = ? AND revoked_at IS NULL").run(
+        at,
+        buf(keyHash),
+      );
       return this.getApiKeyNow(keyHash);
     });
   }
 
   rotateApiKey(oldKeyHash: Uint8Array, replacement: ApiKeyRecord, at: string): Promise<ApiKeyRecord | null> {
     return this.write(async () => {
-      const info = this.db
-        .prepare(
-          "UPDATE api_keys SET active = 0, revoked_at = ? WHERE key_hash = ? AND active = 1 AND revoked_at IS NULL",
-        )
-        .run(at, buf(oldKeyHash));
+      const info = this.stmt(
+        "UPDATE api_keys SET active = 0, revoked_at = ? WHERE key_hash = ? AND active = 1 AND revoked_at IS NULL",
+      ).run(at, buf(oldKeyHash));
       if (info.changes !== 1) return null;
       this.insertApiKeyNow(replacement);
       return this.getApiKeyNow(replacement.keyHash);
@@ -761,80 +754,73 @@ class SqliteStore implements SequencerStore {
 
   touchApiKey(keyHash: Uint8Array, at: string): Promise<void> {
     return this.write(async () => {
-      this.db.prepare("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ?").run(at, buf(keyHash));
+      this.stmt("UPDATE api_keys SET last_used_at = ? WHERE key_hash = ?").run(at, buf(keyHash));
     });
   }
 
   registerSequencerKey(sequencerId: string, publicKey: Uint8Array, at: string): Promise<SequencerKeyRecord> {
     return this.write(async () => {
       const find = () =>
-        this.db
-          .prepare("SELECT * FROM sequencer_keys WHERE sequencer_id = ? AND public_key = ?")
-          .get(sequencerId, buf(publicKey)) as Row | undefined;
+        this.stmt("SELECT * FROM sequencer_keys WHERE sequencer_id = ? AND public_key = ?").get(
+          sequencerId,
+          buf(publicKey),
+        ) as Row | undefined;
       const existing = find();
       if (existing !== undefined) return toSequencerKey(existing);
-      this.db
-        .prepare(
-          `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at)
+      this.stmt(
+        `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at)
            SELECT ?, COALESCE(MAX(version) + 1, 0), ?, 'local', ? FROM sequencer_keys WHERE sequencer_id = ?`,
-        )
-        .run(sequencerId, buf(publicKey), at, sequencerId);
+      ).run(sequencerId, buf(publicKey), at, sequencerId);
       return toSequencerKey(find()!);
     });
   }
 
   importSequencerKey(key: SequencerKeyRecord): Promise<boolean> {
     return this.write(async () => {
-      this.db
-        .prepare(
-          `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at) VALUES (?, ?, ?, ?, ?)
+      this.stmt(
+        `INSERT INTO sequencer_keys (sequencer_id, version, public_key, origin, created_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT DO NOTHING`,
-        )
-        .run(key.sequencerId, key.version, buf(key.publicKey), key.origin, key.createdAt);
-      const r = this.db
-        .prepare("SELECT * FROM sequencer_keys WHERE sequencer_id = ? AND version = ?")
-        .get(key.sequencerId, key.version) as Row | undefined;
+      ).run(key.sequencerId, key.version, buf(key.publicKey), key.origin, key.createdAt);
+      const r = this.stmt("SELECT * FROM sequencer_keys WHERE sequencer_id = ? AND version = ?").get(
+        key.sequencerId,
+        key.version,
+      ) as Row | undefined;
       return r !== undefined && Buffer.compare(r.public_key as Buffer, buf(key.publicKey)) === 0;
     });
   }
 
   listSequencerKeys(): Promise<SequencerKeyRecord[]> {
     return this.read(() =>
-      (this.db.prepare("SELECT * FROM sequencer_keys ORDER BY sequencer_id, version").all() as Row[]).map(
-        toSequencerKey,
-      ),
+      (this.stmt("SELECT * FROM sequencer_keys ORDER BY sequencer_id, version").all() as Row[]).map(toSequencerKey),
     );
   }
 
   insertSchema(schema: Omit<PayloadSchemaRecord, "version">): Promise<PayloadSchemaRecord> {
     return this.write(async () => {
-      this.db
-        .prepare(
-          `INSERT INTO payload_schemas (schema_id, tenant_id, event_type, version, schema_json, status, description,
+      this.stmt(
+        `INSERT INTO payload_schemas (schema_id, tenant_id, event_type, version, schema_json, status, description,
              created_at, updated_at)
            SELECT ?, ?, ?, COALESCE(MAX(version) + 1, 1), ?, ?, ?, ?, ? FROM payload_schemas
            WHERE tenant_id = ? AND event_type = ?`,
-        )
-        .run(
-          schema.schemaId,
-          schema.tenantId,
-          schema.eventType,
-          schema.schemaJson,
-          schema.status,
-          schema.description,
-          schema.createdAt,
-          schema.updatedAt,
-          schema.tenantId,
-          schema.eventType,
-        );
+      ).run(
+        schema.schemaId,
+        schema.tenantId,
+        schema.eventType,
+        schema.schemaJson,
+        schema.status,
+        schema.description,
+        schema.createdAt,
+        schema.updatedAt,
+        schema.tenantId,
+        schema.eventType,
+      );
       return this.getSchemaNow(schema.schemaId)!;
     });
   }
 
   private getSchemaNow(schemaId: string): PayloadSchemaRecord | null {
-    const r = this.db
-      .prepare("SELECT * FROM payload_schemas WHERE schema_id = ? AND deleted_at IS NULL")
-      .get(schemaId) as Row | undefined;
+    const r = this.stmt("SELECT * FROM payload_schemas WHERE schema_id = ? AND deleted_at IS NULL").get(schemaId) as
+      Row | undefined;
     return r === undefined ? null : toSchema(r);
   }
 
@@ -845,96 +831,92 @@ class SqliteStore implements SequencerStore {
   listSchemas(tenantId: string, eventType?: string): Promise<PayloadSchemaRecord[]> {
     return this.read(() =>
       (
-        this.db
-          .prepare(
-            `SELECT * FROM payload_schemas WHERE tenant_id = ? AND (? IS NULL OR event_type = ?) AND deleted_at IS NULL
+        this.stmt(
+          `SELECT * FROM payload_schemas WHERE tenant_id = ? AND (? IS NULL OR event_type = ?) AND deleted_at IS NULL
              ORDER BY event_type, version`,
-          )
-          .all(tenantId, eventType ?? null, eventType ?? null) as Row[]
+        ).all(tenantId, eventType ?? null, eventType ?? null) as Row[]
       ).map(toSchema),
     );
   }
 
   activeSchema(tenantId: string, eventType: string): Promise<PayloadSchemaRecord | null> {
     return this.read(() => {
-      const r = this.db
-        .prepare(
-          `SELECT * FROM payload_schemas WHERE tenant_id = ? AND event_type = ? AND status = 'active'
+      const r = this.stmt(
+        `SELECT * FROM payload_schemas WHERE tenant_id = ? AND event_type = ? AND status = 'active'
              AND deleted_at IS NULL ORDER BY version DESC LIMIT 1`,
-        )
-        .get(tenantId, eventType) as Row | undefined;
+      ).get(tenantId, eventType) as Row | undefined;
       return r === undefined ? null : toSchema(r);
     });
   }
 
   setSchemaStatus(schemaId: string, status: SchemaStatus, at: string): Promise<PayloadSchemaRecord | null> {
     return this.write(async () => {
-      this.db
-        .prepare("UPDATE payload_schemas SET status = ?, updated_at = ? WHERE schema_id = ? AND deleted_at IS NULL")
-        .run(status, at, schemaId);
+      this.stmt("UPDATE payload_schemas SET status = ?, updated_at = ? WHERE schema_id = ? AND deleted_at IS NULL").run(
+        status,
+        at,
+        schemaId,
+      );
       return this.getSchemaNow(schemaId);
     });
   }
 
   deleteSchema(schemaId: string, at: string): Promise<boolean> {
     return this.write(async () => {
-      const info = this.db
-        .prepare("UPDATE payload_schemas SET deleted_at = ? WHERE schema_id = ? AND deleted_at IS NULL")
-        .run(at, schemaId);
+      const info = this.stmt(
+        "UPDATE payload_schemas SET deleted_at = ? WHERE schema_id = ? AND deleted_at IS NULL",
+      ).run(at, schemaId);
       return info.changes === 1;
     });
   }
 
   hitRateLimit(bucket: string, windowStart: number, windowMs: number) {
     return this.write(async () => {
-      const r = this.db
-        .prepare(
-          `INSERT INTO rate_limit_counters (bucket, window_start, count) VALUES (?, ?, 1)
+      const r = this.stmt(
+        `INSERT INTO rate_limit_counters (bucket, window_start, count) VALUES (?, ?, 1)
            ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 RETURNING count`,
-        )
-        .get(bucket, windowStart) as Row;
+      ).get(bucket, windowStart) as Row;
       const current = Number(r.count);
       if (current === 1) {
-        this.db
-          .prepare("DELETE FROM rate_limit_counters WHERE bucket = ? AND window_start < ?")
-          .run(bucket, windowStart - windowMs);
+        this.stmt("DELETE FROM rate_limit_counters WHERE bucket = ? AND window_start < ?").run(
+          bucket,
+          windowStart - windowMs,
+        );
       }
-      const prev = this.db
-        .prepare("SELECT count FROM rate_limit_counters WHERE bucket = ? AND window_start = ?")
-        .get(bucket, windowStart - windowMs) as Row | undefined;
+      const prev = this.stmt("SELECT count FROM rate_limit_counters WHERE bucket = ? AND window_start = ?").get(
+        bucket,
+        windowStart - windowMs,
+      ) as Row | undefined;
       return { current, previous: prev === undefined ? 0 : Number(prev.count) };
     });
   }
 
   createTenant(tenant: TenantRecord): Promise<boolean> {
     return this.write(async () => {
-      const info = this.db
-        .prepare("INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-        .run(tenant.tenantId, tenant.name, tenant.createdAt);
+      const info = this.stmt(
+        "INSERT INTO tenants (tenant_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run(tenant.tenantId, tenant.name, tenant.createdAt);
       return info.changes === 1;
     });
   }
 
   getTenant(tenantId: string): Promise<TenantRecord | null> {
     return this.read(() => {
-      const r = this.db.prepare("SELECT * FROM tenants WHERE tenant_id = ?").get(tenantId) as Row | undefined;
+      const r = this.stmt("SELECT * FROM tenants WHERE tenant_id = ?").get(tenantId) as Row | undefined;
       return r === undefined ? null : toTenant(r);
     });
   }
 
   listTenants(): Promise<TenantRecord[]> {
     return this.read(() =>
-      (this.db.prepare("SELECT * FROM tenants ORDER BY created_at, tenant_id").all() as Row[]).map(toTenant),
+      (this.stmt("SELECT * FROM tenants ORDER BY created_at, tenant_id").all() as Row[]).map(toTenant),
     );
   }
 
   createTenantStore(store: TenantStoreRecord): Promise<boolean> {
     return this.write(async () => {
-      const info = this.db
-        .prepare(
-          "INSERT INTO tenant_stores (tenant_id, store_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .run(store.tenantId, store.storeId, store.name, store.createdAt);
+      const info = this.stmt(
+        "INSERT INTO tenant_stores (tenant_id, store_id, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ).run(store.tenantId, store.storeId, store.name, store.createdAt);
       return info.changes === 1;
     });
   }
@@ -942,31 +924,36 @@ class SqliteStore implements SequencerStore {
   listTenantStores(tenantId: string): Promise<TenantStoreRecord[]> {
     return this.read(() =>
       (
-        this.db
-          .prepare("SELECT * FROM tenant_stores WHERE tenant_id = ? ORDER BY created_at, store_id")
-          .all(tenantId) as Row[]
+        this.stmt("SELECT * FROM tenant_stores WHERE tenant_id = ? ORDER BY created_at, store_id").all(
+          tenantId,
+        ) as Row[]
       ).map(toTenantStore),
     );
   }
 
   appendAudit(entry: AuditEntryInput): Promise<void> {
     return this.write(async () => {
-      this.db
-        .prepare("INSERT INTO audit_log (at, actor, action, tenant_id, target, details) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(entry.at, entry.actor, entry.action, entry.tenantId, entry.target, JSON.stringify(entry.details));
+      this.stmt("INSERT INTO audit_log (at, actor, action, tenant_id, target, details) VALUES (?, ?, ?, ?, ?, ?)").run(
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.tenantId,
+        entry.target,
+        JSON.stringify(entry.details),
+      );
     });
   }
 
   listAudit(options: { readonly tenantId?: string; readonly beforeId?: bigint; readonly limit: number }) {
     return this.read(() => {
-      const rows = this.db
-        .prepare(`SELECT * FROM audit_log WHERE (? IS NULL OR tenant_id = ?) AND id < ? ORDER BY id DESC LIMIT ?`)
-        .all(
-          options.tenantId ?? null,
-          options.tenantId ?? null,
-          options.beforeId ?? 2n ** 63n - 1n,
-          options.limit,
-        ) as Row[];
+      const rows = this.stmt(
+        `SELECT * FROM audit_log WHERE (? IS NULL OR tenant_id = ?) AND id < ? ORDER BY id DESC LIMIT ?`,
+      ).all(
+        options.tenantId ?? null,
+        options.tenantId ?? null,
+        options.beforeId ?? 2n ** 63n - 1n,
+        options.limit,
+      ) as Row[];
       return rows.map(toAudit);
     });
   }
