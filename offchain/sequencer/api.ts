@@ -118,6 +118,14 @@ export async function buildApi(options: ApiOptions) {
     // Receiving the request itself (slow clients); handler time is bounded by the 504 timer below.
     requestTimeout: options.requestTimeoutMs + 1000,
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
+    // Errors the router raises before any route (a malformed URL, an over-long path parameter): the same JSON shape.
+    frameworkErrors: (error, _req, reply) => {
+      const e = error as Error & { statusCode?: number; code?: string };
+      const status = typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400;
+      const code = e.code === "FST_ERR_MAX_PARAM_LENGTH" ? "PATH_PARAMETER_TOO_LONG" : "BAD_URL";
+      void reply.header("x-error-code", code);
+      void sendJson(reply, { error: { code, message: e.message } }, status);
+    },
   });
 
   // Metrics ---------------------------------------------------------------------------------------------------------
