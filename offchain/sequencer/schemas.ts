@@ -5,7 +5,7 @@
  * failing event is rejected with reason `schema_validation`, in `warn` mode it is only logged, and `disabled` skips
  * validation. An event type with no schema is accepted. Compiled validators are cached by schema id (a schema's text
  * never changes); which schema is active is cached for a short time, so a change made through another process is
- * honoured within that time.
+ * honoured within that time (at least 100 ms).
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
@@ -31,6 +31,9 @@ export type SchemaCheck =
 
 /** Largest accepted schema document, as JSON text. */
 export const MAX_SCHEMA_BYTES = 256 * 1024;
+
+/** The shortest lifetime of a cached active-schema lookup. */
+const MIN_CACHE_MS = 100;
 
 /** Problems reported per validation at most (ajv `allErrors`). */
 const MAX_PROBLEMS = 20;
@@ -98,7 +101,9 @@ export class SchemaRegistry {
     const key = `${tenantId}\u0000${eventType}`;
     const now = Date.now();
     const hit = this.active.get(key);
-    if (hit !== undefined && now - hit.at < this.cacheMs) return hit.schema;
+    // At least a short lifetime, so a request of many events of one type looks its schema up once; changes made
+    // through this process invalidate the entry at once.
+    if (hit !== undefined && now - hit.at < Math.max(this.cacheMs, MIN_CACHE_MS)) return hit.schema;
     const schema = await this.store.activeSchema(tenantId, eventType);
     if (this.active.size >= 10_000) this.active.clear();
     this.active.set(key, { at: now, schema });
