@@ -6,9 +6,10 @@
 import {
   bytesTo0xHex,
   bytesToBase64Url,
-  jcsExactBytes,
+  jcs,
+  jcsExact,
   sha256,
-  stringifyJsonExact,
+  utf8Encode,
   type ExactJsonValue,
   type VesEvent,
   type VesEventEnvelope,
@@ -55,12 +56,20 @@ export function normalizeEnvelope(event: VesEvent): VesEventEnvelope {
   return env;
 }
 
-/** The normalized envelope as JSON text (u64 values exact). */
-export function envelopeText(envelope: VesEventEnvelope): string {
-  return stringifyJsonExact(envelope as unknown as ExactJsonValue);
+/** The stored form of a normalized envelope: its canonical JSON (u64 values exact) and the SHA-256 of that text. */
+export interface CanonicalEnvelope {
+  readonly json: string;
+  /** Equal for two submissions iff they are the same event (exact-replay detection). */
+  readonly hash: Uint8Array;
 }
 
-/** SHA-256 over the canonical JSON of the normalized envelope: equal iff the submissions are the same event. */
-export function contentHash(envelope: VesEventEnvelope): Uint8Array {
-  return sha256(jcsExactBytes(envelope as unknown as ExactJsonValue));
+/**
+ * Canonicalizes a normalized envelope once: the text to store and the content hash to compare. The payload is printed
+ * the way its hash sees it (JCS over doubles, §3); every other field exactly (`base_version` is a u64).
+ */
+export function canonicalEnvelope(envelope: VesEventEnvelope): CanonicalEnvelope {
+  const { payload, ...rest } = envelope;
+  let json = jcsExact(rest as unknown as ExactJsonValue);
+  if (payload !== undefined) json = `${json.slice(0, -1)},"payload":${jcs(payload)}}`;
+  return { json, hash: sha256(utf8Encode(json)) };
 }

@@ -28,7 +28,7 @@ import {
 } from "../ves";
 import { AppError, type Logger } from "../common";
 import { MAX_SCHEMA_BYTES, SchemaRegistry, describeProblems, type SchemaCheck, type SchemaMode } from "./schemas";
-import { contentHash, envelopeText, normalizeEnvelope } from "./envelope";
+import { canonicalEnvelope, normalizeEnvelope, type CanonicalEnvelope } from "./envelope";
 import type { VerifyItem, VerifyPool } from "./verify-pool";
 import { nowRfc3339 } from "./store/time";
 import { API_KEY_PREFIX_LENGTH } from "./store/types";
@@ -876,11 +876,11 @@ export class SequencerService {
 
     // 5. Already stored: an exact replay answers with the original receipt, before any key or signature check.
     const replays = new Map<number, StoredReceipt>();
-    const normal = new Map<number, ReturnType<typeof normalizeEnvelope>>();
+    const normal = new Map<number, CanonicalEnvelope>();
     const live = [...firstIndex.values()].filter((i) => !rejected.has(i));
     const stored = await this.store.getEventsById(live.map((i) => ids[i]!));
     for (const i of live) {
-      const env = normalizeEnvelope(events[i]!);
+      const env = canonicalEnvelope(normalizeEnvelope(events[i]!));
       normal.set(i, env);
       const prior = stored.get(ids[i]!);
       if (prior === undefined) continue;
@@ -888,7 +888,7 @@ export class SequencerService {
         stream !== undefined &&
         prior.tenantId === stream.tenantId &&
         prior.storeId === stream.storeId &&
-        Buffer.compare(prior.contentHash, contentHash(env)) === 0;
+        Buffer.compare(prior.contentHash, env.hash) === 0;
       if (same) replays.set(i, prior.receipt);
       else {
         const differs = prior.tenantId === stream?.tenantId && prior.storeId === stream?.storeId;
@@ -994,8 +994,8 @@ export class SequencerService {
           ...(e.baseVersion === undefined ? {} : { baseVersion: e.baseVersion }),
           eventSigningHash: signingHashes.get(i)!,
           agentSignature: e.agentSignature,
-          contentHash: contentHash(env),
-          envelopeJson: envelopeText(env),
+          contentHash: env.hash,
+          envelopeJson: env.json,
         };
       });
       const target = stream;

@@ -26,7 +26,7 @@ import {
   type ExactJsonValue,
 } from "../ves";
 import { commitmentJson } from "./api";
-import { contentHash, envelopeText, normalizeEnvelope } from "./envelope";
+import { canonicalEnvelope, normalizeEnvelope } from "./envelope";
 import { SequencerError, agentKeyProblem, receiptJson, type Principal, type SequencerService } from "./service";
 import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "./store/types";
 
@@ -306,7 +306,7 @@ export async function importStream(service: SequencerService, p: Principal, text
         throw refuse(`${where}: no exported key for sequencer ${rc.sequencerId} version ${version}`);
       const check = verifyReceipt(rc, e, seqKey.publicKey);
       if (!check.ok) throw refuse(`${where}: the receipt of event ${e.eventId} does not verify: ${check.message}`);
-      const normal = normalizeEnvelope(e);
+      const canonical = canonicalEnvelope(normalizeEnvelope(e));
       events.push({
         sequenceNumber: seq,
         candidate: {
@@ -320,8 +320,8 @@ export async function importStream(service: SequencerService, p: Principal, text
           ...(e.baseVersion === undefined ? {} : { baseVersion: e.baseVersion }),
           eventSigningHash: hashes.eventSigningHash,
           agentSignature: e.agentSignature,
-          contentHash: contentHash(normal),
-          envelopeJson: envelopeText(normal),
+          contentHash: canonical.hash,
+          envelopeJson: canonical.json,
         },
         receipt: {
           sequencerId: normalizeUuid(rc.sequencerId),

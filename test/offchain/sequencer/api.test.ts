@@ -266,6 +266,21 @@ describe("sequencer API", function () {
           expect(r.json.eventsAccepted).to.equal(1n);
         });
 
+        it("stores and replays payloads with numbers beyond 2^53, hashed as doubles", async function () {
+          const agent = await newAgent();
+          const e = await agent.event({ payload: { big: 1e308, n: 2 ** 63, small: -0.5 } });
+          const first = await ingest(admin, agent, [e]);
+          expect(first.json.eventsAccepted, first.text).to.equal(1n);
+          const again = await ingest(admin, agent, [e]);
+          expect(again.json.receipts).to.deep.equal(first.json.receipts);
+          const stored = await admin.get(`/api/v1/ves/events/${e.event_id}`);
+          const env = (stored.json as unknown as { envelope: unknown }).envelope;
+          const parsed = ves.parseEnvelope(env);
+          expect(parsed.ok && ves.bytesToHex(ves.payloadPlainHash(parsed.event.payload))).to.equal(
+            e.payload_plain_hash.replace(/^0x/, ""),
+          );
+        });
+
         it("refuses U+0000 in stored strings on every backend", async function () {
           const agent = await newAgent();
           const e = await agent.event({ eventType: "order.\u0000created" });
