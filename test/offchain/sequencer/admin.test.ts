@@ -3,7 +3,9 @@
  * hash prefix with scope and last use, revoked, rotated) and the audit log, over HTTP and through the
  * `stateset-sequencer admin …` CLI on the same database.
  */
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 
 import { expect } from "chai";
 
@@ -333,6 +335,23 @@ describe("sequencer administration", function () {
             "tenant.create",
           ]);
           expect(entries.filter((e) => e.actor.startsWith("cli:")).length).to.equal(5);
+        });
+
+        it("runs as the installed binary, whose help lists the subcommands beside the server mode", function () {
+          const bin = path.join(__dirname, "..", "..", "..", "bin", "stateset-sequencer");
+          const env = { ...process.env, ...sequencerEnv(setup) };
+          const created = spawnSync(bin, ["admin", "tenant", "create", "--name", "From the binary"], {
+            env,
+            encoding: "utf8",
+          });
+          expect(created.status, created.stderr).to.equal(0);
+          const listed = spawnSync(bin, ["admin", "tenant", "list"], { env, encoding: "utf8" });
+          expect(listed.status, listed.stderr).to.equal(0);
+          expect(listed.stdout).to.include("From the binary");
+          const help = spawnSync(bin, ["--help"], { env, encoding: "utf8" });
+          for (const c of ["admin", "export", "import", "backup"])
+            expect(help.stdout).to.match(new RegExp(`^  ${c}\\b`, "m"));
+          expect(help.stdout).to.include("With no subcommand, runs the server");
         });
 
         it("fails with usage errors and clear messages", async function () {
