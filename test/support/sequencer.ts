@@ -92,12 +92,17 @@ export interface Response {
 
 /** A tiny HTTP client with an API key. */
 export function client(base: string, key?: string) {
-  const call = async (method: string, url: string, body?: unknown): Promise<Response> => {
+  const call = async (
+    method: string,
+    url: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<Response> => {
     const headers: Record<string, string> = key === undefined ? {} : { authorization: `ApiKey ${key}` };
-    const init: RequestInit = { method, headers };
+    const init: RequestInit = { method, headers: { ...headers, ...extra } };
     if (body !== undefined) {
       init.body = typeof body === "string" ? body : ves.stringifyJsonExact(body as ves.ExactJsonValue);
-      init.headers = { ...headers, "content-type": "application/json" };
+      init.headers = { ...headers, "content-type": "application/json", ...extra };
     }
     const res = await fetch(base + url, init);
     const text = await res.text();
@@ -111,7 +116,8 @@ export function client(base: string, key?: string) {
   };
   return {
     get: (url: string) => call("GET", url),
-    post: (url: string, body: unknown = {}) => call("POST", url, body),
+    /** POSTs `body` as JSON (a string is sent as is); `headers` override, e.g. another content type. */
+    post: (url: string, body: unknown = {}, headers?: Record<string, string>) => call("POST", url, body, headers),
     put: (url: string, body: unknown = {}) => call("PUT", url, body),
     delete: (url: string) => call("DELETE", url),
   };

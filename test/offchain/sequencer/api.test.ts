@@ -13,80 +13,17 @@ import path from "node:path";
 import { expect } from "chai";
 
 import * as ves from "../../../offchain/ves";
-import { createSequencer, resolveSequencerConfig, type Sequencer } from "../../../offchain/sequencer";
-import { freshDatabase } from "../../support/postgres";
+import type { Sequencer } from "../../../offchain/sequencer";
+import {
+  ADMIN_KEY,
+  BACKENDS,
+  client,
+  ingest,
+  newAgent as registerAgent,
+  startSequencer as startOn,
+} from "../../support/sequencer";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
-
-interface Backend {
-  name: string;
-  setup(): Promise<{ env: NodeJS.ProcessEnv; dataDir: string; cleanup: () => Promise<void> }>;
-}
-
-const ADMIN_KEY = "ss_admin_test_key_0123456789abcdef";
-const SIGNING_KEY = "11".repeat(32);
-
-const BACKENDS: Backend[] = [
-  {
-    name: "SQLite",
-    async setup() {
-      const dataDir = mkdtempSync(path.join(tmpdir(), "ves-seq-api-"));
-      return { env: {}, dataDir, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: "PostgreSQL",
-    async setup() {
-      const db = await freshDatabase("ves_api");
-      const dataDir = mkdtempSync(path.join(tmpdir(), "ves-seq-api-"));
-      return {
-        env: { SEQUENCER__DATABASE_URL: db.url },
-        dataDir,
-        cleanup: async () => {
-          await db.drop();
-          rmSync(dataDir, { recursive: true, force: true });
-        },
-      };
-    },
-  },
-];
-
-/** A tiny HTTP client with an API key. */
-function client(base: string, key?: string) {
-  const headers = (extra: Record<string, string> = {}) => ({
-    ...(key === undefined ? {} : { authorization: `ApiKey ${key}` }),
-    ...extra,
-  });
-  const call = async (method: string, url: string, body?: unknown, extra?: Record<string, string>) => {
-    const init: RequestInit = { method, headers: headers(extra) };
-    if (body !== undefined) {
-      init.body = typeof body === "string" ? body : ves.stringifyJsonExact(body);
-      init.headers = { "content-type": "application/json", ...headers(extra) };
-    }
-    const res = await fetch(base + url, init);
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = ves.parseJsonExact(text);
-    } catch {
-      json = text;
-    }
-    return { status: res.status, json: json as Record<string, unknown> & Record<string, never>, text };
-  };
-  return {
-    get: (url: string) => call("GET", url),
-    post: (url: string, body: unknown, extra?: Record<string, string>) => call("POST", url, body, extra),
-  };
-}
-
-/** An agent of a tenant with a registered Ed25519 key, able to build signed envelopes. */
-interface Agent {
-  tenantId: string;
-  storeId: string;
-  agentId: string;
-  key: ves.Ed25519KeyPair;
-  event(overrides?: Partial<ves.BuildEnvelopeInput>): Promise<ves.VesEventEnvelope>;
-}
 
 describe("sequencer API", function () {
   this.timeout(60_000);
@@ -97,16 +34,11 @@ describe("sequencer API", function () {
       let cleanup: () => Promise<void>;
       let url: string;
       let admin: ReturnType<typeof client>;
-      let counter = 0;
 
       async function startSequencer(extra: Record<string, unknown> = {}) {
-        const s = await backend.setup();
-        const config = resolveSequencerConfig(
-          { port: 0, dataDir: s.dataDir, commitWorker: false, logLevel: "silent", ...extra },
-          { ...s.env, SEQUENCER__ADMIN_API_KEY: ADMIN_KEY, SEQUENCER__SIGNING_KEY: SIGNING_KEY },
-        );
-        const seq = await createSequencer(config);
-        return { seq, url: await seq.start(), cleanup: s.cleanup };
+        const setup = await backend.setup();
+        const { seq, url } = await startOn(setup, extra);
+        return { seq, url, cleanup: setup.cleanup };
       }
 
       before(async function () {
@@ -119,41 +51,7 @@ describe("sequencer API", function () {
         await cleanup?.();
       });
 
-      async function newAgent(tenantId = randomUUID(), storeId = randomUUID()): Promise<Agent> {
-        const agentId = randomUUID();
-        const key = ves.ed25519Keygen();
-        const r = await admin.post("/api/v1/agents/keys", {
-          tenantId,
-          agentId,
-          keyId: 1,
-          publicKey: ves.bytesToHex(key.publicKey),
-        });
-        expect(r.status, r.text).to.equal(200);
-        return {
-          tenantId,
-          storeId,
-          agentId,
-          key,
-          event: async (o = {}) =>
-            (
-              await ves.buildEnvelope({
-                tenantId,
-                storeId,
-                sourceAgentId: agentId,
-                agentKeyId: 1,
-                entityType: "order",
-                entityId: `ORD-${++counter}`,
-                eventType: "order.created",
-                payload: { n: counter, total: "19.99" },
-                signingKey: key.secretKey,
-                ...o,
-              })
-            ).envelope,
-        };
-      }
-
-      const ingest = (c: ReturnType<typeof client>, agent: Agent, events: unknown[]) =>
-        c.post("/api/v1/ves/events/ingest", { agentId: agent.agentId, events });
+      const newAgent = () => registerAgent(admin);
 
       describe("ingest", function () {
         it("sequences events from 1 without gaps and signs verifiable receipts", async function () {
