@@ -24,7 +24,6 @@ import path from "node:path";
 import readline from "node:readline";
 
 import { expect } from "chai";
-import { Client } from "pg";
 
 import {
   buildEnvelope,
@@ -41,6 +40,7 @@ import {
   type IngestResponse,
   type SequencerReceipt,
 } from "../../offchain/ves";
+import { freshDatabase } from "../support/postgres";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "stateset-sequencer");
@@ -404,39 +404,21 @@ function sqliteBackend(): Backend {
 }
 
 function postgresBackend(): Backend {
-  let adminUrl = "";
-  let dbName = "";
   let dbUrl = "";
+  let drop: (() => Promise<void>) | undefined;
   const adminKey = `ss_admin_${randomBytes(18).toString("hex")}`;
   const signingKey = randomBytes(32).toString("hex");
   return {
     name: "PostgreSQL",
     kind: "postgres",
     async setUp() {
-      const url = process.env.SEQUENCER_TEST_DATABASE_URL;
-      if (url === undefined || url === "") throw new Error(NO_URL);
-      adminUrl = url;
-      dbName = `ves_robust_${randomBytes(6).toString("hex")}`;
-      const admin = new Client({ connectionString: adminUrl });
-      await admin.connect();
-      try {
-        await admin.query(`CREATE DATABASE ${dbName}`);
-      } finally {
-        await admin.end();
-      }
-      const u = new URL(adminUrl);
-      u.pathname = `/${dbName}`;
-      dbUrl = u.toString();
+      const db = await freshDatabase("ves_robust");
+      dbUrl = db.url;
+      drop = db.drop;
     },
     async tearDown() {
-      if (dbName === "") return;
-      const admin = new Client({ connectionString: adminUrl });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
+      await drop?.();
+      drop = undefined;
     },
     deployment: () => {
       if (dbUrl === "") throw new Error(NO_URL);

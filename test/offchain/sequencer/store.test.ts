@@ -5,7 +5,7 @@
  * PostgreSQL suite fails rather than skips. Receipts and commitments come from a deterministic fake factory and
  * builder (SHA-256 of their inputs): the store only has to keep them byte for byte.
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +27,7 @@ import {
   type StoredReceipt,
   type StreamRef,
 } from "../../../offchain/sequencer";
+import { freshDatabase } from "../../support/postgres";
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
 
@@ -167,48 +168,26 @@ function sqliteBackend(): Backend {
   };
 }
 
-const NO_URL =
-  "SEQUENCER_TEST_DATABASE_URL is not set: run `npm test` (scripts/test.sh provides a throwaway PostgreSQL) " +
-  "or set SEQUENCER_TEST_DATABASE_URL to a PostgreSQL URL whose role may CREATE DATABASE";
-
 /** The PostgreSQL backend also tells its database's URL. */
 interface PostgresBackend extends Backend {
   url(): string;
 }
 
 function postgresBackend(): PostgresBackend {
-  let adminUrl = "";
-  let dbName = "";
   let dbUrl = "";
+  let drop: (() => Promise<void>) | undefined;
   return {
     name: "PostgreSQL store",
     kind: "postgres",
     url: () => dbUrl,
     async setUp() {
-      const url = process.env.SEQUENCER_TEST_DATABASE_URL;
-      if (url === undefined || url === "") throw new Error(NO_URL);
-      adminUrl = url;
-      dbName = `ves_store_test_${randomBytes(6).toString("hex")}`;
-      const admin = new Client({ connectionString: adminUrl });
-      await admin.connect();
-      try {
-        await admin.query(`CREATE DATABASE ${dbName}`);
-      } finally {
-        await admin.end();
-      }
-      const u = new URL(adminUrl);
-      u.pathname = `/${dbName}`;
-      dbUrl = u.toString();
+      const db = await freshDatabase("ves_store_test");
+      dbUrl = db.url;
+      drop = db.drop;
     },
     async tearDown() {
-      if (dbName === "") return;
-      const admin = new Client({ connectionString: adminUrl });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
+      await drop?.();
+      drop = undefined;
     },
     async fresh() {
       const c = new Client({ connectionString: dbUrl });
