@@ -73,6 +73,31 @@ describe("sequencer API", function () {
           });
         });
 
+        it("checks the signatures of large requests on worker threads and still signs verifiable receipts", async function () {
+          const agent = await newAgent();
+          const events = [];
+          for (let i = 0; i < 40; i++) events.push(await agent.event());
+          events[7] = { ...events[7]!, agent_signature: "0x" + "cd".repeat(64) };
+          const r = await ingest(admin, agent, events);
+          expect(r.json.eventsAccepted).to.equal(39n);
+          expect((r.json.rejections as unknown as { event_id: string; reason: string }[])[0]).to.deep.include({
+            event_id: events[7]!.event_id,
+            reason: "invalid_signature",
+          });
+          const key = await admin.get("/api/v1/ves/sequencer-key");
+          const pk = ves.hexToBytes((key.json.keys as unknown as { public_key: string }[])[0]!.public_key);
+          const receipts = r.json.receipts as unknown as unknown[];
+          expect(receipts).to.have.length(39);
+          receipts.forEach((raw, k) => {
+            const i = k < 7 ? k : k + 1;
+            const parsed = ves.parseEnvelope(events[i]);
+            const receipt = ves.parseReceipt(raw);
+            if (!parsed.ok || !receipt.ok) throw new Error("fixture envelope or receipt invalid");
+            expect(receipt.value.sequenceNumber).to.equal(BigInt(k + 1));
+            expect(ves.verifyReceipt(receipt.value, parsed.event, pk), `receipt ${k}`).to.deep.equal({ ok: true });
+          });
+        });
+
         it("answers an exact replay with the original receipts and consumes no number", async function () {
           const agent = await newAgent();
           const events = [await agent.event(), await agent.event()];
