@@ -75,7 +75,7 @@ describe("sequencer API", function () {
 
         it("checks the signatures of large requests on worker threads and still signs verifiable receipts", async function () {
           const agent = await newAgent();
-          const events = [];
+          const events: ves.VesEventEnvelope[] = [];
           for (let i = 0; i < 40; i++) events.push(await agent.event());
           events[7] = { ...events[7]!, agent_signature: "0x" + "cd".repeat(64) };
           const r = await ingest(admin, agent, events);
