@@ -19,7 +19,7 @@ import {
   type ExactJsonValue,
 } from "../ves";
 import type { Logger } from "../common";
-import { SequencerError, receiptJson, type Principal, type SequencerService } from "./service";
+import { SequencerError, agentKeyJson, receiptJson, type Principal, type SequencerService } from "./service";
 import type { StoredCommitment, StoredEvent, StreamRef } from "./store/types";
 import { registerAdminRoutes } from "./api-admin";
 import { unavailable } from "./store/errors";
@@ -610,18 +610,6 @@ export async function buildApi(options: ApiOptions) {
     },
   );
 
-  const keyJson = (k: Awaited<ReturnType<SequencerService["listAgentKeys"]>>[number]) => ({
-    tenant_id: k.tenantId,
-    agent_id: k.agentId,
-    key_id: k.keyId,
-    public_key: bytesToHex(k.publicKey),
-    status: k.status,
-    valid_from: k.validFrom,
-    valid_to: k.validTo,
-    revoked_at: k.revokedAt,
-    created_at: k.createdAt,
-  });
-
   app.get(
     "/api/v1/agents/keys",
     {
@@ -638,7 +626,7 @@ export async function buildApi(options: ApiOptions) {
     async (req, reply) => {
       const q = req.query as { tenant_id: string; agent_id: string };
       const keys = await service.listAgentKeys(await auth(req), normalizeUuid(q.tenant_id), normalizeUuid(q.agent_id));
-      return sendJson(reply, { keys: keys.map(keyJson), count: keys.length });
+      return sendJson(reply, { keys: keys.map(agentKeyJson), count: keys.length });
     },
   );
 
@@ -667,7 +655,7 @@ export async function buildApi(options: ApiOptions) {
         normalizeUuid(b.agentId),
         Number(b.keyId),
       );
-      return sendJson(reply, { success: true, key: keyJson(key) });
+      return sendJson(reply, { success: true, key: agentKeyJson(key) });
     },
   );
 

@@ -14,6 +14,7 @@ import {
   type VesEvent,
   type VesEventEnvelope,
 } from "../ves";
+import type { EventCandidate } from "./store/types";
 
 /** The normalized wire envelope of a decoded event. */
 export function normalizeEnvelope(event: VesEvent): VesEventEnvelope {
@@ -72,4 +73,26 @@ export function canonicalEnvelope(envelope: VesEventEnvelope): CanonicalEnvelope
   let json = jcsExact(rest as unknown as ExactJsonValue);
   if (payload !== undefined) json = `${json.slice(0, -1)},"payload":${jcs(payload)}}`;
   return { json, hash: sha256(utf8Encode(json)) };
+}
+
+/** The store candidate of a checked event, from its signing hash and canonical envelope. */
+export function eventCandidate(
+  e: VesEvent,
+  eventSigningHash: Uint8Array,
+  canonical: CanonicalEnvelope,
+): EventCandidate {
+  return {
+    eventId: e.eventId,
+    sourceAgentId: e.sourceAgentId,
+    agentKeyId: e.agentKeyId,
+    entityType: e.entityType,
+    entityId: e.entityId,
+    eventType: e.eventType,
+    ...(e.commandId === undefined ? {} : { commandId: e.commandId }),
+    ...(e.baseVersion === undefined ? {} : { baseVersion: e.baseVersion }),
+    eventSigningHash,
+    agentSignature: e.agentSignature,
+    contentHash: canonical.hash,
+    envelopeJson: canonical.json,
+  };
 }

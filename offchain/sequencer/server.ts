@@ -9,7 +9,7 @@ import { createLogger, type Logger } from "../common";
 import { buildApi } from "./api";
 import type { SequencerConfig } from "./config";
 import type { SchemaMode } from "./schemas";
-import { SequencerService } from "./service";
+import { SequencerService, type SequencerServiceOptions } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
 import { VerifyPool } from "./verify-pool";
 import { CommitWorker } from "./worker";
@@ -38,6 +38,19 @@ export function openStore(config: SequencerConfig): SequencerStore {
         poolSize: config.databasePoolSize,
         connectionTimeoutMs: config.databaseTimeoutMs,
       });
+}
+
+/** The service options every process derives from the configuration (the server adds limits, pool and hooks). */
+export function baseServiceOptions(config: SequencerConfig, store: SequencerStore): SequencerServiceOptions {
+  return {
+    store,
+    signingSeed: config.signingSeed,
+    ...(config.sequencerId === undefined ? {} : { sequencerId: config.sequencerId }),
+    adminApiKey: config.adminApiKey,
+    keyCacheMs: config.keyCacheMs,
+    strictFormat: config.strictFormat,
+    schemaMode: config.schemaValidation as SchemaMode,
+  };
 }
 
 /** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
@@ -75,14 +88,8 @@ export async function createSequencer(
   }
   const verifyPool = new VerifyPool(config.verifyThreads === 0 ? undefined : config.verifyThreads);
   const service = new SequencerService({
-    store,
+    ...baseServiceOptions(config, store),
     verifyPool,
-    signingSeed: config.signingSeed,
-    ...(config.sequencerId === undefined ? {} : { sequencerId: config.sequencerId }),
-    adminApiKey: config.adminApiKey,
-    keyCacheMs: config.keyCacheMs,
-    strictFormat: config.strictFormat,
-    schemaMode: config.schemaValidation as SchemaMode,
     rateLimits: {
       perKey: config.rateLimitPerKey,
       perTenant: config.rateLimitPerTenant,

@@ -28,7 +28,7 @@ import {
 } from "../ves";
 import { AppError, type Logger } from "../common";
 import { MAX_SCHEMA_BYTES, SchemaRegistry, describeProblems, type SchemaCheck, type SchemaMode } from "./schemas";
-import { canonicalEnvelope, normalizeEnvelope, type CanonicalEnvelope } from "./envelope";
+import { canonicalEnvelope, eventCandidate, normalizeEnvelope, type CanonicalEnvelope } from "./envelope";
 import type { VerifyItem, VerifyPool } from "./verify-pool";
 import { nowRfc3339 } from "./store/time";
 import { API_KEY_PREFIX_LENGTH } from "./store/types";
@@ -73,8 +73,8 @@ export interface Principal {
   readonly rateLimit: number | null;
 }
 
-/** The operator at the command line: bootstrap rights, audited as `cli:<user>`. */
-export function operatorPrincipal(user: string): Principal {
+/** A principal with the bootstrap admin's rights (every tenant, every permission), audited as `actor`. */
+function bootstrapPrincipal(actor: string): Principal {
   return {
     tenantId: NIL_UUID,
     storeIds: [],
@@ -83,10 +83,15 @@ export function operatorPrincipal(user: string): Principal {
     admin: true,
     agentId: null,
     bootstrap: true,
-    actor: `cli:${user}`,
+    actor,
     keyPrefix: null,
     rateLimit: null,
   };
+}
+
+/** The operator at the command line: bootstrap rights, audited as `cli:<user>`. */
+export function operatorPrincipal(user: string): Principal {
+  return bootstrapPrincipal(`cli:${user}`);
 }
 
 /** An API key as administration shows it: never the key, only its hash prefix. */
@@ -265,6 +270,21 @@ export function receiptJson(eventId: string, r: StoredReceipt): ReceiptJson {
   return out;
 }
 
+/** The REST form of an agent key (snake_case, public key as hex without `0x`). */
+export function agentKeyJson(k: AgentKey): Record<string, unknown> {
+  return {
+    tenant_id: k.tenantId,
+    agent_id: k.agentId,
+    key_id: k.keyId,
+    public_key: bytesToHex(k.publicKey),
+    status: k.status,
+    valid_from: k.validFrom,
+    valid_to: k.validTo,
+    revoked_at: k.revokedAt,
+    created_at: k.createdAt,
+  };
+}
+
 /** Whether an agent key is usable now, and if not the reference's message (§5.1). */
 export function agentKeyProblem(key: AgentKey | null, now: number): string | undefined {
   if (key === null) return "Agent key not found";
@@ -411,18 +431,7 @@ export class SequencerService {
     if (key === undefined || key === "") throw new SequencerError(401, "missing_auth", "an API key is required");
     const hash = sha256(key);
     if (timingSafeEqual(hash, this.adminKeyHash)) {
-      return {
-        tenantId: NIL_UUID,
-        storeIds: [],
-        read: true,
-        write: true,
-        admin: true,
-        agentId: null,
-        bootstrap: true,
-        actor: "bootstrap-admin",
-        keyPrefix: null,
-        rateLimit: null,
-      };
+      return bootstrapPrincipal("bootstrap-admin");
     }
     const record = await this.store.getApiKey(hash);
     if (record === null || !record.active)
@@ -980,24 +989,7 @@ export class SequencerService {
     const outcomes = new Map<number, AppendOutcome>();
     let head = 0n;
     if (stream !== undefined && order.length > 0) {
-      const candidates: EventCandidate[] = order.map((i) => {
-        const e = events[i]!;
-        const env = normal.get(i)!;
-        return {
-          eventId: e.eventId,
-          sourceAgentId: e.sourceAgentId,
-          agentKeyId: e.agentKeyId,
-          entityType: e.entityType,
-          entityId: e.entityId,
-          eventType: e.eventType,
-          ...(e.commandId === undefined ? {} : { commandId: e.commandId }),
-          ...(e.baseVersion === undefined ? {} : { baseVersion: e.baseVersion }),
-          eventSigningHash: signingHashes.get(i)!,
-          agentSignature: e.agentSignature,
-          contentHash: env.hash,
-          envelopeJson: env.json,
-        };
-      });
+      const candidates = order.map((i) => eventCandidate(events[i]!, signingHashes.get(i)!, normal.get(i)!));
       const target = stream;
       const result = await this.store.appendEvents(stream, candidates, (c, seq) => this.receiptFor(target, c, seq));
       order.forEach((i, k) => outcomes.set(i, result.outcomes[k]!));

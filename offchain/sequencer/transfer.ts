@@ -26,8 +26,15 @@ import {
   type ExactJsonValue,
 } from "../ves";
 import { commitmentJson } from "./api";
-import { canonicalEnvelope, normalizeEnvelope } from "./envelope";
-import { SequencerError, agentKeyProblem, receiptJson, type Principal, type SequencerService } from "./service";
+import { canonicalEnvelope, eventCandidate, normalizeEnvelope } from "./envelope";
+import {
+  SequencerError,
+  agentKeyJson,
+  agentKeyProblem,
+  receiptJson,
+  type Principal,
+  type SequencerService,
+} from "./service";
 import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "./store/types";
 
 /** The export format's name and version (header line). */
@@ -95,20 +102,7 @@ export async function exportStream(
     next = page.at(-1)!.sequenceNumber + 1n;
   }
   for (const k of agentKeys.values()) {
-    await write(
-      line({
-        type: "agent_key",
-        tenant_id: k.tenantId,
-        agent_id: k.agentId,
-        key_id: k.keyId,
-        public_key: bytesToHex(k.publicKey),
-        status: k.status,
-        valid_from: k.validFrom,
-        valid_to: k.validTo,
-        revoked_at: k.revokedAt,
-        created_at: k.createdAt,
-      }),
-    );
+    await write(line({ type: "agent_key", ...agentKeyJson(k) }));
   }
   let events = 0;
   for (let next = from; next <= head;) {
@@ -309,20 +303,7 @@ export async function importStream(service: SequencerService, p: Principal, text
       const canonical = canonicalEnvelope(normalizeEnvelope(e));
       events.push({
         sequenceNumber: seq,
-        candidate: {
-          eventId: e.eventId,
-          sourceAgentId: e.sourceAgentId,
-          agentKeyId: e.agentKeyId,
-          entityType: e.entityType,
-          entityId: e.entityId,
-          eventType: e.eventType,
-          ...(e.commandId === undefined ? {} : { commandId: e.commandId }),
-          ...(e.baseVersion === undefined ? {} : { baseVersion: e.baseVersion }),
-          eventSigningHash: hashes.eventSigningHash,
-          agentSignature: e.agentSignature,
-          contentHash: canonical.hash,
-          envelopeJson: canonical.json,
-        },
+        candidate: eventCandidate(e, hashes.eventSigningHash, canonical),
         receipt: {
           sequencerId: normalizeUuid(rc.sequencerId),
           sequenceNumber: seq,

@@ -3,9 +3,8 @@
  * builds the service on it, with the command-line operator as principal (bootstrap rights, audited as `cli:<user>`).
  */
 import type { SequencerConfig } from "../config";
-import type { SchemaMode } from "../schemas";
 import { SequencerService, operatorPrincipal, type Principal } from "../service";
-import { openStore } from "../server";
+import { baseServiceOptions, openStore } from "../server";
 import type { SequencerStore } from "../store";
 
 /** An open service for one CLI command. */
@@ -22,15 +21,7 @@ export async function openSequencerService(config: SequencerConfig, user: string
   const store = openStore(config);
   try {
     await store.migrate();
-    const service = new SequencerService({
-      store,
-      signingSeed: config.signingSeed,
-      ...(config.sequencerId === undefined ? {} : { sequencerId: config.sequencerId }),
-      adminApiKey: config.adminApiKey,
-      keyCacheMs: config.keyCacheMs,
-      strictFormat: config.strictFormat,
-      schemaMode: config.schemaValidation as SchemaMode,
-    });
+    const service = new SequencerService(baseServiceOptions(config, store));
     await service.init();
     return { config, store, service, principal: operatorPrincipal(user), close: () => store.close() };
   } catch (e) {
