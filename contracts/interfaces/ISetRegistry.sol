@@ -6,7 +6,9 @@ pragma solidity 0.8.28;
 /// @dev A stream is the pair (tenantId, storeId); on-chain it is keyed by `keccak256(tenantId ‖ storeId)`. Tenant,
 /// store and batch ids are UUIDs encoded as bytes32: the 16 UUID bytes followed by 16 zero bytes. The external ABI
 /// (names, argument types, events, errors and getter shapes) matches the reference SetRegistry so existing tools
-/// keep working; `verifyVesInclusion` and `BatchStreamLinked` are additions.
+/// keep working; `verifyVesInclusion` and `BatchStreamLinked` are additions. The events and custom errors are
+/// declared in {SetRegistry} itself, as in the reference, so that Solidity can name them as `SetRegistry.X`; decode
+/// logs and revert data with SetRegistry's ABI, not this interface's.
 interface ISetRegistry {
     /// @notice A batch commitment as stored (3 storage slots).
     /// @param eventsRoot Merkle root over the batch's event leaves.
@@ -23,118 +25,6 @@ interface ISetRegistry {
         uint32 eventCount;
         uint64 timestamp;
     }
-
-    // ------------------------------------------------------------------------------------------------------------
-    // Events
-    // ------------------------------------------------------------------------------------------------------------
-
-    /// @notice Emitted when the owner grants or revokes a sequencer's right to commit.
-    /// @param sequencer The sequencer address.
-    /// @param authorized Its new authorization.
-    event SequencerAuthorized(address indexed sequencer, bool authorized);
-
-    /// @notice Emitted when a batch commitment is stored.
-    /// @param batchId The batch id.
-    /// @param tenantStoreKey `keccak256(tenantId ‖ storeId)` of the batch's stream.
-    /// @param eventsRoot Merkle root over the batch's events.
-    /// @param newStateRoot State root after the batch.
-    /// @param sequenceStart First sequence number.
-    /// @param sequenceEnd Last sequence number.
-    /// @param eventCount Number of events.
-    event BatchCommitted(
-        bytes32 indexed batchId,
-        bytes32 indexed tenantStoreKey,
-        bytes32 eventsRoot,
-        bytes32 newStateRoot,
-        uint64 sequenceStart,
-        uint64 sequenceEnd,
-        uint32 eventCount
-    );
-
-    /// @notice Emitted right after {BatchCommitted} so an indexer can rebuild every stream's state-root chain from
-    /// logs alone.
-    /// @param batchId The batch id.
-    /// @param tenantId The stream's tenant id.
-    /// @param storeId The stream's store id.
-    /// @param prevStateRoot The state root the batch builds on, as given by the sequencer.
-    event BatchStreamLinked(
-        bytes32 indexed batchId,
-        bytes32 indexed tenantId,
-        bytes32 indexed storeId,
-        bytes32 prevStateRoot
-    );
-
-    /// @notice Emitted when the owner changes strict mode.
-    /// @param enabled The new value.
-    event StrictModeUpdated(bool enabled);
-
-    /// @notice Emitted when the owner enables or disables the deprecated legacy functions.
-    /// @param enabled The new value.
-    event LegacyFunctionsUpdated(bool enabled);
-
-    /// @notice Emitted when a STARK proof commitment is stored for a batch.
-    /// @param batchId The batch the proof covers.
-    /// @param proofHash Hash of the serialized proof.
-    /// @param policyHash Hash of the compliance policy.
-    /// @param allCompliant Whether every event satisfied the policy.
-    /// @param proofSize Proof size in bytes.
-    event StarkProofCommitted(
-        bytes32 indexed batchId,
-        bytes32 proofHash,
-        bytes32 policyHash,
-        bool allCompliant,
-        uint64 proofSize
-    );
-
-    /// @notice Emitted when the owner authorizes an upgrade, before the proxy switches implementation.
-    /// @param newImplementation The new implementation.
-    /// @param authorizer The owner that authorized it.
-    event ContractUpgraded(address indexed newImplementation, address indexed authorizer);
-
-    // ------------------------------------------------------------------------------------------------------------
-    // Errors
-    // ------------------------------------------------------------------------------------------------------------
-
-    /// @notice The caller is not an authorized sequencer.
-    error NotAuthorizedSequencer();
-    /// @notice `sequenceEnd < sequenceStart`, or a legacy range does not fit the stored types.
-    error InvalidSequenceRange();
-    /// @notice The events root is zero.
-    error EmptyEventsRoot();
-    /// @notice The new state root is zero.
-    error EmptyStateRoot();
-    /// @notice The batch id is zero, which is reserved as the "no batch" sentinel.
-    error InvalidBatchId();
-    /// @notice A batch with this id already exists.
-    error BatchAlreadyCommitted();
-    /// @notice Strict mode: the previous state root given does not match the stream's latest state root.
-    /// @param expected The stream's latest state root.
-    /// @param provided The previous state root given.
-    error StateRootMismatch(bytes32 expected, bytes32 provided);
-    /// @notice Strict mode: the batch does not start right after the stream's latest batch.
-    /// @param expected The expected first sequence number.
-    /// @param provided The first sequence number given.
-    error SequenceGap(uint64 expected, uint64 provided);
-    /// @notice The event count does not equal the size of the sequence range.
-    /// @param expected The size of the range (saturated at 2^64-1).
-    /// @param provided The event count given.
-    error InvalidEventCount(uint64 expected, uint32 provided);
-    /// @notice The proof hash or the proof size is zero.
-    error InvalidProof();
-    /// @notice No batch with this id exists.
-    error BatchNotCommitted();
-    /// @notice A proof is already stored for this batch.
-    error StarkProofAlreadyCommitted();
-    /// @notice The proof's new state root does not match the batch's stored state root.
-    error StateRootMismatchInProof();
-    /// @notice The zero address was given.
-    error InvalidAddress();
-    /// @notice Two parallel arrays differ in length.
-    error ArrayLengthMismatch();
-    /// @notice An empty array was given.
-    error EmptyArray();
-    /// @notice A legacy function was called while legacy functions are disabled.
-    error LegacyFunctionsDisabled();
 
     // ------------------------------------------------------------------------------------------------------------
     // Initialization and administration
