@@ -335,8 +335,8 @@ export function registerAdminRoutes(app: SequencerApp, ctx: AdminRouteContext): 
       const p = await auth(req);
       const params = req.params as { agent_id: string; prefix: string };
       const agentId = normalizeUuid(params.agent_id);
-      const candidates = (await service.store.findApiKeysByPrefix(params.prefix.toLowerCase())).filter(
-        (r) => r.agentId === agentId && service.can(p, "admin", r.tenantId),
+      const candidates = (await service.apiKeysByPrefix(p, params.prefix.toLowerCase())).filter(
+        (r) => r.agentId === agentId,
       );
       if (candidates.length === 0) throw new SequencerError(404, "NOT_FOUND", `no API key ${params.prefix}`);
       const info = await service.revokeApiKey(p, apiKeyInfo(candidates[0]!).keyHashPrefix);

@@ -217,6 +217,11 @@ export function rateLimitVerdict(
   return { over: true, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
 }
 
+/** A key's permission level: read 1, read_write 2, admin 3. */
+function permissionRank(r: { canRead: boolean; canWrite: boolean; canAdmin: boolean }): number {
+  return r.canAdmin ? 3 : r.canWrite ? 2 : r.canRead ? 1 : 0;
+}
+
 /** Counters the service reports to metrics. */
 export interface SequencerHooks {
   onIngest?(accepted: number, rejected: number, replayed: number, rejections: readonly string[]): void;
@@ -542,20 +547,53 @@ export class SequencerService {
     return { apiKey, info };
   }
 
-  /** API keys of a tenant (every tenant for the bootstrap admin when `tenantId` is undefined). */
+  /**
+   * Whether `p` may see and act on an existing API key: the rule minting uses. The key belongs to a tenant `p`
+   * administers, its stores are a subset of `p`'s (an unscoped key is wider than any store-scoped one) and its
+   * permissions are at most `p`'s. The bootstrap admin (and the CLI operator) holds every key.
+   */
+  apiKeyWithinScope(p: Principal, r: ApiKeyRecord): boolean {
+    if (p.bootstrap) return true;
+    if (!this.can(p, "admin", r.tenantId)) return false;
+    if (p.storeIds.length > 0 && (r.storeIds.length === 0 || r.storeIds.some((s) => !p.storeIds.includes(s)))) {
+      return false;
+    }
+    return permissionRank(r) <= permissionRank({ canRead: p.read, canWrite: p.write, canAdmin: p.admin });
+  }
+
+  /**
+   * API keys of a tenant (every tenant for the bootstrap admin when `tenantId` is undefined), only those within the
+   * caller's scope (`apiKeyWithinScope`): a store-scoped admin does not see wider keys.
+   * @throws SequencerError 403 unless the caller administers the tenant.
+   */
   async listApiKeys(p: Principal, tenantId?: string): Promise<ApiKeyInfo[]> {
     if (tenantId === undefined) this.requireBootstrap(p);
     else this.require(p, "admin", tenantId);
-    return (await this.store.listApiKeys(tenantId)).map(apiKeyInfo);
+    return (await this.store.listApiKeys(tenantId)).filter((r) => this.apiKeyWithinScope(p, r)).map(apiKeyInfo);
   }
 
-  /** The one key the principal administers whose hash starts with `prefix`. @throws 404 none, 409 ambiguous. */
+  /**
+   * The API keys within the caller's scope whose hash starts with `prefix` (lower-case hex). A key out of scope is
+   * left out exactly like a nonexistent one, so its existence does not leak.
+   * @throws SequencerError 403 when the caller administers no tenant (a read or read_write key).
+   */
+  async apiKeysByPrefix(p: Principal, prefix: string): Promise<ApiKeyRecord[]> {
+    if (!p.bootstrap && !p.admin) {
+      throw new SequencerError(403, "INSUFFICIENT_PERMISSIONS", "admin permission is required to manage API keys");
+    }
+    return (await this.store.findApiKeysByPrefix(prefix)).filter((r) => this.apiKeyWithinScope(p, r));
+  }
+
+  /**
+   * The one key within the principal's scope whose hash starts with `prefix`.
+   * @throws 400 bad prefix, 403 not an admin, 404 none (or out of scope), 409 ambiguous.
+   */
   private async keyByPrefix(p: Principal, prefix: string): Promise<ApiKeyRecord> {
     const wanted = prefix.toLowerCase();
     if (!/^[0-9a-f]{8,12}$/.test(wanted)) {
       throw new SequencerError(400, "INVALID_FIELD_VALUE", "a key prefix is 8 to 12 hex characters");
     }
-    const found = (await this.store.findApiKeysByPrefix(wanted)).filter((r) => this.can(p, "admin", r.tenantId));
+    const found = await this.apiKeysByPrefix(p, wanted);
     if (found.length === 0) throw new SequencerError(404, "NOT_FOUND", `no API key ${wanted}`);
     if (found.length > 1) {
       throw new SequencerError(409, "AMBIGUOUS_KEY_PREFIX", `${found.length} keys start with ${wanted}; give more`);
@@ -756,6 +794,14 @@ export class SequencerService {
   ): Promise<AuditEntry[]> {
     if (options.tenantId === undefined) this.requireBootstrap(p);
     else this.require(p, "admin", options.tenantId);
+    // The tenant's log names every key and store of the tenant: a store-scoped admin does not read it.
+    if (!p.bootstrap && p.storeIds.length > 0) {
+      throw new SequencerError(
+        403,
+        "INSUFFICIENT_PERMISSIONS",
+        "the audit log needs a tenant-wide admin key (this key is limited to some stores)",
+      );
+    }
     return this.store.listAudit(options);
   }
 
