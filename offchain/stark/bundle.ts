@@ -11,7 +11,7 @@ import { NUM_CONSTRAINTS, TRACE_LENGTH } from "./air";
 import { type ComplianceProof } from "./compliance";
 import { StarkError } from "./errors";
 import { type CompliancePublicInputs, boundPublicInputsHash, parsePublicInputs, publicInputsHash } from "./inputs";
-import { conjecturedSecurity } from "./security";
+import { type ProofOptions, securityLevels } from "./security";
 
 /** Bundle format version. */
 export const BUNDLE_VERSION = 1;
@@ -21,14 +21,40 @@ export const PROOF_VERSION = 3;
 export const PROVER_VERSION = "ves-stark-ts/0.1.0";
 const BUNDLE_DOMAIN = "STATESET_VES_COMPLIANCE_PROOF_BUNDLE_HASH_V1";
 
-/** Bundle metadata (snake_case keys as in the reference). */
+/**
+ * The keys of the bundle metadata, in order: the reference's five plus the two security figures of the proof's
+ * options, side by side (the conjectured bits the verifier's floor uses, and the provable bits of the same
+ * parameters, see security.ts). One list, so that a bundle schema can use it.
+ */
+export const BUNDLE_METADATA_FIELDS = Object.freeze([
+  "proving_time_ms",
+  "num_constraints",
+  "trace_length",
+  "proof_size",
+  "prover_version",
+  "conjectured_security_bits",
+  "provable_security_bits",
+] as const);
+
+/** Bundle metadata (snake_case keys as in the reference; keys: BUNDLE_METADATA_FIELDS). */
 export interface BundleMetadata {
   readonly proving_time_ms: number;
   readonly num_constraints: number;
   readonly trace_length: number;
   readonly proof_size: number;
   readonly prover_version: string;
-  readonly security_bits: number;
+  /** Winterfell's conjectured security of the proof's options (bits). */
+  readonly conjectured_security_bits: number;
+  /** Provable security of the same options: the larger of the unique- and list-decoding bounds (bits). */
+  readonly provable_security_bits: number;
+}
+
+/** The two security figures the metadata carries for proofs made with `options`. */
+export function metadataSecurity(
+  options: ProofOptions,
+): Pick<BundleMetadata, "conjectured_security_bits" | "provable_security_bits"> {
+  const levels = securityLevels(options, TRACE_LENGTH);
+  return { conjectured_security_bits: levels.conjectured, provable_security_bits: levels.provable };
 }
 
 /** A shareable compliance proof bundle. */
@@ -70,7 +96,7 @@ export function makeBundle(p: ComplianceProof): ComplianceProofBundle {
       trace_length: TRACE_LENGTH,
       proof_size: p.proofBytes.length,
       prover_version: PROVER_VERSION,
-      security_bits: conjecturedSecurity(p.options, TRACE_LENGTH),
+      ...metadataSecurity(p.options),
     },
   };
   return { ...body, bundleHash: bundleHash(body) };

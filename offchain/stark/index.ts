@@ -14,17 +14,27 @@ export { Transcript } from "./transcript";
 export { StarkError, isStarkError, type StarkErrorCode } from "./errors";
 export {
   DEFAULT_ACCEPTABLE,
+  HIGH_PROVABLE_OPTIONS,
   HIGH_SECURITY_OPTIONS,
+  PRESETS,
+  PRESET_NAMES,
   PRODUCTION_OPTIONS,
   TEST_OPTIONS,
   conjecturedSecurity,
   deriveParams,
   isAcceptable,
+  minTraceRandomizer,
   optionsEqual,
+  provenSecurityBits,
+  securityLevels,
   validateOptions,
   type AcceptableOptions,
   type DerivedParams,
+  type PresetName,
   type ProofOptions,
+  type ProvenSecurityBits,
+  type ProvenSecurityInputs,
+  type SecurityLevels,
 } from "./security";
 export { DOMAIN_OFFSET, PROTOCOL_ID, SALT_WORDS, type MatrixOpening, type OodFrame, type StarkProof } from "./proof";
 export { ProverError, proveAir, type ProverHooks } from "./prover";
@@ -82,12 +92,14 @@ export {
   type VerifyComplianceArgs,
 } from "./compliance";
 export {
+  BUNDLE_METADATA_FIELDS,
   BUNDLE_VERSION,
   PROOF_VERSION,
   PROVER_VERSION,
   bundleHash,
   decodeBase64Strict,
   makeBundle,
+  metadataSecurity,
   validateBundle,
   type BundleMetadata,
   type ComplianceProofBundle,
