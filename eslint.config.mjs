@@ -10,6 +10,16 @@ const deepImportPatterns = PARTS.map((part) => ({
   group: [`**/offchain/${part}/*`, `!**/offchain/${part}/index`, `!**/offchain/${part}/index.ts`],
   message: `Import offchain/${part} through its index.ts only.`,
 }));
+// offchain/stark/testing.ts holds the prover's test-only knobs (chosen blinding, chosen randomness): test/ and bench/
+// may import it, nothing else may (a production caller choosing the blinding makes C brute-forceable).
+const STARK_TESTING = "**/offchain/stark/testing";
+const testImportPatterns = deepImportPatterns.map((p) =>
+  p.group[0] === "**/offchain/stark/*" ? { ...p, group: [...p.group, `!${STARK_TESTING}`, `!${STARK_TESTING}.ts`] } : p,
+);
+const starkTestingPattern = {
+  group: ["**/stark/testing", "**/stark/testing.ts", "./testing", "./testing.ts", "../testing", "../testing.ts"],
+  message: "offchain/stark/testing.ts is for test/ and bench/ only (it lets a caller choose the prover's randomness).",
+};
 
 export default tseslint.config(
   {
@@ -40,8 +50,13 @@ export default tseslint.config(
   },
   {
     // Outside offchain/, only a part's index may be imported.
-    files: ["tasks/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "deploy/**/*.ts", "scripts/**/*.ts", "hardhat.config.ts"],
+    files: ["tasks/**/*.ts", "deploy/**/*.ts", "scripts/**/*.ts", "hardhat.config.ts"],
     rules: { "no-restricted-imports": ["error", { patterns: deepImportPatterns }] },
+  },
+  {
+    // Tests and benches: a part's index, plus offchain/stark/testing.ts.
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: testImportPatterns }] },
   },
   ...PARTS.map((part) => ({
     // Inside offchain/<part>/, other parts are reached only through their index.
@@ -49,7 +64,12 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: deepImportPatterns.filter((p) => !p.group[0].includes(`/offchain/${part}/`)) },
+        {
+          patterns: [
+            ...deepImportPatterns.filter((p) => !p.group[0].includes(`/offchain/${part}/`)),
+            starkTestingPattern,
+          ],
+        },
       ],
     },
   })),

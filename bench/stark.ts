@@ -1,25 +1,31 @@
 /**
  * Benchmark of ves-stark per-event compliance proofs (npm run bench:stark): proves and verifies N ≥ 50 random
  * compliant amounts with the production options and prints median and mean prove and verify times, proof sizes and
- * the conjectured security, next to the reference's figures (Winterfell, Rust release build, same kind of 2-core
- * machine: prove 2.8 ms, verify 0.27 ms, 44 KB, 55 bits, no zero knowledge). Usage: bench/stark.ts [runs] [limit].
+ * the conjectured and provable security, next to the reference's figures (Winterfell, Rust release build, same kind
+ * of 2-core machine: prove 2.8 ms, verify 0.27 ms, 44 KB, 55 bits, no zero knowledge); then the same figures for
+ * every other preset (fewer runs: high-provable is slow). Usage: bench/stark.ts [runs] [limit].
  */
 import { loadavg } from "node:os";
 
 import { SingleBar } from "cli-progress";
 
 import {
+  PRESETS,
+  PRESET_NAMES,
   PRODUCTION_OPTIONS,
+  type Policy,
+  type ProofOptions,
   air,
-  conjecturedSecurity,
+  deriveParams,
+  securityLevels,
   poseidon2,
   policyFromLimit,
-  proveAir,
   proveCompliance,
   randomBlinding,
   randomPublicInputs,
   verifyCompliance,
 } from "../offchain/stark";
+import { proveAir } from "../offchain/stark/testing";
 
 const REFERENCE = { proveMs: 2.8, verifyMs: 0.27, sizeKb: 44, securityBits: 55 };
 const AIM = { proveMs: 2.8, verifyMs: 1, sizeKb: 40, securityBits: 100 };
@@ -45,6 +51,32 @@ function randomBelow(bound: bigint): bigint {
   return r % bound;
 }
 
+/** Median prove and verify wall times (ms) and proof size (bytes) of `runs` proofs after `warmup` unmeasured ones. */
+function measure(
+  options: ProofOptions,
+  policy: Policy,
+  limit: bigint,
+  runs: number,
+  warmup: number,
+): [number, number, number] {
+  const prove: number[] = [];
+  const verify: number[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < runs + warmup; i++) {
+    const t0 = performance.now();
+    const p = proveCompliance({ amount: randomBelow(limit + 1n), publicInputs: randomPublicInputs(policy), options });
+    const t1 = performance.now();
+    const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs, expectedPolicy: policy });
+    const t2 = performance.now();
+    if (!v.valid) throw new Error(`proof ${i} did not verify: ${v.reason}`);
+    if (i < warmup) continue;
+    prove.push(t1 - t0);
+    verify.push(t2 - t1);
+    sizes.push(p.proofBytes.length);
+  }
+  return [median(prove), median(verify), median(sizes)];
+}
+
 function main(): void {
   const runs = Math.max(50, Number(process.argv[2] ?? 100));
   const limit = BigInt(process.argv[3] ?? "18446744073709551615");
@@ -68,7 +100,7 @@ function main(): void {
     const p = proveCompliance({ amount, publicInputs: inputs, options: PRODUCTION_OPTIONS });
     const t1 = performance.now();
     const c1 = cpuMs();
-    const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs });
+    const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs, expectedPolicy: policy });
     const t2 = performance.now();
     const c2 = cpuMs();
     if (!v.valid) throw new Error(`proof ${i} did not verify: ${v.reason}`);
@@ -91,7 +123,8 @@ function main(): void {
     const statement = { limit, commitment: poseidon2.commitAmount(amount, blinding) };
     proveAir({ amount, blinding, limit }, statement, new Uint8Array(32), PRODUCTION_OPTIONS, { timings: steps });
   }
-  const bits = conjecturedSecurity(PRODUCTION_OPTIONS, air.TRACE_LENGTH);
+  const levels = securityLevels(PRODUCTION_OPTIONS, air.TRACE_LENGTH);
+  const bits = levels.conjectured;
   const row = (name: string, med: string, avg: string, ref: string, aim: string): string =>
     `${name.padEnd(22)}${med.padStart(12)}${avg.padStart(12)}${ref.padStart(14)}${aim.padStart(10)}`;
   const lines = [
@@ -121,6 +154,7 @@ function main(): void {
       `≤ ${AIM.sizeKb}`,
     ),
     row("security (bits)", String(bits), String(bits), String(REFERENCE.securityBits), `≥ ${AIM.securityBits}`),
+    row("provable (bits)", String(levels.provable), String(levels.provable), "", ""),
     row("prove CPU (ms)", "", (proveCpu / runs).toFixed(2), "", ""),
     row("verify CPU (ms)", "", (verifyCpu / runs).toFixed(2), "", ""),
     "",
@@ -131,6 +165,26 @@ function main(): void {
     "",
     `ratios vs reference (mean): prove ×${(mean(prove) / REFERENCE.proveMs).toFixed(1)}, verify ×${(mean(verify) / REFERENCE.verifyMs).toFixed(1)}, size ×${(mean(sizes) / 1024 / REFERENCE.sizeKb).toFixed(2)}`,
   ];
+  // every preset: median prove / verify / size and both security figures (production from the runs above)
+  const presetRuns = Math.max(10, Math.round(runs / 5));
+  lines.push("", `presets (medians; ${presetRuns} proofs after 3 warm-ups, production from the runs above):`);
+  lines.push(
+    `${"preset".padEnd(15)}${"queries".padStart(8)}${"D".padStart(6)}${"N".padStart(6)}${"prove ms".padStart(10)}` +
+      `${"verify ms".padStart(11)}${"size KB".padStart(9)}${"conjectured".padStart(13)}${"provable (UD/LD)".padStart(18)}`,
+  );
+  for (const name of PRESET_NAMES) {
+    const o = PRESETS[name];
+    const [p, v, size]: [number, number, number] =
+      name === "production" ? [median(prove), median(verify), median(sizes)] : measure(o, policy, limit, presetRuns, 3);
+    const d = deriveParams(o, air.TRACE_LENGTH);
+    const l = securityLevels(o, air.TRACE_LENGTH);
+    lines.push(
+      `${name.padEnd(15)}${String(o.numQueries).padStart(8)}${String(d.degreeBound).padStart(6)}` +
+        `${String(d.ldeSize).padStart(6)}${p.toFixed(2).padStart(10)}${v.toFixed(2).padStart(11)}` +
+        `${(size / 1024).toFixed(1).padStart(9)}${String(l.conjectured).padStart(13)}` +
+        `${`${l.provable} (${l.uniqueDecoding}/${l.listDecoding})`.padStart(18)}`,
+    );
+  }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 

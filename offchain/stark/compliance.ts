@@ -8,7 +8,7 @@ import { hexToBytes } from "../ves";
 import { TRACE_LENGTH, type AirStatement } from "./air";
 import { StarkError, isStarkError } from "./errors";
 import { type CompliancePublicInputs, boundPublicInputsHash, parsePublicInputs } from "./inputs";
-import { type CommitmentOpening, commitmentFromHex, commitmentToHex, makeOpening, randomBlinding } from "./opening";
+import { type CommitmentOpening, commitmentFromHex, commitmentToHex, makeOpening, randomBlindingFrom } from "./opening";
 import { type Policy, effectiveLimit, isCompliant, policiesEqual } from "./policy";
 import { commitAmount } from "./poseidon2";
 import { type ProverHooks, proveAir } from "./prover";
@@ -41,16 +41,36 @@ export interface ProveComplianceArgs {
   readonly amount: bigint;
   readonly publicInputs: unknown;
   readonly options?: ProofOptions;
-  /** Blinding lanes (default: fresh random). */
+}
+
+/**
+ * Test-only randomness of the prover (exposed through offchain/stark/testing.ts, never through the index): a known
+ * blinding makes C brute-forceable over typical amounts, and a known RNG makes the proof's randomisers known.
+ */
+export interface ProverRandomness {
+  /** Blinding lanes (default: fresh from the CSPRNG). */
   readonly blinding?: readonly number[];
+  /** Randomness source of the blinding and the prover (default: the OS CSPRNG). */
   readonly rng?: WordSource;
 }
 
 /**
- * Proves that `amount` complies with the policy named in the public inputs.
+ * Proves that `amount` complies with the policy named in the public inputs, with a fresh CSPRNG blinding and fresh
+ * prover randomness (a caller cannot choose either).
  * @throws TypeError / RangeError for bad arguments; StarkError (AMOUNT_NOT_COMPLIANT, input errors) otherwise.
  */
 export function proveCompliance(args: ProveComplianceArgs): ComplianceProof {
+  return proveComplianceWithRandomness(args, {});
+}
+
+/**
+ * proveCompliance with caller-chosen randomness: for tests and benches only (re-exported by testing.ts).
+ * @throws as proveCompliance.
+ */
+export function proveComplianceWithRandomness(
+  args: ProveComplianceArgs,
+  randomness: ProverRandomness,
+): ComplianceProof {
   if (typeof args !== "object" || args === null) throw new TypeError("arguments must be an object");
   if (typeof args.amount !== "bigint") throw new TypeError("amount must be a bigint");
   if (args.amount < 0n || args.amount >= 1n << 64n) throw new RangeError("amount must be a u64");
@@ -62,7 +82,7 @@ export function proveCompliance(args: ProveComplianceArgs): ComplianceProof {
     throw new StarkError("AMOUNT_NOT_COMPLIANT", `the amount does not satisfy ${policy.id}`);
   }
   // 2 ----- commit to the amount and bind the commitment into the inputs
-  const blinding = args.blinding ?? randomBlinding(args.rng);
+  const blinding = randomness.blinding ?? randomBlindingFrom(randomness.rng);
   const commitment = commitAmount(args.amount, blinding);
   const witnessCommitmentHex = commitmentToHex(commitment);
   if (inputs.witnessCommitment !== undefined && inputs.witnessCommitment !== witnessCommitmentHex) {
@@ -72,7 +92,7 @@ export function proveCompliance(args: ProveComplianceArgs): ComplianceProof {
   // 3 ----- prove
   const options = args.options ?? PRODUCTION_OPTIONS;
   const statement: AirStatement = { limit, commitment };
-  const hooks: ProverHooks = args.rng === undefined ? {} : { rng: args.rng };
+  const hooks: ProverHooks = randomness.rng === undefined ? {} : { rng: randomness.rng };
   const proof = proveAir({ amount: args.amount, blinding, limit }, statement, bindingContext(bound), options, hooks);
   const proofBytes = serializeProof(proof);
   return {
@@ -119,8 +139,11 @@ export interface VerifyComplianceArgs {
   readonly publicInputs: unknown;
   /** The commitment to check against (else the inputs' witnessCommitment). */
   readonly witnessCommitmentHex?: string;
-  /** The policy the verifier expects (else the one named in the inputs). */
-  readonly expectedPolicy?: Policy;
+  /**
+   * The policy and limit the verifier requires (mandatory: the inputs are the prover's, so a verifier that took the
+   * policy from them would accept whatever limit the prover chose, e.g. a cap of 2^64 − 1).
+   */
+  readonly expectedPolicy: Policy;
 }
 
 const INPUT_FAILURES = new Set<string>([
@@ -141,9 +164,18 @@ function rejected(reason: ComplianceFailure, detail: string): ComplianceVerdict 
   return { valid: false, reason, detail };
 }
 
+/** True if `p` is a well-formed Policy (a supported id with its u64 parameter). */
+function isPolicy(p: unknown): p is Policy {
+  if (typeof p !== "object" || p === null) return false;
+  const o = p as Record<string, unknown>;
+  const limit = o.id === "aml.threshold" ? o.threshold : o.id === "order_total.cap" ? o.cap : undefined;
+  return typeof limit === "bigint" && limit >= 0n && limit < 1n << 64n;
+}
+
 /**
- * Verifies a compliance proof. Never throws for a bad proof or bad inputs (only for arguments of the wrong type).
- * The options in the proof header are checked against `acceptable` before any other work.
+ * Verifies a compliance proof against the policy the verifier expects (`expectedPolicy`, mandatory). Never throws
+ * for a bad proof or bad inputs (only for arguments of the wrong type, including a missing expected policy). The
+ * options in the proof header are checked against `acceptable` before any other work.
  */
 export function verifyCompliance(
   args: VerifyComplianceArgs,
@@ -151,6 +183,10 @@ export function verifyCompliance(
 ): ComplianceVerdict {
   if (typeof args !== "object" || args === null) throw new TypeError("arguments must be an object");
   if (!(args.proofBytes instanceof Uint8Array)) throw new TypeError("proofBytes must be a Uint8Array");
+  if (!isPolicy(args.expectedPolicy)) {
+    throw new TypeError("expectedPolicy (the policy and limit the verifier requires) must be a Policy");
+  }
+  const expected = args.expectedPolicy;
   try {
     // 1 ----- size cap, then the options in the header against the allow-list
     if (args.proofBytes.length > MAX_PROOF_BYTES) return rejected("PROOF_TOO_LARGE", `${args.proofBytes.length} bytes`);
@@ -171,11 +207,8 @@ export function verifyCompliance(
     if (commitmentHex === undefined) return rejected("MISSING_WITNESS_COMMITMENT", "no witness commitment given");
     const commitment = commitmentFromHex(commitmentHex);
     // 4 ----- expected policy and effective limit
-    if (args.expectedPolicy !== undefined) {
-      if (args.expectedPolicy.id !== policy.id)
-        return rejected("POLICY_MISMATCH", `${policy.id} ≠ ${args.expectedPolicy.id}`);
-      if (!policiesEqual(args.expectedPolicy, policy)) return rejected("LIMIT_MISMATCH", "policy limit differs");
-    }
+    if (expected.id !== policy.id) return rejected("POLICY_MISMATCH", `${policy.id} ≠ ${expected.id}`);
+    if (!policiesEqual(expected, policy)) return rejected("LIMIT_MISMATCH", "policy limit differs");
     const limit = effectiveLimit(policy);
     // 5 ----- parse the proof and run the STARK verifier
     const proof = deserializeProof(args.proofBytes);

@@ -1,7 +1,8 @@
 /**
  * offchain/stark (ves-stark): a STARK prover and verifier for per-event compliance over KoalaBear with a degree-4
  * extension, Poseidon2 witness commitments proven inside the AIR, BLAKE3 Merkle commitments and FRI, with
- * zero-knowledge randomisation. Pure: no I/O outside cli/. This file is the part's only import surface.
+ * zero-knowledge randomisation. Pure: no I/O outside cli/. This file is the part's only import surface (testing.ts
+ * holds the test-only knobs, chosen blinding and randomness, for test/ and bench/ only).
  */
 export * as field from "./field";
 export * as poly from "./poly";
@@ -37,7 +38,7 @@ export {
   type SecurityLevels,
 } from "./security";
 export { DOMAIN_OFFSET, PROTOCOL_ID, SALT_WORDS, type MatrixOpening, type OodFrame, type StarkProof } from "./proof";
-export { ProverError, proveAir, type ProverHooks } from "./prover";
+export { ProverError } from "./prover";
 export { replayChallenges, verifyAir, type ReplayedChallenges, type StarkFailure, type StarkVerdict } from "./verifier";
 export {
   MAX_PROOF_BYTES,
@@ -46,7 +47,7 @@ export {
   readProofOptions,
   serializeProof,
 } from "./serialization";
-export { cryptoWords, seededWords, type WordSource } from "./random";
+export { cryptoWords, type WordSource } from "./random";
 export {
   POLICY_IDS,
   effectiveLimit,
@@ -72,6 +73,7 @@ export {
 } from "./inputs";
 export {
   OPENING_VERSION,
+  amountCommitmentHex,
   blindingFromHex,
   blindingToHex,
   checkOpening,

@@ -32,9 +32,30 @@ export function commitmentFromHex(hex: string): Uint32Array {
   return out;
 }
 
-/** Fresh uniformly random blinding lanes. */
-export function randomBlinding(rng: WordSource = cryptoWords()): number[] {
+/** Fresh uniformly random blinding lanes from the OS CSPRNG. */
+export function randomBlinding(): number[] {
+  return randomBlindingFrom(cryptoWords());
+}
+
+/** Blinding lanes from a given word source (internal and testing.ts only; the CSPRNG when undefined). */
+export function randomBlindingFrom(rng: WordSource = cryptoWords()): number[] {
   return Array.from(randomElements(rng, BLINDING_LANES));
+}
+
+/**
+ * The witness commitment C of (amount, blinding) as 64 lowercase hex characters (what proofs carry as
+ * witnessCommitmentHex): a pure function for parties that commit to an amount themselves.
+ * @throws RangeError for an amount outside u64 or a bad blinding.
+ */
+export function amountCommitmentHex(amount: bigint, blinding: readonly number[]): string {
+  if (typeof amount !== "bigint" || amount < 0n || amount >= 1n << 64n) throw new RangeError("amount must be a u64");
+  if (!Array.isArray(blinding) || blinding.length !== BLINDING_LANES) {
+    throw new RangeError(`blinding must have ${BLINDING_LANES} lanes`);
+  }
+  if (blinding.some((v) => typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= P)) {
+    throw new RangeError("blinding lanes must be canonical field elements");
+  }
+  return commitmentToHex(commitAmount(amount, blinding));
 }
 
 /** Encodes blinding lanes as 40 lowercase hex characters (big-endian u32 per lane). */

@@ -256,7 +256,7 @@ export function benchmark(o: BenchmarkOptions): void {
     const t0 = performance.now();
     const p = proveCompliance({ amount, publicInputs: inputs, options: PRODUCTION_OPTIONS });
     const t1 = performance.now();
-    const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs });
+    const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs, expectedPolicy: o.policy });
     const t2 = performance.now();
     if (!v.valid) throw new AppError("STARK_BENCHMARK_INVALID", `benchmark proof ${i} did not verify: ${v.reason}`);
     prove.push(t1 - t0);

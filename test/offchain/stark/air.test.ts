@@ -13,11 +13,10 @@ import {
   field as F,
   poly,
   poseidon2 as P2,
-  proveAir,
-  seededWords,
   verifyAir,
   type AcceptableOptions,
 } from "../../../offchain/stark";
+import { proveAir, seededWords } from "../../../offchain/stark/testing";
 import {
   type Forgery,
   MINUS_ONE,

@@ -8,26 +8,37 @@ import * as fc from "fast-check";
 import {
   DEFAULT_ACCEPTABLE,
   PRODUCTION_OPTIONS,
+  amountCommitmentHex,
+  blindingToHex,
+  randomBlinding,
   TEST_OPTIONS,
   checkOpening,
   commitmentToHex,
   isStarkError,
   policyFromLimit,
+  parsePublicInputs,
   policyHashHex,
   proveCompliance,
-  seededWords,
   verifyCompliance,
   type ComplianceProof,
   type CompliancePublicInputs,
+  type Policy,
 } from "../../../offchain/stark";
-import { TEST_ACCEPTABLE, exampleInputs, fcOptions } from "./support/fixtures";
+import * as stark from "../../../offchain/stark";
+import { proveComplianceWith, seededWords } from "../../../offchain/stark/testing";
+import { EXAMPLE_POLICY, TEST_ACCEPTABLE, exampleInputs, fcOptions } from "./support/fixtures";
 
 const U64_MAX = (1n << 64n) - 1n;
 let seed = 1;
 const prove = (amount: bigint, inputs: unknown, options = TEST_OPTIONS): ComplianceProof =>
-  proveCompliance({ amount, publicInputs: inputs, options, rng: seededWords(seed++) });
+  proveComplianceWith({ amount, publicInputs: inputs, options, rng: seededWords(seed++) });
+/** The policy an honest verifier expects for a proof: the one it was made for (tests override it in `extra`). */
+const policyOf = (p: ComplianceProof): Policy => parsePublicInputs(p.publicInputs).policy;
 const verify = (p: ComplianceProof, inputs: unknown = p.publicInputs, extra: object = {}) =>
-  verifyCompliance({ proofBytes: p.proofBytes, publicInputs: inputs, ...extra }, TEST_ACCEPTABLE);
+  verifyCompliance(
+    { proofBytes: p.proofBytes, publicInputs: inputs, expectedPolicy: policyOf(p), ...extra },
+    TEST_ACCEPTABLE,
+  );
 
 function refusal(amount: bigint, inputs: unknown): string {
   try {
@@ -93,7 +104,11 @@ describe("stark compliance", function () {
 
     it("proves and verifies at production options with the default verifier", function () {
       const p = proveCompliance({ amount: 1234n, publicInputs: exampleInputs() });
-      const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs });
+      const v = verifyCompliance({
+        proofBytes: p.proofBytes,
+        publicInputs: p.publicInputs,
+        expectedPolicy: policyOf(p),
+      });
       expect(v.valid).to.equal(true);
       if (v.valid) expect(v.securityBits).to.be.at.least(100);
     });
@@ -113,7 +128,8 @@ describe("stark compliance", function () {
       // inputs rewritten to the stricter policy (with a consistent policy hash): the STARK no longer verifies
       const policy = policyFromLimit("aml.threshold", 1000n);
       const stricter = { ...proof.publicInputs, policyParams: { threshold: 1000 }, policyHash: policyHashHex(policy) };
-      expect(verify(proof, stricter).valid).to.equal(false);
+      expect(reason(verify(proof, stricter))).to.equal("LIMIT_MISMATCH");
+      expect(verify(proof, stricter, { expectedPolicy: policy }).valid).to.equal(false);
       const otherPolicy = policyFromLimit("order_total.cap", 9999n);
       const cap = {
         ...proof.publicInputs,
@@ -121,7 +137,8 @@ describe("stark compliance", function () {
         policyParams: { cap: 9999 },
         policyHash: policyHashHex(otherPolicy),
       };
-      expect(verify(proof, cap).valid).to.equal(false);
+      expect(reason(verify(proof, cap))).to.equal("POLICY_MISMATCH");
+      expect(verify(proof, cap, { expectedPolicy: otherPolicy }).valid).to.equal(false);
     });
 
     it("rejects a tampered, an all-zero and another amount's witness commitment", function () {
@@ -202,10 +219,11 @@ describe("stark compliance", function () {
     });
 
     it("rejects proofs made with options outside the verifier's allow-list", function () {
-      const v = verifyCompliance({ proofBytes: proof.proofBytes, publicInputs: proof.publicInputs });
+      const expectedPolicy = policyOf(proof);
+      const v = verifyCompliance({ proofBytes: proof.proofBytes, publicInputs: proof.publicInputs, expectedPolicy });
       expect(reason(v)).to.equal("UNACCEPTABLE_OPTIONS");
       const strict = verifyCompliance(
-        { proofBytes: proof.proofBytes, publicInputs: proof.publicInputs },
+        { proofBytes: proof.proofBytes, publicInputs: proof.publicInputs, expectedPolicy },
         { options: [TEST_OPTIONS], minSecurityBits: 100 },
       );
       expect(reason(strict)).to.equal("INSUFFICIENT_SECURITY");
@@ -247,6 +265,55 @@ describe("stark compliance", function () {
       expect(proof.publicInputs.witnessCommitment).to.equal(
         commitmentToHex(Uint32Array.from(proof.witnessCommitmentHex.match(/.{8}/g)!.map((h) => parseInt(h, 16)))),
       );
+    });
+  });
+
+  describe("the verifier's policy and the prover's randomness", function () {
+    it("never takes the policy from the prover: a 2^64 − 1 cap fails against the expected one, none is refused", function () {
+      const generous = prove(123456n, exampleInputs("order_total.cap", U64_MAX));
+      expect(reason(verify(generous))).to.equal("VALID");
+      expect(reason(verify(generous, generous.publicInputs, { expectedPolicy: EXAMPLE_POLICY }))).to.equal(
+        "POLICY_MISMATCH",
+      );
+      const capped = policyFromLimit("order_total.cap", 10000n);
+      expect(reason(verify(generous, generous.publicInputs, { expectedPolicy: capped }))).to.equal("LIMIT_MISMATCH");
+      const loose = verifyCompliance as (args: object, acceptable?: object) => unknown;
+      const args = { proofBytes: generous.proofBytes, publicInputs: generous.publicInputs };
+      expect(() => loose(args, TEST_ACCEPTABLE)).to.throw(TypeError, /expectedPolicy/);
+      expect(() => loose({ ...args, expectedPolicy: undefined }, TEST_ACCEPTABLE)).to.throw(TypeError);
+      expect(() => loose({ ...args, expectedPolicy: { id: "order_total.cap", cap: 5 } }, TEST_ACCEPTABLE)).to.throw(
+        TypeError,
+      );
+      expect(() => loose({ ...args, expectedPolicy: { id: "other", cap: 5n } }, TEST_ACCEPTABLE)).to.throw(TypeError);
+    });
+
+    it("keeps chosen blindings and randomness off the public API (testing.ts only)", function () {
+      const api = stark as unknown as Record<string, unknown>;
+      for (const name of ["seededWords", "proveAir", "proveComplianceWith", "proveComplianceWithRandomness"]) {
+        expect(api[name], name).to.equal(undefined);
+      }
+      // a caller passing the old knobs gets a fresh CSPRNG blinding anyway
+      const known = [1, 2, 3, 4, 5];
+      const loose = proveCompliance as (args: object) => ComplianceProof;
+      const p = loose({ amount: 7n, publicInputs: exampleInputs(), options: TEST_OPTIONS, blinding: known });
+      expect(p.witnessCommitmentHex).to.not.equal(amountCommitmentHex(7n, known));
+      expect(p.opening.blinding).to.not.equal(blindingToHex(known));
+      const q = loose({ amount: 7n, publicInputs: exampleInputs(), options: TEST_OPTIONS, rng: seededWords(5) });
+      const r = loose({ amount: 7n, publicInputs: exampleInputs(), options: TEST_OPTIONS, rng: seededWords(5) });
+      expect(q.witnessCommitmentHex).to.not.equal(r.witnessCommitmentHex);
+      const draw = randomBlinding as (...a: unknown[]) => number[];
+      expect(draw(seededWords(5))).to.not.deep.equal(draw(seededWords(5)));
+    });
+
+    it("keeps the pure commitment public: amountCommitmentHex(amount, blinding) is the proof's C", function () {
+      const blinding = randomBlinding();
+      const p = proveComplianceWith({ amount: 99n, publicInputs: exampleInputs(), options: TEST_OPTIONS, blinding });
+      expect(amountCommitmentHex(99n, blinding)).to.equal(p.witnessCommitmentHex);
+      expect(amountCommitmentHex(99n, blinding)).to.match(/^[0-9a-f]{64}$/);
+      expect(blindingToHex(blinding)).to.match(/^[0-9a-f]{40}$/);
+      expect(reason(verify(p))).to.equal("VALID");
+      expect(() => amountCommitmentHex(1n << 64n, blinding)).to.throw(RangeError);
+      expect(() => amountCommitmentHex(1n, [1, 2, 3])).to.throw(RangeError);
     });
   });
 });

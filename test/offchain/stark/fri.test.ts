@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 
-import { Transcript, field as F, fri, merkle, poly, seededWords, type MatrixOpening } from "../../../offchain/stark";
+import { Transcript, field as F, fri, merkle, poly, type MatrixOpening } from "../../../offchain/stark";
+import { seededWords } from "../../../offchain/stark/testing";
 
 const rng = seededWords(5);
 

@@ -4,7 +4,8 @@
 import { blake3 } from "@noble/hashes/blake3.js";
 import { expect } from "chai";
 
-import { blake3Words, merkle, seededWords, wordsToBytes } from "../../../offchain/stark";
+import { blake3Words, merkle, wordsToBytes } from "../../../offchain/stark";
+import { seededWords } from "../../../offchain/stark/testing";
 
 const rng = seededWords(11);
 const words = (n: number): Uint32Array => Uint32Array.from({ length: n }, () => rng());

@@ -3,7 +3,8 @@
  */
 import { expect } from "chai";
 
-import { field as F, poly, seededWords } from "../../../offchain/stark";
+import { field as F, poly } from "../../../offchain/stark";
+import { seededWords } from "../../../offchain/stark/testing";
 
 const rng = seededWords(7);
 const randomPoly = (n: number): Uint32Array => Uint32Array.from({ length: n }, () => F.sampleBase(rng));

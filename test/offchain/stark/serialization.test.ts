@@ -17,14 +17,14 @@ import {
   makeBundle,
   proveCompliance,
   readProofOptions,
-  seededWords,
   serializeProof,
   validateBundle,
   verifyCompliance,
 } from "../../../offchain/stark";
-import { TEST_ACCEPTABLE, exampleInputs, fcOptions } from "./support/fixtures";
+import { proveComplianceWith, seededWords } from "../../../offchain/stark/testing";
+import { EXAMPLE_POLICY, TEST_ACCEPTABLE, exampleInputs, fcOptions } from "./support/fixtures";
 
-const proof = proveCompliance({
+const proof = proveComplianceWith({
   amount: 777n,
   publicInputs: exampleInputs(),
   options: TEST_OPTIONS,
@@ -43,7 +43,10 @@ function parseCode(bytes: Uint8Array): string {
 }
 
 function verdict(bytes: Uint8Array): string {
-  const v = verifyCompliance({ proofBytes: bytes, publicInputs: proof.publicInputs }, TEST_ACCEPTABLE);
+  const v = verifyCompliance(
+    { proofBytes: bytes, publicInputs: proof.publicInputs, expectedPolicy: EXAMPLE_POLICY },
+    TEST_ACCEPTABLE,
+  );
   return v.valid ? "VALID" : v.reason;
 }
 
@@ -130,7 +133,10 @@ describe("stark serialization", function () {
       const { bundle: b, proofBytes } = validateBundle(back);
       expect(Buffer.from(proofBytes).equals(Buffer.from(proof.proofBytes))).to.equal(true);
       expect(b.bundleHash).to.equal(bundle.bundleHash);
-      expect(verifyCompliance({ proofBytes, publicInputs: b.publicInputs }, TEST_ACCEPTABLE).valid).to.equal(true);
+      expect(
+        verifyCompliance({ proofBytes, publicInputs: b.publicInputs, expectedPolicy: EXAMPLE_POLICY }, TEST_ACCEPTABLE)
+          .valid,
+      ).to.equal(true);
     });
 
     it("holds neither the amount nor the blinding", function () {

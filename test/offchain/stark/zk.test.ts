@@ -14,13 +14,12 @@ import {
   field as F,
   poly,
   poseidon2 as P2,
-  proveAir,
   deriveParams,
   replayChallenges,
-  seededWords,
   serializeProof,
   type StarkProof,
 } from "../../../offchain/stark";
+import { proveAir, seededWords } from "../../../offchain/stark/testing";
 
 const LIMIT = 1_000_000n;
 const AMOUNT = 424_242n;

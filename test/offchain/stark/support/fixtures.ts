@@ -24,6 +24,9 @@ export function fcOptions(numRuns: number): fc.Parameters<unknown> {
 /** A verifier policy accepting the small test options. */
 export const TEST_ACCEPTABLE: AcceptableOptions = { options: [TEST_OPTIONS], minSecurityBits: 0 };
 
+/** The policy of exampleInputs() (aml.threshold 10000): what a verifier of those inputs expects. */
+export const EXAMPLE_POLICY = policyFromLimit("aml.threshold", 10000n);
+
 /** The §9.4 example inputs with the given policy (aml.threshold 10000 by default). */
 export function exampleInputs(policyId = "aml.threshold", limit = 10000n): CompliancePublicInputs {
   const policy = policyFromLimit(policyId, limit);

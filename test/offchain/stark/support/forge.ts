@@ -7,10 +7,10 @@ import {
   field as F,
   poseidon2 as P2,
   type ProofOptions,
-  proveAir,
   type StarkProof,
   TEST_OPTIONS,
 } from "../../../../offchain/stark";
+import { proveAir } from "../../../../offchain/stark/testing";
 
 /** A forged trace together with the statement it claims. */
 export interface Forgery {

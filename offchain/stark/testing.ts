@@ -1,0 +1,29 @@
+/**
+ * Test-only entry point of offchain/stark: the knobs that must never reach production callers. A caller that chooses
+ * the prover's blinding or randomness makes the witness commitment C brute-forceable over typical amounts (and the
+ * proof's randomisers known), so none of these is on the part's index. Importable only from test/ and bench/: the
+ * eslint configuration refuses an import of this file from anywhere else (offchain/**, tasks/, scripts/, deploy/).
+ */
+import { type ComplianceProof, type ProveComplianceArgs, proveComplianceWithRandomness } from "./compliance";
+import { randomBlindingFrom } from "./opening";
+import { type WordSource, seededWords } from "./random";
+
+export { proveAir, type ProverHooks } from "./prover";
+export { type ProverRandomness } from "./compliance";
+export { seededWords, type WordSource };
+
+/** proveCompliance with a chosen blinding and/or a chosen randomness source (reproducible tests, benches). */
+export function proveComplianceWith(
+  args: ProveComplianceArgs & { readonly blinding?: readonly number[]; readonly rng?: WordSource },
+): ComplianceProof {
+  const { blinding, rng, ...rest } = args;
+  return proveComplianceWithRandomness(rest, {
+    ...(blinding === undefined ? {} : { blinding }),
+    ...(rng === undefined ? {} : { rng }),
+  });
+}
+
+/** Blinding lanes drawn from a chosen word source (e.g. seededWords) instead of the CSPRNG. */
+export function blindingFrom(rng: WordSource): number[] {
+  return randomBlindingFrom(rng);
+}
