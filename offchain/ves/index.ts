@@ -190,3 +190,10 @@ export {
   type Commitment,
   type CommitmentCheck,
 } from "./commitment";
+export {
+  AMOUNT_BLINDING_FIELD,
+  AMOUNT_COMMITMENT_FIELD,
+  AMOUNT_FIELDS,
+  amountFieldOf,
+  validateAmountFields,
+} from "./amounts";

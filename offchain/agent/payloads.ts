@@ -1,0 +1,139 @@
+/**
+ * Typed commerce events: the reference's event-type names (agent-cli-mcp.md §3.1) with a JSON Schema each, kept as
+ * files in `offchain/agent/schemas/` (the same documents `schemas:publish` registers with the sequencer), payload
+ * validation before signing, and the amount commitment that `append` writes next to an event's amount.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+
+import Ajv, { type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+
+import { AMOUNT_BLINDING_FIELD, AMOUNT_COMMITMENT_FIELD, amountFieldOf, type ExactJsonValue } from "../ves";
+import { blindingFromHex, blindingToHex, commitmentToHex, poseidon2, randomBlinding } from "../stark";
+import { AgentError } from "./errors";
+
+/** Where the event types' JSON Schemas live. */
+export const SCHEMAS_DIR = path.join(__dirname, "schemas");
+
+/** The typed event types (those with a schema file). */
+export const EVENT_TYPES: readonly string[] = readdirSync(SCHEMAS_DIR)
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .sort();
+
+/** The JSON Schema of a typed event type. */
+export function eventSchema(eventType: string): Record<string, unknown> | undefined {
+  if (!EVENT_TYPES.includes(eventType)) return undefined;
+  return JSON.parse(readFileSync(path.join(SCHEMAS_DIR, `${eventType}.json`), "utf8")) as Record<string, unknown>;
+}
+
+/** The entity type a typed event belongs to (`order.created` → `order`). */
+export function entityTypeOf(eventType: string): string | undefined {
+  return EVENT_TYPES.includes(eventType) ? eventType.slice(0, eventType.indexOf(".")) : undefined;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats(ajv);
+const validators = new Map<string, ValidateFunction>();
+
+/** JSON Schema's view of exact JSON: bigint integers as numbers. */
+function plain(value: unknown): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/**
+ * Validates a payload against its event type's schema (no-op for untyped event types).
+ * @throws AgentError INVALID_INPUT listing the problems.
+ */
+export function validatePayload(eventType: string, payload: ExactJsonValue): void {
+  const schema = eventSchema(eventType);
+  if (schema === undefined) return;
+  let validate = validators.get(eventType);
+  if (validate === undefined) {
+    validate = ajv.compile(schema);
+    validators.set(eventType, validate);
+  }
+  if (validate(plain(payload))) return;
+  const problems = (validate.errors ?? [])
+    .slice(0, 10)
+    .map((e) => `${e.instancePath === "" ? "/" : e.instancePath} ${e.message ?? e.keyword}`);
+  throw new AgentError("INVALID_INPUT", `payload is not a valid ${eventType}: ${problems.join("; ")}`, {
+    hint: `the schema is offchain/agent/schemas/${eventType}.json`,
+  });
+}
+
+const U64_LIMIT = 1n << 64n;
+
+/**
+ * Adds `amountCommitment` and `amountBlinding` next to the amount of an event type that carries one (a fresh
+ * blinding each time; C from offchain/stark's commitment function). Returns the payload unchanged when the event
+ * type has no amount field or the payload does not hold it.
+ * @throws AgentError INVALID_INPUT for a non-integer or out-of-range amount, or commitment fields set by the caller.
+ */
+export function withAmountCommitment(
+  eventType: string,
+  payload: ExactJsonValue,
+  amountFields: Readonly<Record<string, string>>,
+): ExactJsonValue {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return payload;
+  const obj = payload as { [key: string]: ExactJsonValue };
+  for (const f of [AMOUNT_COMMITMENT_FIELD, AMOUNT_BLINDING_FIELD]) {
+    if (Object.hasOwn(obj, f)) {
+      throw new AgentError("INVALID_INPUT", `payload must not set ${f}: append computes it`);
+    }
+  }
+  const field = amountFieldOf(eventType, amountFields);
+  if (field === undefined || !Object.hasOwn(obj, field)) return payload;
+  const raw = obj[field];
+  let amount: bigint;
+  if (typeof raw === "bigint") amount = raw;
+  else if (typeof raw === "number" && Number.isSafeInteger(raw)) amount = BigInt(raw);
+  else {
+    throw new AgentError(
+      "INVALID_INPUT",
+      `${field} must be an integer amount in minor units (e.g. 1999 for 19.99), got ${JSON.stringify(String(raw))}`,
+    );
+  }
+  if (amount < 0n || amount >= U64_LIMIT) {
+    throw new AgentError("INVALID_INPUT", `${field} must be in 0..2^64-1, got ${amount}`);
+  }
+  const blinding = randomBlinding();
+  const c = poseidon2.commitAmount(amount, blinding);
+  return { ...obj, [AMOUNT_COMMITMENT_FIELD]: commitmentToHex(c), [AMOUNT_BLINDING_FIELD]: blindingToHex(blinding) };
+}
+
+/**
+ * Checks that a payload's amount commitment opens to its amount (on pull, for payloads this agent can read).
+ * Returns undefined when fine or absent, else the problem.
+ */
+export function amountCommitmentProblem(
+  eventType: string,
+  payload: ExactJsonValue,
+  amountFields: Readonly<Record<string, string>>,
+): string | undefined {
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) return undefined;
+  const obj = payload as { [key: string]: ExactJsonValue };
+  const c = obj[AMOUNT_COMMITMENT_FIELD];
+  const b = obj[AMOUNT_BLINDING_FIELD];
+  if (c === undefined && b === undefined) return undefined;
+  const field = amountFieldOf(eventType, amountFields);
+  const raw = field === undefined ? undefined : obj[field];
+  if (typeof c !== "string" || typeof b !== "string" || (typeof raw !== "number" && typeof raw !== "bigint")) {
+    return "amount commitment fields are incomplete";
+  }
+  try {
+    const amount = BigInt(raw);
+    const blinding = blindingFromHex(b);
+    return commitmentToHex(poseidon2.commitAmount(amount, blinding)) === c
+      ? undefined
+      : "amountCommitment does not open to the amount";
+  } catch (e) {
+    return `amount commitment cannot be checked: ${(e as Error).message}`;
+  }
+}
