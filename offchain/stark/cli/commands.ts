@@ -20,8 +20,16 @@ import {
 } from "../inputs";
 import { checkOpening } from "../opening";
 import { type Policy, isCompliant, policiesEqual, policyFromLimit, rawLimit } from "../policy";
-import { PRODUCTION_OPTIONS, conjecturedSecurity, deriveParams } from "../security";
-import { MAX_PROOF_BYTES, readProofOptions } from "../serialization";
+import {
+  PRESETS,
+  PRESET_NAMES,
+  type PresetName,
+  type ProofOptions,
+  deriveParams,
+  optionsEqual,
+  securityLevels,
+} from "../security";
+import { MAX_PROOF_BYTES, deserializeProof } from "../serialization";
 import { err, out, readJson, readText, writePublic, writeSecret } from "./io";
 
 /** Wraps a library error into a CLI error (exit code 1). */
@@ -70,6 +78,8 @@ export interface ProveOptions {
   readonly output?: string;
   readonly json?: boolean;
   readonly opening?: string;
+  /** The option preset (default: production). */
+  readonly preset?: PresetName;
 }
 
 /** `prove`: proves the amount against the policy; prints base64 or the bundle. */
@@ -83,7 +93,8 @@ export function prove(o: ProveOptions): void {
   const inputs = o.inputs === undefined ? randomPublicInputs(o.policy) : loadInputs(o.inputs, o.policy);
   let proof;
   try {
-    proof = proveCompliance({ amount: o.amount, publicInputs: unboundInputs(inputs), options: PRODUCTION_OPTIONS });
+    const options = PRESETS[o.preset ?? "production"];
+    proof = proveCompliance({ amount: o.amount, publicInputs: unboundInputs(inputs), options });
   } catch (e) {
     fail(e);
   }
@@ -187,7 +198,10 @@ export function verify(o: VerifyOptions): boolean {
   return true;
 }
 
-/** `inspect`: sizes, hashes, options and security of a proof or bundle (never an amount). */
+/**
+ * `inspect`: sizes, hashes, options and security of a proof or bundle (never an amount). The whole proof is parsed
+ * first: a header without the proof behind it is an error (exit 1), not a security figure.
+ */
 export function inspect(path: string): void {
   const loaded = loadProof(path);
   const bytes = loaded.proofBytes;
@@ -196,15 +210,22 @@ export function inspect(path: string): void {
   lines.push(["Proof Size", `${bytes.length} bytes (limit ${MAX_PROOF_BYTES})`]);
   lines.push(["Proof Hash", bytesToHex(complianceProofHash(bytes))]);
   try {
-    const o = readProofOptions(bytes);
+    const o = deserializeProof(bytes).options;
     const p = deriveParams(o, TRACE_LENGTH);
+    const levels = securityLevels(o, TRACE_LENGTH);
+    const preset = PRESET_NAMES.find((name) => optionsEqual(PRESETS[name], o));
+    lines.push(["Preset", preset ?? "none (not in the verifier's default allow-list)"]);
     lines.push([
       "Options",
       `queries ${o.numQueries}, blowup ${2 ** o.blowupLog2}, grinding ${o.grindingBits} bits, folding ${2 ** o.foldingLog2}, remainder ≤ ${2 ** o.remainderLog2}`,
     ]);
     lines.push(["Trace", `${TRACE_LENGTH} rows × ${TRACE_WIDTH} columns, ${NUM_CONSTRAINTS} constraints`]);
     lines.push(["Domains", `degree bound ${p.degreeBound}, LDE ${p.ldeSize}, ${p.numChunks} composition chunks`]);
-    lines.push(["Conjectured Security", `${conjecturedSecurity(o, TRACE_LENGTH)} bits`]);
+    lines.push(["Conjectured Security", `${levels.conjectured} bits`]);
+    lines.push([
+      "Provable Security",
+      `${levels.provable} bits (unique decoding ${levels.uniqueDecoding}, list decoding ${levels.listDecoding})`,
+    ]);
   } catch (e) {
     fail(e);
   }
@@ -225,11 +246,18 @@ export function inspect(path: string): void {
   out(lines.map(([k, v]) => `${k}: ${v}`).join("\n") + "\n");
 }
 
+function securityText(options: ProofOptions): string {
+  const l = securityLevels(options, TRACE_LENGTH);
+  return `${l.conjectured} bits conjectured, ${l.provable} bits provable (unique decoding ${l.uniqueDecoding}, list decoding ${l.listDecoding})`;
+}
+
 /** Options of `benchmark`. */
 export interface BenchmarkOptions {
   readonly count: number;
   readonly maxAmount: bigint;
   readonly policy: Policy;
+  /** The option preset (default: production). */
+  readonly preset?: PresetName;
 }
 
 function randomBelow(bound: bigint): bigint {
@@ -243,6 +271,7 @@ export function benchmark(o: BenchmarkOptions): void {
   const cap = o.policy.id === "aml.threshold" ? rawLimit(o.policy) - 1n : rawLimit(o.policy);
   if (cap < 0n) throw new AppError("STARK_INVALID_THRESHOLD", "aml.threshold must be at least 1");
   const top = o.maxAmount < cap ? o.maxAmount : cap;
+  const options = PRESETS[o.preset ?? "production"];
   const bar = process.stderr.isTTY
     ? new SingleBar({ stream: process.stderr, format: "proving [{bar}] {value}/{total}" })
     : undefined;
@@ -254,7 +283,7 @@ export function benchmark(o: BenchmarkOptions): void {
     const amount = randomBelow(top + 1n);
     const inputs = randomPublicInputs(o.policy);
     const t0 = performance.now();
-    const p = proveCompliance({ amount, publicInputs: inputs, options: PRODUCTION_OPTIONS });
+    const p = proveCompliance({ amount, publicInputs: inputs, options });
     const t1 = performance.now();
     const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs, expectedPolicy: o.policy });
     const t2 = performance.now();
@@ -272,11 +301,11 @@ export function benchmark(o: BenchmarkOptions): void {
   const avgSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   out(
     [
-      `runs: ${o.count} (${o.policy.id} ${rawLimit(o.policy)}, amounts ≤ ${top})`,
+      `runs: ${o.count} (${o.policy.id} ${rawLimit(o.policy)}, amounts ≤ ${top}, preset ${o.preset ?? "production"})`,
       `prove ms: ${stats(prove)}`,
       `verify ms: ${stats(verifyMs)}`,
       `proof bytes: avg ${avgSize.toFixed(0)} (${(avgSize / 1024).toFixed(1)} KB), min ${Math.min(...sizes)}, max ${Math.max(...sizes)}`,
-      `conjectured security: ${conjecturedSecurity(PRODUCTION_OPTIONS, TRACE_LENGTH)} bits`,
+      `security: ${securityText(options)}`,
     ].join("\n") + "\n",
   );
 }

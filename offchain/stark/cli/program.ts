@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 
 import { AppError, ExitCode, isAppError } from "../../common";
 import { POLICY_IDS } from "../policy";
+import { PRESET_NAMES, type PresetName } from "../security";
 import { PROVER_VERSION } from "../bundle";
 import { benchmark, cliPolicy, genInputs, inspect, prove, verify } from "./commands";
 
@@ -30,6 +31,13 @@ function parseHex64(value: string): string {
 
 const policyOption = (): Option =>
   new Option("-p, --policy <id>", "policy id").choices([...POLICY_IDS]).default("aml.threshold");
+const presetOption = (): Option =>
+  new Option(
+    "--preset <name>",
+    "proof options: production (102 bits conjectured), high-security, or high-provable (≥ 100 bits provable; slower, bigger)",
+  )
+    .choices([...PRESET_NAMES])
+    .default("production");
 const limitOption = (): Option =>
   new Option("-l, --limit <n>", "policy limit: the aml threshold (amount < n) or the cap (amount ≤ n)")
     .argParser(parseU64)
@@ -62,6 +70,7 @@ function buildProgram(setFailed: () => void): Command {
     .option("-o, --output <file>", "write the proof or bundle to a file")
     .option("--json", "print a ComplianceProofBundle instead of base64")
     .option("--opening <file>", "write the commitment opening (amount and blinding; mode 0600) to this file")
+    .addOption(presetOption())
     .action(
       (o: {
         amount: bigint;
@@ -71,6 +80,7 @@ function buildProgram(setFailed: () => void): Command {
         output?: string;
         json?: boolean;
         opening?: string;
+        preset: PresetName;
       }) => {
         prove({ ...o, policy: cliPolicy(o.policy, o.limit) });
       },
@@ -100,7 +110,7 @@ function buildProgram(setFailed: () => void): Command {
 
   program
     .command("inspect")
-    .description("print sizes, hashes, options and security bits of a proof or bundle")
+    .description("print sizes, hashes, options and the conjectured and provable security bits of a proof or bundle")
     .requiredOption("-f, --proof <file>", "bundle JSON or base64 proof file, or - for stdin")
     .action((o: { proof: string }) => {
       inspect(o.proof);
@@ -113,8 +123,9 @@ function buildProgram(setFailed: () => void): Command {
     .option("-m, --max-amount <n>", "largest random amount", parseU64, 10000n)
     .addOption(new Option("-l, --limit <n>", "policy limit").argParser(parseU64).default(10000n))
     .addOption(policyOption())
-    .action((o: { count: number; maxAmount: bigint; limit: bigint; policy: string }) => {
-      benchmark({ count: o.count, maxAmount: o.maxAmount, policy: cliPolicy(o.policy, o.limit) });
+    .addOption(presetOption())
+    .action((o: { count: number; maxAmount: bigint; limit: bigint; policy: string; preset: PresetName }) => {
+      benchmark({ count: o.count, maxAmount: o.maxAmount, policy: cliPolicy(o.policy, o.limit), preset: o.preset });
     });
 
   return program;
