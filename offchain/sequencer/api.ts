@@ -1,8 +1,8 @@
 /**
  * The sequencer's HTTP API on fastify: the reference's VES routes (ves-protocol.md §9.1) with its paths, field names
  * and status codes, the anchor-service compatibility routes (§8.4), the routes the reference lacks (pull a stream,
- * one event, head, sequencer key, agent-key list and revoke, paged commitments), health, readiness, Prometheus
- * metrics and the OpenAPI document at `/docs/json`. Every client error is a JSON `{ error: { code, message } }`.
+ * one event, head, sequencer key, agent-key list and revoke, paged commitments), health, readiness and the OpenAPI
+ * document at `/docs/json`. Prometheus metrics are served on their own listener (see `server.ts`), not here. Every client error is a JSON `{ error: { code, message } }`.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
@@ -33,6 +33,8 @@ export interface ApiOptions {
   readonly metrics: Registry;
   /** False while starting or stopping: `/ready` answers 503. */
   readonly ready: () => boolean;
+  /** True once a graceful stop began: every answer says `Connection: close`, so keep-alive clients let go. */
+  readonly stopping?: () => boolean;
 }
 
 const UUID = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$";
@@ -171,6 +173,16 @@ export async function buildApi(options: ApiOptions) {
   app.addHook("onResponse", clearTimer);
   app.addHook("onRequestAbort", clearTimer);
 
+  // Graceful stop: a request answered while stopping closes its connection (Node ends the socket after the answer),
+  // so a keep-alive client cannot hold the process open until its keep-alive timeout.
+  const stopping = options.stopping;
+  if (stopping !== undefined) {
+    app.addHook("onSend", async (_req, reply, payload) => {
+      if (stopping()) void reply.header("connection", "close");
+      return payload;
+    });
+  }
+
   // Bodies: exact JSON (u64 integers as bigint); malformed JSON is a 400.
   // Only JSON is accepted: any other (or no) content type is a 415.
   app.removeAllContentTypeParsers();
@@ -244,7 +256,7 @@ export async function buildApi(options: ApiOptions) {
   };
   const security: { [label: string]: string[] }[] = [{ apiKey: [] }, { authorization: [] }];
 
-  // Health, readiness, metrics, OpenAPI -----------------------------------------------------------------------------
+  // Health, readiness, OpenAPI -----------------------------------------------------------------------------
   app.get("/health", { schema: { hide: true } }, async (_req, reply) =>
     sendJson(reply, { status: "ok", service: "stateset-sequencer", version: "1.0.0" }),
   );
@@ -257,9 +269,6 @@ export async function buildApi(options: ApiOptions) {
       return sendJson(reply, { status: "not_ready", database: "unreachable" }, 503);
     }
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_req, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metrics()),
-  );
   app.get("/docs/json", { schema: { hide: true } }, async (_req, reply) => sendJson(reply, app.swagger()));
 
   // Ingest ----------------------------------------------------------------------------------------------------------

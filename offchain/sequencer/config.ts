@@ -19,6 +19,25 @@ export const SEQUENCER_OPTIONS = {
     description: "HTTP port (0 picks a free one)",
     check: (v: number) => (v >= 0 && v <= 65535 ? undefined : "port must be 0..65535"),
   },
+  metricsHost: {
+    type: "string",
+    default: "127.0.0.1",
+    description: "address of the Prometheus metrics listener (`GET /metrics`; the API port does not serve metrics)",
+  },
+  metricsPort: {
+    type: "int",
+    default: 9464,
+    description: "port of the metrics listener (0 turns it off)",
+    check: (v: number) => (v >= 0 && v <= 65535 ? undefined : "metricsPort must be 0..65535"),
+  },
+  shutdownTimeoutMs: {
+    type: "int",
+    default: 10_000,
+    description:
+      "on SIGTERM/SIGINT: in-flight requests get this long to finish (answered with `Connection: close`), then the " +
+      "remaining connections are closed and the process exits",
+    check: positive("shutdownTimeoutMs"),
+  },
   dataDir: { type: "string", default: ".ves", description: "directory for the SQLite file and generated keys" },
   databaseUrl: {
     type: "string",

@@ -1,8 +1,13 @@
 /**
- * The sequencer process: opens the store (SQLite or PostgreSQL) and migrates it, builds the service, the HTTP API and
- * the commit worker, and offers `start()` / `stop()` with a graceful shutdown (finish in-flight requests, stop the
- * worker, close the database).
+ * The sequencer process: opens the store (SQLite or PostgreSQL) and migrates it, builds the service, the HTTP API, the
+ * Prometheus metrics listener (its own address, loopback by default) and the commit worker, and offers `start()` /
+ * `stop()` with a graceful shutdown bounded by `shutdownTimeoutMs` (refuse new connections, answer in-flight requests
+ * with `Connection: close`, close idle connections, then any left at the deadline; stop the worker, close the
+ * database).
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 
 import { createLogger, type Logger } from "../common";
@@ -20,6 +25,8 @@ export interface Sequencer {
   readonly logger: Logger;
   /** The base URL once started, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
+  /** The metrics listener's URL once started (`http://127.0.0.1:9464/metrics`), null when it is off. */
+  readonly metricsUrl: string | null;
   start(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -28,6 +35,52 @@ export interface Sequencer {
 export interface SequencerDeps {
   /** Wraps the opened store before the service uses it. */
   readonly wrapStore?: (store: SequencerStore) => SequencerStore;
+  /**
+   * Serve metrics on a free port of the metrics host whatever `metricsPort` says (where 0 means off): tests run many
+   * sequencers in one process and must not collide on the default port.
+   */
+  readonly metricsOnAnyPort?: boolean;
+}
+
+/** A plain HTTP listener for `GET /metrics` (everything else 404). */
+function metricsServer(metrics: Registry, log: Logger): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (req.method !== "GET" || path !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    metrics.metrics().then(
+      (text) => res.writeHead(200, { "content-type": metrics.contentType }).end(text),
+      (e: unknown) => {
+        log.error({ err: e }, "metrics failed");
+        res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n");
+      },
+    );
+  });
+}
+
+/** Listens on `host:port` and resolves with the bound port. */
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Closes a listener and every connection it still holds. */
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 /** Opens the configured store with its pool size and database timeout. */
@@ -114,13 +167,19 @@ export async function createSequencer(
     throw e;
   }
   let ready = false;
+  let shuttingDown = false;
   const app = await buildApi({
     service,
     logger: log.child({ component: "http" }),
     requestTimeoutMs: config.requestTimeoutMs,
     metrics,
     ready: () => ready,
+    stopping: () => shuttingDown,
   });
+  const metricsPort = deps.metricsOnAnyPort === true ? 0 : config.metricsPort;
+  const metricsHttp =
+    deps.metricsOnAnyPort === true || config.metricsPort !== 0 ? metricsServer(metrics, log) : undefined;
+  let metricsUrl: string | null = null;
   const worker = new CommitWorker(
     service,
     { maxEvents: config.commitMaxEvents, maxWaitMs: config.commitMaxWaitMs, intervalMs: config.commitIntervalMs },
@@ -135,14 +194,23 @@ export async function createSequencer(
     get url() {
       return url;
     },
+    get metricsUrl() {
+      return metricsUrl;
+    },
     async start() {
-      // 2. Listen, then start the worker; only then report ready.
+      // 2. Listen (metrics, then the API), then start the worker; only then report ready.
+      if (metricsHttp !== undefined) {
+        const port = await listen(metricsHttp, config.metricsHost, metricsPort);
+        const host = config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost;
+        metricsUrl = `http://${host}:${port}/metrics`;
+      }
       url = await app.listen({ host: config.host, port: config.port });
       if (config.commitWorker) worker.start();
       ready = true;
       log.info(
         {
           url,
+          metricsUrl,
           database: store.kind,
           sequencerId: service.sequencerId,
           receiptKeyVersion: service.keyVersion,
@@ -153,10 +221,28 @@ export async function createSequencer(
       return url;
     },
     stop() {
-      // 3. Refuse new work, finish in-flight requests, stop the worker, close the database.
+      // 3. Refuse new connections, answer in-flight requests with `Connection: close` (new requests on open
+      // connections get 503), close idle connections; at the deadline close whatever is left. Every acknowledged
+      // event is already committed. Then stop the worker and close the database.
       stopping ??= (async () => {
         ready = false;
-        await app.close();
+        shuttingDown = true;
+        log.info({ shutdownTimeoutMs: config.shutdownTimeoutMs }, "sequencer stopping");
+        let deadline: NodeJS.Timeout | undefined;
+        const closed = app.close();
+        const timedOut = await Promise.race([
+          closed.then(() => false),
+          new Promise<boolean>((resolve) => {
+            deadline = setTimeout(() => resolve(true), config.shutdownTimeoutMs);
+          }),
+        ]);
+        clearTimeout(deadline);
+        if (timedOut) {
+          log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, "shutdown deadline: closing open connections");
+          app.server.closeAllConnections();
+          await closed;
+        }
+        if (metricsHttp !== undefined) await closeServer(metricsHttp);
         await worker.stop();
         await verifyPool.close();
         await store.close();

@@ -46,7 +46,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const BIN = path.join(ROOT, "bin", "stateset-sequencer");
 const INGEST = "/api/v1/ves/events/ingest";
 /** Short commit-worker timings, so that commitments are being written while the tests load the server. */
-const COMMON_ARGS = ["--commit-max-wait-ms", "300", "--commit-interval-ms", "100"];
+const COMMON_ARGS = ["--commit-max-wait-ms", "300", "--commit-interval-ms", "100", "--metrics-port", "0"];
 
 const NO_URL =
   "SEQUENCER_TEST_DATABASE_URL is not set: run `npm test` (scripts/test.sh provides a throwaway PostgreSQL) " +

@@ -66,6 +66,8 @@ export function sequencerEnv(setup: BackendSetup, extra: NodeJS.ProcessEnv = {})
     SEQUENCER__SIGNING_KEY: SIGNING_KEY,
     SEQUENCER__DATA_DIR: setup.dataDir,
     SEQUENCER__LOG_LEVEL: "silent",
+    // No metrics listener: suites run many sequencers in one process (a suite that reads metrics asks for any port).
+    SEQUENCER__METRICS_PORT: "0",
     ...extra,
   };
 }

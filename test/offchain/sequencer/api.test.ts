@@ -37,7 +37,7 @@ describe("sequencer API", function () {
 
       async function startSequencer(extra: Record<string, unknown> = {}) {
         const setup = await backend.setup();
-        const { seq, url } = await startOn(setup, extra);
+        const { seq, url } = await startOn(setup, extra, {}, { metricsOnAnyPort: true });
         return { seq, url, cleanup: setup.cleanup };
       }
 
@@ -531,12 +531,21 @@ describe("sequencer API", function () {
       });
 
       describe("operations", function () {
-        it("reports health, readiness, metrics and an OpenAPI document of every route", async function () {
+        it("reports health, readiness, metrics (on their own listener) and an OpenAPI document of every route", async function () {
           const anon = client(url);
           expect((await anon.get("/health")).json).to.deep.include({ status: "ok" });
           expect((await anon.get("/ready")).status).to.equal(200);
-          const metrics = await anon.get("/metrics");
-          expect(metrics.text).to.match(/ves_events_accepted_total \d+/);
+          const onApi = await anon.get("/metrics");
+          expect(onApi.status, onApi.text).to.equal(404);
+          expect((onApi.json.error as unknown as { code: string }).code).to.equal("NOT_FOUND");
+          expect(onApi.text).not.to.include("ves_events_accepted_total");
+          const metricsUrl = new URL(sequencer.metricsUrl!);
+          expect(metricsUrl.hostname).to.equal("127.0.0.1");
+          expect(metricsUrl.port).not.to.equal(new URL(url).port);
+          const metrics = await fetch(metricsUrl);
+          expect(metrics.status).to.equal(200);
+          expect(await metrics.text()).to.match(/ves_events_accepted_total \d+/);
+          expect((await fetch(new URL("/docs/json", metricsUrl))).status).to.equal(404);
           const docs = await anon.get("/docs/json");
           const paths = Object.keys(docs.json.paths as unknown as object);
           for (const p of [
