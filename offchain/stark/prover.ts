@@ -1,7 +1,8 @@
 /**
  * The compliance STARK prover. Zero-knowledge comes from three randomisations: every trace column t_j is replaced by
- * t̂_j = t_j + Z_H·r_j with r_j uniform of degree < D − n (≥ 2·queries + 2, covering the values at the query points,
- * their next-row points and the two out-of-domain points), the composition polynomial's chunks are re-randomised
+ * t̂_j = t_j + Z_H·r_j with r_j uniform of degree < D − n (≥ 2·queries + 2·4, covering the values at the query
+ * points, their next-row points and the two out-of-domain points, each of which is an extension element: 4 base-field
+ * conditions; see minTraceRandomizer), the composition polynomial's chunks are re-randomised
  * with telescoping masks of degree ≥ queries + 1, and the FRI polynomial carries a uniformly random polynomial R of
  * full degree; Merkle leaves of the trace and composition are salted.
  */
