@@ -29,7 +29,8 @@ export interface CompliancePublicInputs {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const FIELDS = [
+/** Every public input field (witnessCommitment last: it is optional in unbound inputs). */
+export const PUBLIC_INPUT_FIELDS: readonly string[] = Object.freeze([
   "eventId",
   "tenantId",
   "storeId",
@@ -42,7 +43,7 @@ const FIELDS = [
   "policyParams",
   "policyHash",
   "witnessCommitment",
-];
+]);
 
 /** True for a 64-character lowercase hex string. */
 export function isHex64(v: unknown): v is string {
@@ -60,7 +61,7 @@ export function parsePublicInputs(value: unknown): { inputs: CompliancePublicInp
     throw new StarkError("INVALID_PUBLIC_INPUTS", "public inputs must be a JSON object");
   }
   const v = value as Record<string, unknown>;
-  const unknownKeys = Object.keys(v).filter((k) => !FIELDS.includes(k));
+  const unknownKeys = Object.keys(v).filter((k) => !PUBLIC_INPUT_FIELDS.includes(k));
   if (unknownKeys.length > 0) {
     throw new StarkError("INVALID_PUBLIC_INPUTS", `unexpected public input field(s): ${unknownKeys.join(", ")}`);
   }

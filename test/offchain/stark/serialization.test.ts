@@ -8,7 +8,12 @@ import * as fc from "fast-check";
 
 import { parseJsonExact, stringifyJsonExact } from "../../../offchain/ves";
 import {
+  MAX_PROOF_B64_LENGTH,
   MAX_PROOF_BYTES,
+  StarkError,
+  bundleHash,
+  parseBundle,
+  type ComplianceProofBundle,
   PRODUCTION_OPTIONS,
   TEST_OPTIONS,
   checkOpening,
@@ -165,6 +170,110 @@ describe("stark serialization", function () {
       expect(code({ ...bundle, publicInputsHash: "00".repeat(32) })).to.equal("INVALID_BUNDLE");
       expect(code({ ...bundle, boundPublicInputsHash: "00".repeat(32) })).to.equal("INVALID_BUNDLE");
       expect(code("not an object")).to.equal("INVALID_BUNDLE");
+    });
+  });
+
+  describe("strict bundles", function () {
+    const bundle = makeBundle(proof);
+    type Body = Omit<ComplianceProofBundle, "bundleHash">;
+    /** A bundle whose bundleHash is recomputed after a change (so only the other checks can catch it). */
+    const rehash = (b: Record<string, unknown>): unknown => {
+      try {
+        return { ...b, bundleHash: bundleHash(b as unknown as Body) };
+      } catch {
+        return b; // a value JCS cannot hash: keep the old hash
+      }
+    };
+    const code = (b: unknown): string => {
+      try {
+        validateBundle(b);
+        return "OK";
+      } catch (e) {
+        if (isStarkError(e)) return e.code;
+        throw e;
+      }
+    };
+    const deep = (depth: number): unknown => {
+      let v: unknown = 1;
+      for (let i = 0; i < depth; i++) v = { a: v };
+      return v;
+    };
+    const m = bundle.metadata as unknown as Record<string, unknown>;
+    const pi = bundle.publicInputs as unknown as Record<string, unknown>;
+
+    it("refuses unknown fields, a plaintext amount included, at every level", function () {
+      expect(code(rehash({ ...bundle, amount: "777" }))).to.equal("INVALID_BUNDLE");
+      expect(code(rehash({ ...bundle, metadata: { ...m, security_bits: 128 } }))).to.equal("INVALID_BUNDLE");
+      expect(code(rehash({ ...bundle, metadata: { ...m, amount: 777 } }))).to.equal("INVALID_BUNDLE");
+      expect(code(rehash({ ...bundle, publicInputs: { ...pi, amount: 777 } }))).to.equal("INVALID_BUNDLE");
+      const { metadata: _m, ...noMetadata } = bundle;
+      expect(code(rehash(noMetadata))).to.equal("INVALID_BUNDLE");
+    });
+
+    it("checks the metadata against the proof (security bits recomputed from its options, AIR sizes)", function () {
+      expect(code(rehash({ ...bundle }))).to.equal("OK");
+      const bits = m.conjectured_security_bits as number;
+      for (const change of [
+        { conjectured_security_bits: 128 },
+        { conjectured_security_bits: bits + 1 },
+        { provable_security_bits: 128 },
+        { num_constraints: 1 },
+        { trace_length: 1 },
+        { proof_size: 1 },
+      ]) {
+        expect(code(rehash({ ...bundle, metadata: { ...m, ...change } })), JSON.stringify(change)).to.equal(
+          "INVALID_BUNDLE",
+        );
+      }
+    });
+
+    it("maps hostile values (1e300, NaN, lone surrogates, deep nesting, bigints) to INVALID_BUNDLE", function () {
+      const hostile: unknown[] = [1e300, -1e300, NaN, Infinity, -0.5, 2n ** 70n, "\ud800", "\udc00x", [], {}, null];
+      for (const v of hostile) {
+        for (const key of ["version", "proofVersion", "proofB64", "proofHash", "publicInputs", "metadata"]) {
+          expect(code(rehash({ ...bundle, [key]: v })), `${key}: ${String(v)}`).to.equal("INVALID_BUNDLE");
+        }
+        for (const key of ["proving_time_ms", "proof_size", "prover_version", "conjectured_security_bits"]) {
+          expect(code(rehash({ ...bundle, metadata: { ...m, [key]: v } })), key).to.equal("INVALID_BUNDLE");
+        }
+        for (const key of ["eventId", "sequenceNumber", "payloadKind", "policyParams", "witnessCommitment"]) {
+          expect(code(rehash({ ...bundle, publicInputs: { ...pi, [key]: v } })), key).to.equal("INVALID_BUNDLE");
+        }
+      }
+      expect(code(rehash({ ...bundle, ["\ud800"]: 1 }))).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, extra: deep(100_000) })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, publicInputs: { ...pi, policyParams: deep(100_000) } })).to.equal("INVALID_BUNDLE");
+      expect(code({ ...bundle, metadata: deep(100_000) })).to.equal("INVALID_BUNDLE");
+      expect(code([bundle])).to.equal("INVALID_BUNDLE");
+    });
+
+    it("maps any value at any field to INVALID_BUNDLE, never another error (property)", function () {
+      const paths: string[][] = [
+        ...Object.keys(bundle).map((k) => [k]),
+        ...Object.keys(m).map((k) => ["metadata", k]),
+        ...Object.keys(pi).map((k) => ["publicInputs", k]),
+      ];
+      fc.assert(
+        fc.property(fc.constantFrom(...paths), fc.anything({ withBigInt: true, maxDepth: 3 }), (path, v) => {
+          const [a, b] = path as [string, string | undefined];
+          const body = bundle as unknown as Record<string, Record<string, unknown>>;
+          const changed = b === undefined ? { ...bundle, [a]: v } : { ...bundle, [a]: { ...body[a], [b]: v } };
+          expect(code(rehash(changed))).to.be.oneOf(["INVALID_BUNDLE", "OK"]);
+        }),
+        fcOptions(300),
+      );
+    });
+
+    it("refuses an oversized proofB64 or bundle text before decoding it (PROOF_TOO_LARGE)", function () {
+      const huge = "A".repeat(MAX_PROOF_B64_LENGTH + 4);
+      expect(code({ ...bundle, proofB64: huge })).to.equal("PROOF_TOO_LARGE");
+      expect(() => parseBundle(`{"proofB64":"${huge}"}`))
+        .to.throw(StarkError)
+        .with.property("code", "PROOF_TOO_LARGE");
+      expect(() => parseBundle("{"))
+        .to.throw(StarkError)
+        .with.property("code", "INVALID_BUNDLE");
+      expect(parseBundle(stringifyJsonExact(bundle)).bundle.bundleHash).to.equal(bundle.bundleHash);
     });
   });
 
