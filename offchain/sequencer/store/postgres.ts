@@ -14,6 +14,8 @@ import { AppError, ExitCode } from "../../common";
 
 import { ImportRejected, appendInTx, createCommitmentInTx, importInTx, type StreamTx } from "./stream-tx";
 import type {
+  EntityHistory,
+  EntityRef,
   AgentKey,
   AppendResult,
   ApiKeyRecord,
@@ -41,7 +43,10 @@ import type {
 } from "./types";
 import {
   EVENT_SELECT,
+  ENTITY_HISTORY_PARAMS,
   big,
+  entityHistorySql,
+  toEntityHistory,
   buf,
   bytes,
   keyPrefixOf,
@@ -223,6 +228,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (bucket, window_start)
   );
   `,
+  `, // 6: an entity's events in sequence order (entity history).
+  `
+  CREATE INDEX ves_events_by_entity ON ves_events (tenant_id, store_id, entity_type, entity_id, sequence_number);
 ];
 
 /** SQLSTATEs after which a whole write transaction is tried once more: unique, serialization and deadlock. */
@@ -782,6 +790,14 @@ class PostgresStore implements SequencerStore {
   }
 
   async headSequence(stream: StreamRef): Promise<bigint> {
+  async entityHistory(stream: StreamRef, entity: EntityRef, from: number, limit: number): Promise<EntityHistory> {
+    const r = await this.query(
+      entityHistorySql((name) => `$${ENTITY_HISTORY_PARAMS.indexOf(name) + 1}`),
+      [stream.tenantId, stream.storeId, entity.entityType, entity.entityId, limit, from],
+    );
+    return toEntityHistory(r.rows);
+  }
+
     const r = await this.query(
       "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = $1 AND store_id = $2",
       [stream.tenantId, stream.storeId],

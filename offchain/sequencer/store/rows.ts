@@ -3,6 +3,7 @@
  * decimal text, and both select events with the batch id of the commitment that covers them.
  */
 import type {
+  EntityHistory,
   AgentKey,
   ApiKeyRecord,
   AuditEntry,
@@ -106,6 +107,40 @@ export const EVENT_SELECT = `
                 WHERE c.tenant_id = e.tenant_id AND c.store_id = e.store_id
                   AND c.sequence_start <= e.sequence_number AND c.sequence_end >= e.sequence_number) AS batch_id
   FROM ves_events e`;
+
+/** The parameters of `entityHistorySql`, in PostgreSQL's `$n` order. */
+export const ENTITY_HISTORY_PARAMS = ["tenant", "store", "type", "id", "limit", "offset"] as const;
+
+/**
+ * One statement (one snapshot) for an entity's history: the entity's event count and OCC version on every row, joined
+ * with the requested page of its events (one row of nulls when the page is empty). `param` spells a parameter.
+ */
+export function entityHistorySql(param: (name: (typeof ENTITY_HISTORY_PARAMS)[number]) => string): string {
+  const where = (t: string) =>
+    `${t}tenant_id = ${param("tenant")} AND ${t}store_id = ${param("store")} AND ${t}entity_type = ${param("type")} ` +
+    `AND ${t}entity_id = ${param("id")}`;
+  return `
+  WITH meta AS (
+    SELECT (SELECT count(*) FROM ves_events WHERE ${where("")}) AS entity_total,
+           (SELECT version FROM entity_versions WHERE ${where("")}) AS entity_version
+  ),
+  page AS (
+    ${EVENT_SELECT} WHERE ${where("e.")}
+    ORDER BY e.sequence_number LIMIT ${param("limit")} OFFSET ${param("offset")}
+  )
+  SELECT meta.entity_total, meta.entity_version, page.* FROM meta LEFT JOIN page ON 1 = 1
+  ORDER BY page.sequence_number`;
+}
+
+/** The rows of `entityHistorySql` as a history. */
+export function toEntityHistory(rows: readonly Row[]): EntityHistory {
+  const first = rows[0];
+  return {
+    events: rows.filter((r) => r.event_id !== null && r.event_id !== undefined).map(toEvent),
+    total: first === undefined ? 0 : Number(first.entity_total),
+    version: first === undefined || first.entity_version === null ? 0n : big(first.entity_version),
+  };
+}
 
 /** A boolean column: SQLite stores 0/1 integers, PostgreSQL booleans. */
 const flag = (v: unknown): boolean => v === true || (typeof v !== "boolean" && Number(v) === 1);

@@ -13,6 +13,8 @@ import { AppError, ExitCode } from "../../common";
 
 import { ImportRejected, appendInTx, createCommitmentInTx, importInTx, type StreamTx } from "./stream-tx";
 import type {
+  EntityHistory,
+  EntityRef,
   AgentKey,
   ApiKeyRecord,
   AuditEntryInput,
@@ -38,6 +40,8 @@ import type {
 import {
   EVENT_SELECT,
   big,
+  entityHistorySql,
+  toEntityHistory,
   buf,
   keyPrefixOf,
   toAgentKey,
@@ -218,6 +222,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (bucket, window_start)
   );
   `,
+  `, // 6: an entity's events in sequence order (entity history).
+  `
+  CREATE INDEX ves_events_by_entity ON ves_events (tenant_id, store_id, entity_type, entity_id, sequence_number);
 ];
 
 /**
@@ -498,6 +505,20 @@ class SqliteStore implements SequencerStore {
   }
 
   headSequence(stream: StreamRef): Promise<bigint> {
+  entityHistory(stream: StreamRef, entity: EntityRef, from: number, limit: number): Promise<EntityHistory> {
+    return this.read(() => {
+      const rows = this.stmt(entityHistorySql((name) => `@${name}`)).all({
+        tenant: stream.tenantId,
+        store: stream.storeId,
+        type: entity.entityType,
+        id: entity.entityId,
+        limit,
+        offset: from,
+      }) as Row[];
+      return toEntityHistory(rows);
+    });
+  }
+
     return this.read(() => {
       const r = this.stmt(
         "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?",

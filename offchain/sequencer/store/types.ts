@@ -11,6 +11,21 @@ export interface StreamRef {
   readonly storeId: string;
 }
 
+/** An entity of a stream. */
+export interface EntityRef {
+  readonly entityType: string;
+  readonly entityId: string;
+}
+
+/** A page of an entity's events (see `SequencerStore.entityHistory`). */
+export interface EntityHistory {
+  readonly events: StoredEvent[];
+  /** How many events of the entity are stored. */
+  readonly total: number;
+  /** The entity's version as optimistic concurrency checks `base_version` against. */
+  readonly version: bigint;
+}
+
 /** A sequencer receipt as stored. */
 export interface StoredReceipt {
   readonly sequencerId: string;
@@ -283,6 +298,11 @@ export interface SequencerStore {
    * Appends an already verified stream segment with its original sequence numbers, receipts and commitments, in one
    * transaction under the stream lock: the segment must start right after the stream's head, no event id may exist,
    * command ids are reserved and entity versions counted as at ingest, and each commitment must chain onto the
+  /**
+   * One entity's events in sequence order from offset `from` (0-based), at most `limit`, with the entity's event count
+   * and its version as OCC tracks it (`entity_versions`, 0 when absent), all from one snapshot.
+   */
+  entityHistory(stream: StreamRef, entity: EntityRef, from: number, limit: number): Promise<EntityHistory>;
    * stream's previous one (start and state root). Anything else rejects the whole segment and writes nothing.
    * Commitments keep their anchoring (chain id, transaction, block, time).
    */
