@@ -117,12 +117,12 @@ export async function buildApi(options: ApiOptions) {
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: 10 * 1024 * 1024,
+    // Path parameters up to an entity id of 512 bytes, percent-encoded (entity history); longer ones are a 414.
+    routerOptions: { maxParamLength: 2048 },
     // Receiving the request itself (slow clients); handler time is bounded by the 504 timer below.
     requestTimeout: options.requestTimeoutMs + 1000,
     ajv: { customOptions: { coerceTypes: "array", removeAdditional: false, allErrors: false } },
     // Errors the router raises before any route (a malformed URL, an over-long path parameter): the same JSON shape.
-    // Path parameters up to an entity id of 512 bytes, percent-encoded (entity history); longer ones are a 414.
-    routerOptions: { maxParamLength: 2048 },
     frameworkErrors: (error, _req, reply) => {
       const e = error as Error & { statusCode?: number; code?: string };
       const status = typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400;
@@ -345,10 +345,6 @@ export async function buildApi(options: ApiOptions) {
   );
 
   app.get(
-    "/api/v1/ves/head",
-    { schema: { summary: "Head sequence and latest commitment of a stream", security, querystring: streamQuery } },
-    async (req, reply) => {
-  app.get(
     "/api/v1/ves/entities/:entity_type/:entity_id",
     {
       schema: {
@@ -429,6 +425,10 @@ export async function buildApi(options: ApiOptions) {
     },
   );
 
+  app.get(
+    "/api/v1/ves/head",
+    { schema: { summary: "Head sequence and latest commitment of a stream", security, querystring: streamQuery } },
+    async (req, reply) => {
       const stream = streamOf(req.query as { tenant_id: string; store_id: string });
       service.require(await auth(req), "read", stream.tenantId, stream.storeId);
       const [head, latest] = await Promise.all([

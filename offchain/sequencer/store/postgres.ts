@@ -42,11 +42,11 @@ import type {
   TenantStoreRecord,
 } from "./types";
 import {
-  EVENT_SELECT,
   ENTITY_HISTORY_PARAMS,
-  big,
+  EVENT_SELECT,
   entityHistorySql,
   toEntityHistory,
+  big,
   buf,
   bytes,
   keyPrefixOf,
@@ -227,10 +227,10 @@ const MIGRATIONS: readonly string[] = [
     count        BIGINT NOT NULL,
     PRIMARY KEY (bucket, window_start)
   );
-  `,
   `, // 6: an entity's events in sequence order (entity history).
   `
   CREATE INDEX ves_events_by_entity ON ves_events (tenant_id, store_id, entity_type, entity_id, sequence_number);
+  `,
 ];
 
 /** SQLSTATEs after which a whole write transaction is tried once more: unique, serialization and deadlock. */
@@ -789,7 +789,6 @@ class PostgresStore implements SequencerStore {
     return r.rows.map(toEvent);
   }
 
-  async headSequence(stream: StreamRef): Promise<bigint> {
   async entityHistory(stream: StreamRef, entity: EntityRef, from: number, limit: number): Promise<EntityHistory> {
     const r = await this.query(
       entityHistorySql((name) => `$${ENTITY_HISTORY_PARAMS.indexOf(name) + 1}`),
@@ -798,6 +797,7 @@ class PostgresStore implements SequencerStore {
     return toEntityHistory(r.rows);
   }
 
+  async headSequence(stream: StreamRef): Promise<bigint> {
     const r = await this.query(
       "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = $1 AND store_id = $2",
       [stream.tenantId, stream.storeId],

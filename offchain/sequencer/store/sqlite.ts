@@ -39,9 +39,9 @@ import type {
 } from "./types";
 import {
   EVENT_SELECT,
-  big,
   entityHistorySql,
   toEntityHistory,
+  big,
   buf,
   keyPrefixOf,
   toAgentKey,
@@ -221,10 +221,10 @@ const MIGRATIONS: readonly string[] = [
     count        BIGINT NOT NULL,
     PRIMARY KEY (bucket, window_start)
   );
-  `,
   `, // 6: an entity's events in sequence order (entity history).
   `
   CREATE INDEX ves_events_by_entity ON ves_events (tenant_id, store_id, entity_type, entity_id, sequence_number);
+  `,
 ];
 
 /**
@@ -504,7 +504,6 @@ class SqliteStore implements SequencerStore {
     });
   }
 
-  headSequence(stream: StreamRef): Promise<bigint> {
   entityHistory(stream: StreamRef, entity: EntityRef, from: number, limit: number): Promise<EntityHistory> {
     return this.read(() => {
       const rows = this.stmt(entityHistorySql((name) => `@${name}`)).all({
@@ -519,6 +518,7 @@ class SqliteStore implements SequencerStore {
     });
   }
 
+  headSequence(stream: StreamRef): Promise<bigint> {
     return this.read(() => {
       const r = this.stmt(
         "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = ? AND store_id = ?",

@@ -293,16 +293,16 @@ export interface SequencerStore {
   listEvents(stream: StreamRef, from: bigint, limit: number): Promise<StoredEvent[]>;
   /** The stream's last sequence number (0 when empty). */
   headSequence(stream: StreamRef): Promise<bigint>;
-
-  /**
-   * Appends an already verified stream segment with its original sequence numbers, receipts and commitments, in one
-   * transaction under the stream lock: the segment must start right after the stream's head, no event id may exist,
-   * command ids are reserved and entity versions counted as at ingest, and each commitment must chain onto the
   /**
    * One entity's events in sequence order from offset `from` (0-based), at most `limit`, with the entity's event count
    * and its version as OCC tracks it (`entity_versions`, 0 when absent), all from one snapshot.
    */
   entityHistory(stream: StreamRef, entity: EntityRef, from: number, limit: number): Promise<EntityHistory>;
+
+  /**
+   * Appends an already verified stream segment with its original sequence numbers, receipts and commitments, in one
+   * transaction under the stream lock: the segment must start right after the stream's head, no event id may exist,
+   * command ids are reserved and entity versions counted as at ingest, and each commitment must chain onto the
    * stream's previous one (start and state root). Anything else rejects the whole segment and writes nothing.
    * Commitments keep their anchoring (chain id, transaction, block, time).
    */
