@@ -6,9 +6,16 @@
 import { SingleBar } from "cli-progress";
 
 import { AppError } from "../../common";
-import { bytesToHex, complianceProofHash, parseJsonExact, stringifyJsonExact } from "../../ves";
+import { bytesToHex, complianceProofHash, stringifyJsonExact } from "../../ves";
 import { NUM_CONSTRAINTS, TRACE_LENGTH, TRACE_WIDTH } from "../air";
-import { type ComplianceProofBundle, decodeBase64Strict, makeBundle, validateBundle } from "../bundle";
+import {
+  type ComplianceProofBundle,
+  MAX_BUNDLE_TEXT_LENGTH,
+  MAX_PROOF_B64_LENGTH,
+  decodeBase64Strict,
+  makeBundle,
+  parseBundle,
+} from "../bundle";
 import { proveCompliance, verifyCompliance, type ComplianceVerdict } from "../compliance";
 import { isStarkError } from "../errors";
 import {
@@ -30,7 +37,19 @@ import {
   securityLevels,
 } from "../security";
 import { MAX_PROOF_BYTES, deserializeProof } from "../serialization";
-import { err, out, readJson, readText, writePublic, writeSecret } from "./io";
+import {
+  AMOUNT_LIMIT,
+  INPUTS_LIMIT,
+  OPENING_LIMIT,
+  type ReadLimit,
+  assertSecretTarget,
+  err,
+  out,
+  readJson,
+  readText,
+  writePublic,
+  writeSecret,
+} from "./io";
 
 /** Wraps a library error into a CLI error (exit code 1). */
 function fail(e: unknown): never {
@@ -54,10 +73,34 @@ export function genInputs(policy: Policy, output?: string): void {
   else writePublic(output, text);
 }
 
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A decimal u64 (surrounding whitespace allowed), or undefined. */
+export function parseAmount(text: string): bigint | undefined {
+  const m = /^\s*(0|[1-9][0-9]{0,19})\s*$/.exec(text);
+  if (m === null) return undefined;
+  const v = BigInt(m[1] as string);
+  return v <= U64_MAX ? v : undefined;
+}
+
+/**
+ * Reads the private amount from a file (or stdin for "-"): one decimal u64, at most AMOUNT_LIMIT bytes. The error
+ * never repeats the file's content.
+ * @throws AppError STARK_CLI_AMOUNT (exit 1), or a read error.
+ */
+export function amountFromFile(path: string): bigint {
+  const amount = parseAmount(readText(path, AMOUNT_LIMIT));
+  if (amount === undefined) {
+    const what = path === "-" ? "standard input" : path;
+    throw new AppError("STARK_CLI_AMOUNT", `the amount in ${what} must be one decimal integer in 0..2^64-1`);
+  }
+  return amount;
+}
+
 function loadInputs(path: string, policy: Policy): CompliancePublicInputs {
   let parsed: { inputs: CompliancePublicInputs; policy: Policy };
   try {
-    parsed = parsePublicInputs(readJson(path));
+    parsed = parsePublicInputs(readJson(path, INPUTS_LIMIT));
   } catch (e) {
     fail(e);
   }
@@ -90,6 +133,7 @@ export function prove(o: ProveOptions): void {
       `the amount does not satisfy ${o.policy.id} ${rawLimit(o.policy)}`,
     );
   }
+  if (o.opening !== undefined) assertSecretTarget(o.opening);
   const inputs = o.inputs === undefined ? randomPublicInputs(o.policy) : loadInputs(o.inputs, o.policy);
   let proof;
   try {
@@ -126,34 +170,33 @@ interface LoadedProof {
   readonly proofBytes: Uint8Array;
 }
 
+/** Proof and bundle files: the largest bundle (a MAX_PROOF_BYTES proof in base64 plus the other fields). */
+const PROOF_FILE_LIMIT: ReadLimit = { maxBytes: MAX_BUNDLE_TEXT_LENGTH, tooLargeCode: "STARK_PROOF_TOO_LARGE" };
+
 function loadProof(path: string): LoadedProof {
-  const text = readText(path).trim();
+  // the size is checked before the file is read, the proofB64 length before it is decoded or hashed
+  const text = readText(path, PROOF_FILE_LIMIT).trim();
   if (text.startsWith("{")) {
     try {
-      const { bundle, proofBytes } = validateBundle(readJsonText(text, path));
+      const { bundle, proofBytes } = parseBundle(text);
       return { bundle, proofBytes };
     } catch (e) {
       fail(e);
     }
+  }
+  if (text.length > MAX_PROOF_B64_LENGTH) {
+    throw new AppError("STARK_PROOF_TOO_LARGE", `${path} holds more than ${MAX_PROOF_B64_LENGTH} base64 characters`);
   }
   const bytes = decodeBase64Strict(text);
   if (bytes === undefined) throw new AppError("STARK_MALFORMED_PROOF", `${path} is neither a proof bundle nor base64`);
   return { proofBytes: bytes };
 }
 
-function readJsonText(text: string, path: string): unknown {
-  try {
-    return parseJsonExact(text);
-  } catch (e) {
-    throw new AppError("STARK_CLI_JSON", `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** `verify`: prints VALID or INVALID: reason; returns false when invalid. */
 export function verify(o: VerifyOptions): boolean {
   const loaded = loadProof(o.proof);
   let publicInputs: unknown;
-  if (o.inputs !== undefined) publicInputs = readJson(o.inputs);
+  if (o.inputs !== undefined) publicInputs = readJson(o.inputs, INPUTS_LIMIT);
   if (loaded.bundle !== undefined) {
     if (publicInputs !== undefined) {
       // the separate inputs must be the bundle's (with or without the commitment)
@@ -185,7 +228,7 @@ export function verify(o: VerifyOptions): boolean {
   if (o.opening !== undefined) {
     try {
       const { inputs } = parsePublicInputs(publicInputs);
-      checkOpening(readJson(o.opening), inputs, commitment);
+      checkOpening(readJson(o.opening, OPENING_LIMIT), inputs, commitment);
     } catch (e) {
       if (isStarkError(e)) {
         out(`INVALID: ${e.code} (${e.message})\n`);

@@ -8,7 +8,8 @@ import { AppError, ExitCode, isAppError } from "../../common";
 import { POLICY_IDS } from "../policy";
 import { PRESET_NAMES, type PresetName } from "../security";
 import { PROVER_VERSION } from "../bundle";
-import { benchmark, cliPolicy, genInputs, inspect, prove, verify } from "./commands";
+import { amountFromFile, benchmark, cliPolicy, genInputs, inspect, parseAmount, prove, verify } from "./commands";
+import { err } from "./io";
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -27,6 +28,30 @@ function parseCount(value: string): number {
 function parseHex64(value: string): string {
   if (!/^[0-9a-f]{64}$/.test(value)) throw new InvalidArgumentError("expected 64 lowercase hex characters");
   return value;
+}
+
+function usage(message: string): AppError {
+  return new AppError("STARK_CLI_USAGE", message, { exitCode: ExitCode.USAGE });
+}
+
+/**
+ * The amount of `prove`, from --amount-file (the documented way) or -a/--amount (kept for compatibility, with a
+ * warning). No message ever contains the amount or the text it was read from.
+ */
+function proveAmount(o: { amount?: string; amountFile?: string; inputs?: string }): bigint {
+  if (o.amount !== undefined && o.amountFile !== undefined) throw usage("give either --amount-file or -a/--amount");
+  if (o.amountFile !== undefined) {
+    if (o.amountFile === "-" && o.inputs === "-") throw usage("--amount-file and --inputs cannot both read stdin");
+    return amountFromFile(o.amountFile);
+  }
+  if (o.amount === undefined) throw usage("the amount is required: --amount-file PATH (or - for stdin)");
+  err(
+    "ves-stark: warning: -a/--amount puts the amount in the process arguments, visible to other local users " +
+      "(ps, /proc) and kept in shell history; use --amount-file PATH or --amount-file - (stdin)\n",
+  );
+  const amount = parseAmount(o.amount);
+  if (amount === undefined) throw usage("-a/--amount must be a decimal integer in 0..2^64-1");
+  return amount;
 }
 
 const policyOption = (): Option =>
@@ -63,7 +88,8 @@ function buildProgram(setFailed: () => void): Command {
   program
     .command("prove")
     .description("prove that an amount satisfies the policy; prints the proof as base64, or the bundle with --json")
-    .requiredOption("-a, --amount <n>", "the private amount (u64)", parseU64)
+    .option("--amount-file <path>", "file holding the private amount (a decimal u64), or - for stdin")
+    .option("-a, --amount <n>", "the private amount on the command line (visible to other users: prefer --amount-file)")
     .addOption(limitOption())
     .addOption(policyOption())
     .option("-i, --inputs <file>", "public inputs JSON (default: random inputs for the policy)")
@@ -73,7 +99,8 @@ function buildProgram(setFailed: () => void): Command {
     .addOption(presetOption())
     .action(
       (o: {
-        amount: bigint;
+        amount?: string;
+        amountFile?: string;
         limit: bigint;
         policy: string;
         inputs?: string;
@@ -82,7 +109,8 @@ function buildProgram(setFailed: () => void): Command {
         opening?: string;
         preset: PresetName;
       }) => {
-        prove({ ...o, policy: cliPolicy(o.policy, o.limit) });
+        const { amount: _text, amountFile: _file, ...rest } = o;
+        prove({ ...rest, amount: proveAmount(o), policy: cliPolicy(o.policy, o.limit) });
       },
     );
 

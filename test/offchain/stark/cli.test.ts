@@ -3,14 +3,24 @@
  * codes (1 invalid input or proof, 2 usage), file permissions of the opening, and that no amount reaches the output.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { expect } from "chai";
 
 import { parseJsonExact } from "../../../offchain/ves";
-import { checkOpening, parsePublicInputs, validateBundle } from "../../../offchain/stark";
+import { MAX_PROOF_B64_LENGTH, checkOpening, parsePublicInputs, validateBundle } from "../../../offchain/stark";
 
 const BIN = join(__dirname, "..", "..", "..", "bin", "ves-stark");
 
@@ -48,6 +58,9 @@ describe("stark cli", function () {
     expect(run([]).code).to.equal(2);
     expect(run(["prove", "-a", "x", "-l", "10"]).code).to.equal(2);
     expect(run(["prove", "-a", "1"]).code).to.equal(2);
+    expect(run(["prove", "-l", "10"]).code).to.equal(2); // no amount
+    expect(run(["prove", "-a", "1", "--amount-file", "x", "-l", "10"]).code).to.equal(2);
+    expect(run(["verify", "-f", "x"]).code).to.equal(2); // no expected limit
     expect(run(["verify", "-f", "x", "-l", "1", "-p", "agent.budget.v1"]).code).to.equal(2);
     expect(run(["frobnicate"]).code).to.equal(2);
   });
@@ -63,10 +76,11 @@ describe("stark cli", function () {
   });
 
   it("prove --json writes a valid bundle and a 0600 opening, verify prints VALID, inspect shows the security", function () {
+    writeFileSync(f("amount.txt"), "49999\n", { mode: 0o600 });
     let r = run([
       "prove",
-      "-a",
-      "49999",
+      "--amount-file",
+      f("amount.txt"),
       "-l",
       "50000",
       "-p",
@@ -85,6 +99,7 @@ describe("stark cli", function () {
     expect(checkOpening(parseJsonExact(readFileSync(f("opening.json"), "utf8")), bundle.publicInputs)).to.equal(49999n);
     expect(readFileSync(f("bundle.json"), "utf8")).to.not.include("49999");
     expect(r.stderr).to.not.include("49999");
+    expect(r.stderr).to.not.include("warning");
 
     r = run([
       "verify",
@@ -173,5 +188,79 @@ describe("stark cli", function () {
     expect(r.stdout).to.match(/prove ms: avg [0-9.]+, min [0-9.]+, max [0-9.]+/);
     expect(r.stdout).to.match(/verify ms: avg/);
     expect(r.stdout).to.match(/proof bytes: avg \d+/);
+  });
+
+  it("reads the amount from --amount-file or stdin; -a warns; no message ever shows an amount", function () {
+    writeFileSync(f("five.txt"), " 5\n");
+    let r = run(["prove", "--amount-file", f("five.txt"), "-l", "10", "-i", f("aml.json")]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.not.match(/warning/);
+    r = run(["prove", "--amount-file", "-", "-l", "10", "-i", f("aml.json")], "7\n");
+    expect(r.code, r.stderr).to.equal(0);
+    r = run(["prove", "-a", "7", "-l", "10", "-i", f("aml.json")]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/^ves-stark: warning: .*visible to other local users.*--amount-file/m);
+    // malformed amounts: a usage error (argv) or exit 1 (file), never echoed
+    for (const secret of ["50x00", "123456789012345678901234"]) {
+      r = run(["prove", "-a", secret, "-l", "10"]);
+      expect(r.code, secret).to.equal(2);
+      expect(r.stderr + r.stdout, secret).to.not.include(secret.replace("-", ""));
+      writeFileSync(f("bad-amount.txt"), secret);
+      r = run(["prove", "--amount-file", f("bad-amount.txt"), "-l", "10"]);
+      expect(r.code, secret).to.equal(1);
+      expect(r.stderr + r.stdout, secret).to.not.include(secret.replace("-", ""));
+    }
+    writeFileSync(f("big-amount.txt"), `${"0".repeat(300)}1`);
+    r = run(["prove", "--amount-file", f("big-amount.txt"), "-l", "10"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/exceeds 256 bytes/);
+  });
+
+  it("creates the opening exclusively: an existing file or a symlink is an error, never followed or overwritten", function () {
+    writeFileSync(f("five.txt"), "5");
+    writeFileSync(f("taken.json"), "keep");
+    let r = run(["prove", "--amount-file", f("five.txt"), "-l", "10", "--opening", f("taken.json")]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/already exists/);
+    expect(r.stdout).to.equal("");
+    expect(readFileSync(f("taken.json"), "utf8")).to.equal("keep");
+    symlinkSync(f("target.json"), f("link.json"));
+    r = run(["prove", "--amount-file", f("five.txt"), "-l", "10", "--opening", f("link.json")]);
+    expect(r.code).to.equal(1);
+    expect(existsSync(f("target.json"))).to.equal(false);
+    r = run(["prove", "--amount-file", f("five.txt"), "-l", "10", "--opening", f("fresh.json")]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(lstatSync(f("fresh.json")).mode & 0o777).to.equal(0o600);
+  });
+
+  it("bounds every file it reads: oversized bundles, proofs and inputs are refused before being read", function () {
+    // a 200 MiB bundle file (sparse) and a bundle whose proofB64 is just over the 10 MiB proof
+    writeFileSync(f("huge.json"), '{"proofB64":"');
+    truncateSync(f("huge.json"), 200 * 1024 * 1024);
+    let r = run(["verify", "-f", f("huge.json"), "-l", "50000", "-p", "order_total.cap"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/exceeds \d+ bytes/);
+    const bundle = JSON.parse(readFileSync(f("bundle.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(f("over.json"), JSON.stringify({ ...bundle, proofB64: "A".repeat(MAX_PROOF_B64_LENGTH + 4) }));
+    r = run(["verify", "-f", f("over.json"), "-l", "50000", "-p", "order_total.cap"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/proofB64 of \d+ characters exceeds/);
+    writeFileSync(f("huge-inputs.json"), "{");
+    truncateSync(f("huge-inputs.json"), 1024 * 1024);
+    r = run(["prove", "--amount-file", f("five.txt"), "-l", "10", "-i", f("huge-inputs.json")]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/exceeds 65536 bytes/);
+  });
+
+  it("refuses a bundle with an unknown field (a plaintext amount) or metadata it cannot recompute", function () {
+    const bundle = JSON.parse(readFileSync(f("bundle.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(f("amount-bundle.json"), JSON.stringify({ ...bundle, amount: "49999" }));
+    let r = run(["verify", "-f", f("amount-bundle.json"), "-l", "50000", "-p", "order_total.cap"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/additional properties/);
+    const metadata = { ...(bundle.metadata as object), security_bits: 128 };
+    writeFileSync(f("meta-bundle.json"), JSON.stringify({ ...bundle, metadata }));
+    r = run(["inspect", "-f", f("meta-bundle.json")]);
+    expect(r.code).to.equal(1);
   });
 });
