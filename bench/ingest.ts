@@ -130,7 +130,7 @@ async function measureBound(events: number, threads: number): Promise<{ rate: nu
 async function startServer(o: Options, dataDir: string) {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SEQUENCER__")) env[k] = v;
-  const args = [BIN, "--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
+  const args = [BIN, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
   let adminKey: string | undefined;
   if (o.postgres !== undefined) {
     adminKey = `ss_admin_${randomBytes(18).toString("hex")}`;

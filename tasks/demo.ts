@@ -46,7 +46,7 @@ async function runDemo(args: DemoArgs, hre: HardhatRuntimeEnvironment): Promise<
     const adminKey = `ss_admin_demo_${randomUUID()}`;
     const sequencer = await createSequencer(
       resolveSequencerConfig(
-        { port: 0, dataDir: seqDir, commitWorker: false, logLevel: "warn" },
+        { port: 0, metricsPort: 0, dataDir: seqDir, commitWorker: false, logLevel: "warn" },
         { SEQUENCER__ADMIN_API_KEY: adminKey },
       ),
     );
