@@ -7,10 +7,13 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import {
+  AMOUNT_BLINDING_FIELD,
+  AMOUNT_COMMITMENT_FIELD,
   buildEnvelope,
   bytesToHex,
   bytesToUuid,
   decryptEnvelope,
+  defaultEd25519,
   eventLeafHash,
   hexToBytes,
   isUuid,
@@ -29,6 +32,7 @@ import {
   verifyEvent,
   verifyInclusionAgainstCommitment,
   verifyReceipt,
+  type Ed25519Signer,
   type EncryptionRecipient,
   type ExactJsonValue,
   type SequencerReceipt,
@@ -449,6 +453,7 @@ export class Agent {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly remoteKeys = new Map<string, RemoteKey[]>();
   private sequencerKeys: Map<string, Uint8Array> | undefined;
+  private readonly signers = new Map<number, Ed25519Signer>();
 
   private constructor(paths: HomePaths, config: SyncConfig, options: AgentOptions) {
     this.paths = paths;
@@ -769,6 +774,10 @@ export class Agent {
     if (input.commandId !== undefined && !isUuid(input.commandId)) {
       throw new AgentError("INVALID_INPUT", `command id must be a UUID, got ${JSON.stringify(input.commandId)}`);
     }
+    for (const f of [AMOUNT_COMMITMENT_FIELD, AMOUNT_BLINDING_FIELD]) {
+      if (Object.hasOwn(payload, f))
+        throw new AgentError("INVALID_INPUT", `payload must not set ${f}: append computes it`);
+    }
     validatePayload(eventType, payload);
     const recipients = this.resolveRecipients(input.encryptFor ?? []);
     const commandId = normalizeUuid(input.commandId ?? randomUUID());
@@ -809,7 +818,7 @@ export class Agent {
         entityId: input.entityId,
         eventType,
         payload: withCommitment,
-        signingKey: this.keys.seedOf(signing),
+        signingKey: this.signerOf(signing),
         recipients,
         eventId,
         commandId,
@@ -832,6 +841,16 @@ export class Agent {
       createdAt: built.envelope.created_at,
     });
     return this.appendResult(row, false);
+  }
+
+  /** One prepared signer per key (importing a private key costs more than signing). */
+  private signerOf(k: SigningKeyRecord): Ed25519Signer {
+    let signer = this.signers.get(k.keyId);
+    if (signer === undefined) {
+      signer = defaultEd25519.signer(this.keys.seedOf(k));
+      this.signers.set(k.keyId, signer);
+    }
+    return signer;
   }
 
   private appendResult(row: OutboxRow, duplicate: boolean): AppendResult {
@@ -898,8 +917,25 @@ export class Agent {
     let requests = 0;
     const client = this.client();
     if (this.outbox.counts().pending > 0) {
-      await this.checkSigningKeysRegistered(client);
-      await this.loadSequencerKeys(true);
+      // Before anything is sent: the keys the pending events are signed with, and the receipt keys. A transport
+      // failure here backs off like a failed request, and counts as a failed attempt of every pending event.
+      for (let failures = 0; ;) {
+        try {
+          await this.checkSigningKeysRegistered(client);
+          await this.loadSequencerKeys(true);
+          break;
+        } catch (e) {
+          if (!(e instanceof HttpFailure) || !e.retryable) throw e;
+          failures++;
+          if (failures > this.config.sync.maxRetries) {
+            this.outbox.notePendingFailure(e.message);
+            throw e;
+          }
+          const wait = e.code === "RATE_LIMITED" ? (e.retryAfterMs ?? 1000) : this.backoff(failures);
+          this.progress(`${e.message}; retrying in ${wait} ms (attempt ${failures + 1})`);
+          await this.sleep(wait);
+        }
+      }
     }
     let failures = 0;
     const batchSize = Math.min(1000, this.config.sync.batchSize);
@@ -1308,7 +1344,7 @@ export class Agent {
         );
       }
     }
-    let connected = false;
+    let connected: boolean;
     let connectionError: string | null = null;
     let head: bigint | null = null;
     let latest: StatusResult["latestCommitment"] = null;
@@ -1342,6 +1378,8 @@ export class Agent {
       }
     } catch (e) {
       if (!isAgentError(e)) throw e;
+      // Any HTTP answer (a 401, say) means the sequencer is reachable; only a transport failure is "not connected".
+      connected = !(e instanceof HttpFailure && e.httpStatus === 0) && e.code !== "API_KEY_MISSING";
       connectionError = e.message;
     }
     if (counts.rejected > 0)

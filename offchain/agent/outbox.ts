@@ -240,6 +240,7 @@ export interface NewOutboxEvent {
 /** The outbox database. */
 export class Outbox {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
     try {
@@ -251,6 +252,16 @@ export class Outbox {
     } catch (e) {
       throw new AgentError("OUTBOX_ERROR", `cannot open the outbox ${file}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** A prepared statement, prepared once. */
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   close(): void {
@@ -266,34 +277,32 @@ export class Outbox {
 
   /** Inserts a new event as `pending`. */
   insert(e: NewOutboxEvent): OutboxRow {
-    this.db
-      .prepare(
-        `INSERT INTO _ves_outbox (event_id, command_id, input_hash, entity_type, entity_id, event_type, agent_key_id,
+    this.prepare(
+      `INSERT INTO _ves_outbox (event_id, command_id, input_hash, entity_type, entity_id, event_type, agent_key_id,
            payload_kind, envelope, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        e.eventId,
-        e.commandId,
-        e.inputHash,
-        e.entityType,
-        e.entityId,
-        e.eventType,
-        e.agentKeyId,
-        e.payloadKind,
-        json(e.envelope),
-        json(e.payload),
-        e.createdAt,
-      );
+    ).run(
+      e.eventId,
+      e.commandId,
+      e.inputHash,
+      e.entityType,
+      e.entityId,
+      e.eventType,
+      e.agentKeyId,
+      e.payloadKind,
+      json(e.envelope),
+      json(e.payload),
+      e.createdAt,
+    );
     return this.byEventId(e.eventId)!;
   }
 
   byEventId(eventId: string): OutboxRow | undefined {
-    const r = this.db.prepare("SELECT * FROM _ves_outbox WHERE event_id = ?").get(eventId) as RawOutbox | undefined;
+    const r = this.prepare("SELECT * FROM _ves_outbox WHERE event_id = ?").get(eventId) as RawOutbox | undefined;
     return r === undefined ? undefined : outboxRow(r);
   }
 
   byCommandId(commandId: string): OutboxRow | undefined {
-    const r = this.db.prepare("SELECT * FROM _ves_outbox WHERE command_id = ?").get(commandId) as RawOutbox | undefined;
+    const r = this.prepare("SELECT * FROM _ves_outbox WHERE command_id = ?").get(commandId) as RawOutbox | undefined;
     return r === undefined ? undefined : outboxRow(r);
   }
 
@@ -301,7 +310,7 @@ export class Outbox {
   list(status?: OutboxStatus, limit = 100, offset = 0): OutboxRow[] {
     const rows = (
       status === undefined
-        ? this.db.prepare("SELECT * FROM _ves_outbox ORDER BY local_seq LIMIT ? OFFSET ?").all(limit, offset)
+        ? this.prepare("SELECT * FROM _ves_outbox ORDER BY local_seq LIMIT ? OFFSET ?").all(limit, offset)
         : this.db
             .prepare("SELECT * FROM _ves_outbox WHERE status = ? ORDER BY local_seq LIMIT ? OFFSET ?")
             .all(status, limit, offset)
@@ -310,7 +319,7 @@ export class Outbox {
   }
 
   counts(): OutboxCounts {
-    const rows = this.db.prepare("SELECT status, COUNT(*) AS n FROM _ves_outbox GROUP BY status").all() as {
+    const rows = this.prepare("SELECT status, COUNT(*) AS n FROM _ves_outbox GROUP BY status").all() as {
       status: OutboxStatus;
       n: number;
     }[];
@@ -321,17 +330,16 @@ export class Outbox {
 
   /** Key ids signing events that are not settled yet. */
   unsettledKeyIds(): number[] {
-    const rows = this.db
-      .prepare("SELECT DISTINCT agent_key_id AS k FROM _ves_outbox WHERE status IN ('pending', 'sending')")
-      .all() as { k: number }[];
+    const rows = this.prepare(
+      "SELECT DISTINCT agent_key_id AS k FROM _ves_outbox WHERE status IN ('pending', 'sending')",
+    ).all() as { k: number }[];
     return rows.map((r) => r.k);
   }
 
   /** Puts rows left `sending` by a push that died back to `pending`; returns how many. */
   recoverSending(): number {
-    return this.db
-      .prepare("UPDATE _ves_outbox SET status = 'pending', request_id = NULL WHERE status = 'sending'")
-      .run().changes;
+    return this.prepare("UPDATE _ves_outbox SET status = 'pending', request_id = NULL WHERE status = 'sending'").run()
+      .changes;
   }
 
   /** Claims up to `limit` pending rows for a request: marks them `sending` with the request id (one transaction). */
@@ -340,7 +348,7 @@ export class Outbox {
       const rows = this.db
         .prepare("SELECT * FROM _ves_outbox WHERE status = 'pending' ORDER BY local_seq LIMIT ?")
         .all(limit) as RawOutbox[];
-      const mark = this.db.prepare("UPDATE _ves_outbox SET status = 'sending', request_id = ? WHERE local_seq = ?");
+      const mark = this.prepare("UPDATE _ves_outbox SET status = 'sending', request_id = ? WHERE local_seq = ?");
       for (const r of rows) mark.run(requestId, r.local_seq);
       return rows.map((r) => outboxRow({ ...r, status: "sending", request_id: requestId }));
     });
@@ -348,27 +356,23 @@ export class Outbox {
 
   /** Settles one row as acknowledged with its (verified) receipt. */
   acknowledge(eventId: string, sequenceNumber: bigint, receipt: ExactJsonValue, now: string): void {
-    this.db
-      .prepare(
-        `UPDATE _ves_outbox SET status = 'acknowledged', sequence_number = ?, receipt = ?, settled_at = ?,
+    this.prepare(
+      `UPDATE _ves_outbox SET status = 'acknowledged', sequence_number = ?, receipt = ?, settled_at = ?,
            last_error = NULL WHERE event_id = ? AND status IN ('pending', 'sending')`,
-      )
-      .run(sequenceNumber, json(receipt), now, eventId);
+    ).run(sequenceNumber, json(receipt), now, eventId);
   }
 
   /** Settles one row as rejected (terminal). */
   reject(eventId: string, reason: string, message: string, now: string): void {
-    this.db
-      .prepare(
-        `UPDATE _ves_outbox SET status = 'rejected', rejection_reason = ?, rejection_message = ?, settled_at = ?
+    this.prepare(
+      `UPDATE _ves_outbox SET status = 'rejected', rejection_reason = ?, rejection_message = ?, settled_at = ?
            WHERE event_id = ? AND status IN ('pending', 'sending')`,
-      )
-      .run(reason, message, now, eventId);
+    ).run(reason, message, now, eventId);
   }
 
   /** Puts rows of a failed request back to `pending`, counting the attempt when `countRetry`. */
   release(eventIds: readonly string[], error: string, countRetry: boolean): void {
-    const stmt = this.db.prepare(
+    const stmt = this.prepare(
       `UPDATE _ves_outbox SET status = 'pending', request_id = NULL, last_error = ?,
          retry_count = retry_count + ? WHERE event_id = ? AND status = 'sending'`,
     );
@@ -377,65 +381,65 @@ export class Outbox {
     });
   }
 
+  /** Records a failed push attempt that sent nothing (the sequencer was unreachable) on every pending row. */
+  notePendingFailure(error: string): void {
+    this.prepare("UPDATE _ves_outbox SET retry_count = retry_count + 1, last_error = ? WHERE status = 'pending'").run(
+      error,
+    );
+  }
+
   /** The highest acknowledged sequence number. */
   lastPushedSequence(): bigint | null {
-    const r = this.db
-      .prepare("SELECT MAX(sequence_number) AS s FROM _ves_outbox WHERE status = 'acknowledged'")
-      .get() as { s: number | null };
+    const r = this.prepare("SELECT MAX(sequence_number) AS s FROM _ves_outbox WHERE status = 'acknowledged'").get() as {
+      s: number | null;
+    };
     return r.s === null ? null : BigInt(r.s);
   }
 
   // State ------------------------------------------------------------------------------------------------------------
 
   getState(key: string): string | undefined {
-    const r = this.db.prepare("SELECT value FROM _ves_sync_state WHERE key = ?").get(key) as
-      { value: string } | undefined;
+    const r = this.prepare("SELECT value FROM _ves_sync_state WHERE key = ?").get(key) as { value: string } | undefined;
     return r?.value;
   }
 
   setState(key: string, value: string, now: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO _ves_sync_state (key, value, updated_at) VALUES (?, ?, ?)
+    this.prepare(
+      `INSERT INTO _ves_sync_state (key, value, updated_at) VALUES (?, ?, ?)
            ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-      )
-      .run(key, value, now);
+    ).run(key, value, now);
   }
 
   // Received ---------------------------------------------------------------------------------------------------------
 
   storePulled(r: PulledRow): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO _ves_pulled_events (sequence_number, event_id, source_agent_id, entity_type, entity_id,
+    this.prepare(
+      `INSERT OR REPLACE INTO _ves_pulled_events (sequence_number, event_id, source_agent_id, entity_type, entity_id,
            event_type, payload_kind, envelope, receipt, batch_id, payload, decryption, pulled_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.sequenceNumber,
-        r.eventId,
-        r.sourceAgentId,
-        r.entityType,
-        r.entityId,
-        r.eventType,
-        r.payloadKind,
-        json(r.envelope),
-        json(r.receipt),
-        r.batchId,
-        r.payload === null ? null : json(r.payload),
-        r.decryption,
-        r.pulledAt,
-      );
-    this.db.prepare("DELETE FROM _ves_quarantined_events WHERE sequence_number = ?").run(r.sequenceNumber);
+    ).run(
+      r.sequenceNumber,
+      r.eventId,
+      r.sourceAgentId,
+      r.entityType,
+      r.entityId,
+      r.eventType,
+      r.payloadKind,
+      json(r.envelope),
+      json(r.receipt),
+      r.batchId,
+      r.payload === null ? null : json(r.payload),
+      r.decryption,
+      r.pulledAt,
+    );
+    this.prepare("DELETE FROM _ves_quarantined_events WHERE sequence_number = ?").run(r.sequenceNumber);
   }
 
   quarantine(r: QuarantinedRow): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO _ves_quarantined_events (sequence_number, event_id, event, reason, message,
+    this.prepare(
+      `INSERT OR REPLACE INTO _ves_quarantined_events (sequence_number, event_id, event, reason, message,
            quarantined_at) VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(r.sequenceNumber, r.eventId, json(r.event), r.reason, r.message, r.quarantinedAt);
+    ).run(r.sequenceNumber, r.eventId, json(r.event), r.reason, r.message, r.quarantinedAt);
   }
 
   pulled(options: { limit?: number; entityType?: string; entityId?: string } = {}): PulledRow[] {
@@ -447,25 +451,22 @@ export class Outbox {
               "SELECT * FROM _ves_pulled_events WHERE entity_type = ? AND entity_id = ? ORDER BY sequence_number LIMIT ?",
             )
             .all(options.entityType, options.entityId, limit)
-        : this.db.prepare("SELECT * FROM _ves_pulled_events ORDER BY sequence_number LIMIT ?").all(limit)
+        : this.prepare("SELECT * FROM _ves_pulled_events ORDER BY sequence_number LIMIT ?").all(limit)
     ) as RawPulled[];
     return rows.map(pulledRow);
   }
 
   pulledByEventId(eventId: string): PulledRow | undefined {
-    const r = this.db.prepare("SELECT * FROM _ves_pulled_events WHERE event_id = ?").get(eventId) as
-      RawPulled | undefined;
+    const r = this.prepare("SELECT * FROM _ves_pulled_events WHERE event_id = ?").get(eventId) as RawPulled | undefined;
     return r === undefined ? undefined : pulledRow(r);
   }
 
   pulledCount(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM _ves_pulled_events").get() as { n: number }).n;
+    return (this.prepare("SELECT COUNT(*) AS n FROM _ves_pulled_events").get() as { n: number }).n;
   }
 
   quarantined(limit = 1000): QuarantinedRow[] {
-    const rows = this.db
-      .prepare("SELECT * FROM _ves_quarantined_events ORDER BY sequence_number LIMIT ?")
-      .all(limit) as {
+    const rows = this.prepare("SELECT * FROM _ves_quarantined_events ORDER BY sequence_number LIMIT ?").all(limit) as {
       sequence_number: number;
       event_id: string | null;
       event: string;

@@ -10,7 +10,7 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 
 import { AMOUNT_BLINDING_FIELD, AMOUNT_COMMITMENT_FIELD, amountFieldOf, type ExactJsonValue } from "../ves";
-import { blindingFromHex, blindingToHex, commitmentToHex, poseidon2, randomBlinding } from "../stark";
+import { amountCommitmentHex, blindingFromHex, blindingToHex, randomBlinding } from "../stark";
 import { AgentError } from "./errors";
 
 /** Where the event types' JSON Schemas live. */
@@ -104,8 +104,11 @@ export function withAmountCommitment(
     throw new AgentError("INVALID_INPUT", `${field} must be in 0..2^64-1, got ${amount}`);
   }
   const blinding = randomBlinding();
-  const c = poseidon2.commitAmount(amount, blinding);
-  return { ...obj, [AMOUNT_COMMITMENT_FIELD]: commitmentToHex(c), [AMOUNT_BLINDING_FIELD]: blindingToHex(blinding) };
+  return {
+    ...obj,
+    [AMOUNT_COMMITMENT_FIELD]: amountCommitmentHex(amount, blinding),
+    [AMOUNT_BLINDING_FIELD]: blindingToHex(blinding),
+  };
 }
 
 /**
@@ -130,9 +133,7 @@ export function amountCommitmentProblem(
   try {
     const amount = BigInt(raw);
     const blinding = blindingFromHex(b);
-    return commitmentToHex(poseidon2.commitAmount(amount, blinding)) === c
-      ? undefined
-      : "amountCommitment does not open to the amount";
+    return amountCommitmentHex(amount, blinding) === c ? undefined : "amountCommitment does not open to the amount";
   } catch (e) {
     return `amount commitment cannot be checked: ${(e as Error).message}`;
   }

@@ -389,7 +389,7 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
       const c = r.latestCommitment;
       emit(opts, r, () => [
         "Sync Status",
-        `  Sequencer:      ${r.sequencerUrl} (${r.connected ? "connected" : `unreachable: ${r.connectionError}`})`,
+        `  Sequencer:      ${r.sequencerUrl} (${r.connectionError === null ? "connected" : r.connectionError})`,
         `  Agent:          ${r.agentId} (signing key ${show(r.currentKeyId)})`,
         `  Outbox:         ${r.outbox.pending} pending, ${r.outbox.sending} sending, ${r.outbox.acknowledged} acknowledged, ${r.outbox.rejected} rejected`,
         `  Last pushed:    ${show(r.lastPushedSequence)}`,
@@ -399,6 +399,7 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
         ...r.notes.map((n) => `  note: ${n}`),
       ]);
       if (!r.connected) state.code = ExitCode.UNREACHABLE;
+      else if (r.connectionError !== null) state.code = ExitCode.INVALID;
     },
   );
   reporting(
@@ -408,7 +409,7 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
       .argument("<entityType>", "entity type")
       .argument("<entityId>", "entity id")
       .option("--from <n>", "offset into the entity's events", parseU64)
-      .option("--limit <n>", "at most this many, 1..1000", parsePositive(1000)),
+      .option("--limit <n>", "at most this many, 1..100", parsePositive(100)),
   ).action(
     async (
       entityType: string,
