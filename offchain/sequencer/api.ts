@@ -879,6 +879,24 @@ export async function buildApi(options: ApiOptions) {
     },
   );
 
+  app.delete(
+    "/v1/commitments/:batch_id/anchored",
+    {
+      schema: {
+        summary: "Clear the anchoring of a commitment whose block was reorganised away (anchor service)",
+        security,
+        params: { type: "object", properties: { batch_id: uuidSchema } },
+      },
+    },
+    async (req, reply) => {
+      service.requireBootstrap(await auth(req));
+      const id = normalizeUuid((req.params as { batch_id: string }).batch_id);
+      const result = await service.store.unmarkAnchored(id);
+      if (result.kind === "not_found") throw fail(404, "NOT_FOUND", `no commitment ${id}`);
+      return sendJson(reply, { status: result.kind, commitment: commitmentJson(result.commitment, true) });
+    },
+  );
+
   return app;
 }
 

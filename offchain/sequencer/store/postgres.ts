@@ -28,6 +28,7 @@ import type {
   ImportedEvent,
   LeafInput,
   MarkAnchoredResult,
+  UnmarkAnchoredResult,
   PayloadSchemaRecord,
   SchemaStatus,
   PendingStream,
@@ -886,6 +887,19 @@ class PostgresStore implements SequencerStore {
     return current.chainTxHash !== null && sameBytes(current.chainTxHash, anchor.txHash)
       ? { kind: "already_anchored", commitment: current }
       : { kind: "conflict", commitment: current };
+  }
+
+  async unmarkAnchored(batchId: string): Promise<UnmarkAnchoredResult> {
+    // One conditional UPDATE decides; a commitment that was not anchored is reported as such, unchanged.
+    const updated = await this.query(
+      `UPDATE ves_commitments SET chain_id = NULL, chain_tx_hash = NULL, chain_block_number = NULL, anchored_at = NULL
+       WHERE batch_id = $1 AND chain_tx_hash IS NOT NULL RETURNING *`,
+      [batchId],
+    );
+    const row = updated.rows[0];
+    if (row !== undefined) return { kind: "unanchored", commitment: toCommitment(row) };
+    const current = await this.getCommitment(batchId);
+    return current === null ? { kind: "not_found" } : { kind: "not_anchored", commitment: current };
   }
 
   async leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]> {

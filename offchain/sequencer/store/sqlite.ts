@@ -24,6 +24,7 @@ import type {
   ImportedEvent,
   LeafInput,
   MarkAnchoredResult,
+  UnmarkAnchoredResult,
   PayloadSchemaRecord,
   SchemaStatus,
   PendingStream,
@@ -603,6 +604,19 @@ class SqliteStore implements SequencerStore {
            WHERE batch_id = ?`,
       ).run(anchor.chainId, buf(anchor.txHash), anchor.blockNumber, nowRfc3339(), batchId);
       return { kind: "anchored", commitment: (await this.getCommitment(batchId))! };
+    });
+  }
+
+  unmarkAnchored(batchId: string): Promise<UnmarkAnchoredResult> {
+    return this.write(async () => {
+      const current = await this.getCommitment(batchId);
+      if (current === null) return { kind: "not_found" };
+      if (current.chainTxHash === null) return { kind: "not_anchored", commitment: current };
+      this.stmt(
+        `UPDATE ves_commitments SET chain_id = NULL, chain_tx_hash = NULL, chain_block_number = NULL, anchored_at = NULL
+           WHERE batch_id = ?`,
+      ).run(batchId);
+      return { kind: "unanchored", commitment: (await this.getCommitment(batchId))! };
     });
   }
 

@@ -128,6 +128,11 @@ export type CreateCommitmentResult =
   | { readonly kind: "created" | "existing"; readonly commitment: StoredCommitment }
   | { readonly kind: "rejected"; readonly message: string };
 
+/** Result of clearing an anchor: cleared, not anchored in the first place, or no such commitment. */
+export type UnmarkAnchoredResult =
+  | { readonly kind: "unanchored" | "not_anchored"; readonly commitment: StoredCommitment }
+  | { readonly kind: "not_found" };
+
 /** Result of recording an anchor transaction. */
 export type MarkAnchoredResult =
   | { readonly kind: "anchored" | "already_anchored"; readonly commitment: StoredCommitment }
@@ -342,6 +347,8 @@ export interface SequencerStore {
     batchId: string,
     anchor: { readonly chainId: bigint; readonly txHash: Uint8Array; readonly blockNumber: bigint | null },
   ): Promise<MarkAnchoredResult>;
+  /** Clears the anchoring of a commitment whose block was reorganised away (idempotent when not anchored). */
+  unmarkAnchored(batchId: string): Promise<UnmarkAnchoredResult>;
   /** The leaf inputs of `[start, end]` of a stream, in order (for inclusion proofs). */
   leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]>;
   /** Streams with events not yet covered by a commitment. */
