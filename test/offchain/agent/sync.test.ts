@@ -15,7 +15,7 @@ import { Agent, deriveEventId, deriveKid } from "../../../offchain/agent";
 import { blindingFromHex, amountCommitmentHex } from "../../../offchain/stark";
 import * as ves from "../../../offchain/ves";
 import { client } from "../../support/sequencer";
-import { setUpAgent, startStack, sync, syncBin, tempDir, type AgentHome, type Stack } from "../../support/agent";
+import { ROOT, setUpAgent, startStack, sync, syncBin, tempDir, type AgentHome, type Stack } from "../../support/agent";
 
 type Json = Record<string, never> & Record<string, unknown>;
 
@@ -490,6 +490,24 @@ describe("stateset-sync", function () {
       expect(first.json.eventId).to.not.equal(second.json.eventId);
     });
 
+    it("splits a request the sequencer refuses as too large (413) and sends both halves", async function () {
+      const a = await setUpAgent(stack, newDir());
+      // 12 payloads of ~900 KB: one request of about 11 MB is over the sequencer's 10 MiB body limit.
+      const big = "x".repeat(900 * 1024);
+      const agent = Agent.open({ cwd: a.dir, env: a.env });
+      try {
+        for (let i = 0; i < 12; i++) {
+          await agent.append({ entityType: "note", entityId: `BIG-${i}`, eventType: "note.added", payload: { big } });
+        }
+      } finally {
+        agent.close();
+      }
+      const push = await a.run(["push", "--json"]);
+      expect(push.code, push.stderr).to.equal(0);
+      expect(push.json.acknowledged).to.equal(12);
+      expect(push.json.requests).to.equal(3);
+    });
+
     it("makes a retried append with the same commandId the same event, and refuses a different one", async function () {
       const a = await setUpAgent(stack, newDir());
       const commandId = "5b0b7f4e-8a55-4f3c-9d7e-2c1f0a9b8c7d";
@@ -602,6 +620,16 @@ describe("stateset-sync", function () {
         expect(sent).to.deep.equal(sent.map(() => "ApiKey plain-key-without-prefix"));
       } finally {
         server.close();
+      }
+    });
+
+    it("has every command the README shows (5.2.10)", async function () {
+      const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+      const commands = new Set([...readme.matchAll(/npx stateset-sync ([a-z:]+)/g)].map((m) => m[1]!));
+      expect(commands.size).to.be.greaterThan(10);
+      for (const c of commands) {
+        const r = await sync([c, "--help"], newDir(), {});
+        expect(r.code, `stateset-sync ${c} --help: ${r.stderr}`).to.equal(0);
       }
     });
 
