@@ -20,7 +20,9 @@ export type StarkErrorCode =
   | "WITNESS_COMMITMENT_MISMATCH"
   | "INVALID_WITNESS_COMMITMENT"
   | "INVALID_BUNDLE"
-  | "INVALID_OPENING";
+  | "INVALID_OPENING"
+  | "INVALID_BATCH_STATEMENT"
+  | "INVALID_BATCH_WITNESS";
 
 /** An error of the ves-stark part with a stable machine-readable code. */
 export class StarkError extends Error {

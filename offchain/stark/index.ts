@@ -109,3 +109,4 @@ export {
   type BundleMetadata,
   type ComplianceProofBundle,
 } from "./bundle";
+export * from "./batch";

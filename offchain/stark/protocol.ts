@@ -5,13 +5,35 @@
  */
 import { type Ext, EXT_ONE, eeq, emul, epow, ext, pow } from "./field";
 import type { AirStatement } from "./air";
-import { NUM_CONSTRAINTS, TRACE_LENGTH, TRACE_WIDTH } from "./air";
+import {
+  EXT_RING,
+  NUM_CONSTRAINTS,
+  TRACE_LENGTH,
+  TRACE_WIDTH,
+  combineExt,
+  composeQuotient,
+  divisorInversesExt,
+  evaluateConstraints,
+  periodicCoefficients,
+} from "./air";
+import type { StarkAir } from "./engine";
+import { evalBaseAtPowers, extPowers } from "./poly";
 import { DOMAIN_OFFSET, PROTOCOL_ID, type OodFrame } from "./proof";
 import type { DerivedParams, ProofOptions } from "./security";
 import { Transcript } from "./transcript";
 
-/** Encodes the options and derived sizes as the proof context bytes (also the start of the proof header). */
-export function contextWords(o: ProofOptions, p: DerivedParams): number[] {
+/**
+ * Encodes the options and derived sizes as the proof context bytes (also the start of the proof header); `shape`
+ * gives another AIR's trace width and constraint count (default: the compliance AIR's).
+ */
+export function contextWords(
+  o: ProofOptions,
+  p: DerivedParams,
+  shape: { readonly traceWidth: number; readonly numConstraints: number } = {
+    traceWidth: TRACE_WIDTH,
+    numConstraints: NUM_CONSTRAINTS,
+  },
+): number[] {
   return [
     o.numQueries,
     o.blowupLog2,
@@ -19,12 +41,12 @@ export function contextWords(o: ProofOptions, p: DerivedParams): number[] {
     o.foldingLog2,
     o.remainderLog2,
     p.traceLength,
-    TRACE_WIDTH,
+    shape.traceWidth,
     p.degreeBound,
     p.ldeSize,
     p.numChunks,
     p.chunkSize,
-    NUM_CONSTRAINTS,
+    shape.numConstraints,
   ];
 }
 
@@ -42,11 +64,11 @@ export function seedTranscript(o: ProofOptions, p: DerivedParams, s: AirStatemen
 }
 
 /** Draws z until it lies outside the trace domain and the LDE coset (z^n ≠ 1 and z^N ≠ g^N). */
-export function drawOodPoint(t: Transcript, ldeSize: number): Ext {
+export function drawOodPoint(t: Transcript, ldeSize: number, traceLength: number = TRACE_LENGTH): Ext {
   const gN = ext(pow(DOMAIN_OFFSET, ldeSize));
   for (;;) {
     const z = t.challengeExt();
-    if (eeq(epow(z, TRACE_LENGTH), EXT_ONE)) continue;
+    if (eeq(epow(z, traceLength), EXT_ONE)) continue;
     if (eeq(epow(z, ldeSize), gN)) continue;
     return z;
   }
@@ -70,17 +92,37 @@ export function powers(alpha: Ext, count: number): Ext[] {
 
 /**
  * The DEEP combination coefficients from γ: trace columns use γ^j (at z) and γ^(W+j) (at ωz), composition chunks
- * γ^(2W+k), and the FRI masking polynomial γ^(2W+K).
+ * γ^(2W+k), and the FRI masking polynomial γ^(2W+K); W is the trace width (default: the compliance AIR's).
  */
 export function deepCoefficients(
   gamma: Ext,
   numChunks: number,
+  width: number = TRACE_WIDTH,
 ): { trace: Ext[]; shifted: Ext; chunks: Ext[]; mask: Ext } {
-  const all = powers(gamma, 2 * TRACE_WIDTH + numChunks + 1);
+  const all = powers(gamma, 2 * width + numChunks + 1);
   return {
-    trace: all.slice(0, TRACE_WIDTH),
-    shifted: all[TRACE_WIDTH] as Ext,
-    chunks: all.slice(2 * TRACE_WIDTH, 2 * TRACE_WIDTH + numChunks),
-    mask: all[2 * TRACE_WIDTH + numChunks] as Ext,
+    trace: all.slice(0, width),
+    shifted: all[width] as Ext,
+    chunks: all.slice(2 * width, 2 * width + numChunks),
+    mask: all[2 * width + numChunks] as Ext,
+  };
+}
+
+/** The compliance AIR for a statement and its public-input digest `context`, as the generic prover/verifier see it. */
+export function complianceAir(statement: AirStatement, context: Uint8Array): StarkAir {
+  return {
+    traceLength: TRACE_LENGTH,
+    traceWidth: TRACE_WIDTH,
+    numConstraints: NUM_CONSTRAINTS,
+    seedTranscript: (o, p) => seedTranscript(o, p, statement, context),
+    composeQuotient: (traceLde, N, QN, shift, alphas) =>
+      composeQuotient(traceLde, N, QN, shift, periodicCoefficients(statement.limit), statement.commitment, alphas),
+    quotientAt: (traceZ, traceZw, z, alphas) => {
+      const zPow = extPowers(z, TRACE_LENGTH);
+      const per = periodicCoefficients(statement.limit).map((c) => evalBaseAtPowers(c, zPow));
+      const values: Ext[] = new Array<Ext>(NUM_CONSTRAINTS).fill([0, 0, 0, 0]);
+      evaluateConstraints(EXT_RING, traceZ, traceZw, per, Array.from(statement.commitment, ext), values);
+      return combineExt(values, alphas, divisorInversesExt(z));
+    },
   };
 }

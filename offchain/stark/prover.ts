@@ -6,20 +6,9 @@
  * with telescoping masks of degree ≥ queries + 1, and the FRI polynomial carries a uniformly random polynomial R of
  * full degree; Merkle leaves of the trace and composition are salted.
  */
-import {
-  type AirStatement,
-  type ComplianceWitness,
-  NUM_CONSTRAINTS,
-  TRACE_GENERATOR,
-  TRACE_LENGTH,
-  TRACE_WIDTH,
-  type Trace,
-  buildTrace,
-  composeQuotient,
-  periodicCoefficients,
-  validateStatement,
-} from "./air";
-import { type Ext, add, mul, sub } from "./field";
+import { type AirStatement, type ComplianceWitness, type Trace, buildTrace, validateStatement } from "./air";
+import type { StarkAir } from "./engine";
+import { type Ext, add, mul, rootOfUnity, sub } from "./field";
 import { friCommit, friOpen, friShape } from "./fri";
 import { type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted } from "./merkle";
 import {
@@ -35,9 +24,10 @@ import {
   extSubConstant,
   extZeros,
   intt,
+  log2,
 } from "./poly";
 import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
-import { absorbOod, deepCoefficients, drawOodPoint, powers, seedTranscript } from "./protocol";
+import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type WordSource, cryptoWords, randomElements, randomWords } from "./random";
 import { type ProofOptions, deriveParams } from "./security";
 
@@ -66,8 +56,8 @@ export class ProverError extends Error {
 }
 
 /**
- * Proves the AIR statement for a witness (or a hook-supplied trace), binding `context` (the public-input digest)
- * into the transcript.
+ * Proves the compliance AIR statement for a witness (or a hook-supplied trace), binding `context` (the public-input
+ * digest) into the transcript.
  * @throws RangeError / TypeError for invalid arguments, ProverError if the trace does not satisfy the AIR.
  */
 export function proveAir(
@@ -77,15 +67,37 @@ export function proveAir(
   options: ProofOptions,
   hooks: ProverHooks = {},
 ): StarkProof {
-  // 0 ----- validate parameters and set up the domains
   validateStatement(statement);
   if (!(context instanceof Uint8Array)) throw new TypeError("context must be a Uint8Array");
-  const params = deriveParams(options, TRACE_LENGTH);
+  let trace: Trace | null = null;
+  if (hooks.trace === undefined) {
+    if (witness === null) throw new TypeError("a witness is required");
+    if (witness.limit !== statement.limit) throw new RangeError("witness limit differs from the statement's");
+    trace = buildTrace(witness);
+  }
+  return proveStark(complianceAir(statement, context), trace, options, hooks);
+}
+
+/**
+ * Proves any StarkAir for its trace (or the hook-supplied trace, which is then not checked for a low-degree
+ * composition, so that forged traces reach the verifier).
+ * @throws RangeError / TypeError for invalid arguments, ProverError if the trace does not satisfy the AIR.
+ */
+export function proveStark(
+  air: StarkAir,
+  honestTrace: Trace | null,
+  options: ProofOptions,
+  hooks: ProverHooks = {},
+): StarkProof {
+  // 0 ----- set up the domains
+  const n = air.traceLength;
+  const W = air.traceWidth;
+  const params = deriveParams(options, n);
   const { degreeBound: D, ldeSize: N, quotientDomainSize: QN, numChunks: K, chunkSize: M } = params;
   const rng = hooks.rng ?? cryptoWords();
   const zk = hooks.disableZk !== true;
   const g = DOMAIN_OFFSET;
-  const transcript = seedTranscript(options, params, statement, context);
+  const transcript = air.seedTranscript(options, params);
   let mark = performance.now();
   const lap = (step: string): void => {
     if (hooks.timings === undefined) return;
@@ -94,22 +106,16 @@ export function proveAir(
     mark = now;
   };
 
-  // 1 ----- build the trace
-  let trace: Trace;
-  if (hooks.trace !== undefined) {
-    trace = hooks.trace;
-  } else {
-    if (witness === null) throw new TypeError("a witness is required");
-    if (witness.limit !== statement.limit) throw new RangeError("witness limit differs from the statement's");
-    trace = buildTrace(witness);
-  }
-  if (trace.length !== TRACE_WIDTH || trace.some((c) => c.length !== TRACE_LENGTH)) {
-    throw new RangeError(`trace must be ${TRACE_WIDTH} columns of ${TRACE_LENGTH} rows`);
+  // 1 ----- the trace
+  const trace = hooks.trace ?? honestTrace;
+  if (trace === null) throw new TypeError("a trace is required");
+  if (trace.length !== W || trace.some((c) => c.length !== n)) {
+    throw new RangeError(`trace must be ${W} columns of ${n} rows`);
   }
 
   lap("trace-build");
   // 2 ----- interpolate, randomise (t̂ = t + Z_H·r) and extend the trace columns
-  const h = D - TRACE_LENGTH;
+  const h = D - n;
   const traceCoeffs: Uint32Array[] = trace.map((col) => {
     const c = intt(col.slice());
     const out = new Uint32Array(D);
@@ -118,7 +124,7 @@ export function proveAir(
       const r = randomElements(rng, h);
       for (let i = 0; i < h; i++) {
         out[i] = sub(out[i] as number, r[i] as number);
-        out[i + TRACE_LENGTH] = add(out[i + TRACE_LENGTH] as number, r[i] as number);
+        out[i + n] = add(out[i + n] as number, r[i] as number);
       }
     }
     return out;
@@ -128,24 +134,16 @@ export function proveAir(
   lap("trace-lde");
   // 3 ----- commit to the trace (salted leaves)
   const traceSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
-  const traceTree = buildTree(N, SALT_WORDS + TRACE_WIDTH, (i, buf) => {
+  const traceTree = buildTree(N, SALT_WORDS + W, (i, buf) => {
     for (let s = 0; s < SALT_WORDS; s++) buf[s] = traceSalts[i * SALT_WORDS + s] as number;
-    for (let j = 0; j < TRACE_WIDTH; j++) buf[SALT_WORDS + j] = (traceLde[j] as Uint32Array)[i] as number;
+    for (let j = 0; j < W; j++) buf[SALT_WORDS + j] = (traceLde[j] as Uint32Array)[i] as number;
   });
   transcript.absorbWords("trace-root", treeRoot(traceTree));
 
   lap("trace-commit");
   // 4 ----- evaluate the constraint composition on the quotient domain g·⟨ω_4D⟩
-  const alphas = powers(transcript.challengeExt(), NUM_CONSTRAINTS);
-  const quotient = composeQuotient(
-    traceLde,
-    N,
-    QN,
-    g,
-    periodicCoefficients(statement.limit),
-    statement.commitment,
-    alphas,
-  );
+  const alphas = powers(transcript.challengeExt(), air.numConstraints);
+  const quotient = air.composeQuotient(traceLde, N, QN, g, alphas);
 
   lap("compose");
   // 5 ----- interpolate Q, check its degree, split it into randomised chunks plus the FRI mask R
@@ -198,8 +196,8 @@ export function proveAir(
 
   lap("composition-commit");
   // 7 ----- out-of-domain evaluations at z and ω·z
-  const z = drawOodPoint(transcript, N);
-  const w = TRACE_GENERATOR;
+  const z = drawOodPoint(transcript, N, n);
+  const w = rootOfUnity(log2(n));
   const zw: Ext = [mul(z[0], w), mul(z[1], w), mul(z[2], w), mul(z[3], w)];
   const zPow = extPowers(z, D);
   const zwPow = extPowers(zw, D);
@@ -212,7 +210,7 @@ export function proveAir(
 
   lap("ood");
   // 8 ----- DEEP composition F(X) in coefficient form
-  const deep = deepCoefficients(transcript.challengeExt(), K);
+  const deep = deepCoefficients(transcript.challengeExt(), K, W);
   const s1 = extZeros(D);
   traceCoeffs.forEach((c, j) => extAxpyBase(s1, deep.trace[j] as Ext, c));
   const s3 = extZeros(D);

@@ -191,11 +191,19 @@ function checkSizeAndMagic(bytes: Uint8Array): void {
   }
 }
 
+/** The trace shape a proof's layout depends on (default: the compliance AIR's 32 rows × 24 columns). */
+export interface TraceShape {
+  readonly traceLength: number;
+  readonly traceWidth: number;
+}
+
+const COMPLIANCE_SHAPE: TraceShape = { traceLength: TRACE_LENGTH, traceWidth: TRACE_WIDTH };
+
 /**
  * Reads only the options from a proof header (after the size cap), so a verifier can check them before parsing.
  * @throws StarkError PROOF_TOO_LARGE, MALFORMED_PROOF or UNSUPPORTED_VERSION.
  */
-export function readProofOptions(bytes: Uint8Array): ProofOptions {
+export function readProofOptions(bytes: Uint8Array, traceLength: number = TRACE_LENGTH): ProofOptions {
   checkSizeAndMagic(bytes);
   const options: ProofOptions = {
     numQueries: bytes[5] as number,
@@ -206,7 +214,7 @@ export function readProofOptions(bytes: Uint8Array): ProofOptions {
   };
   try {
     validateOptions(options);
-    deriveParams(options, TRACE_LENGTH);
+    deriveParams(options, traceLength);
   } catch (e) {
     throw new StarkError("MALFORMED_PROOF", `invalid options in the proof header: ${(e as Error).message}`);
   }
@@ -214,25 +222,26 @@ export function readProofOptions(bytes: Uint8Array): ProofOptions {
 }
 
 /**
- * Decodes a proof; the size cap is checked before anything is parsed.
+ * Decodes a proof of an AIR with the given trace shape; the size cap is checked before anything is parsed.
  * @throws StarkError PROOF_TOO_LARGE, MALFORMED_PROOF or UNSUPPORTED_VERSION (never anything else for bad bytes).
  */
-export function deserializeProof(bytes: Uint8Array): StarkProof {
-  const options = readProofOptions(bytes);
-  const params = deriveParams(options, TRACE_LENGTH);
+export function deserializeProof(bytes: Uint8Array, trace: TraceShape = COMPLIANCE_SHAPE): StarkProof {
+  const options = readProofOptions(bytes, trace.traceLength);
+  const params = deriveParams(options, trace.traceLength);
   const shape = friShape(params.degreeBound, params.ldeSize, options.foldingLog2, options.remainderLog2);
   const r = new Reader(bytes);
   for (let i = 0; i < HEADER_BYTES; i++) r.u8();
   const traceRoot = r.digest();
   const compositionRoot = r.digest();
   const extList = (n: number): Ext[] => Array.from({ length: n }, () => r.ext());
-  const ood = { traceZ: extList(TRACE_WIDTH), traceZw: extList(TRACE_WIDTH), chunksZ: extList(params.numChunks) };
+  const W = trace.traceWidth;
+  const ood = { traceZ: extList(W), traceZw: extList(W), chunksZ: extList(params.numChunks) };
   const friRoots = shape.domainSizes.map(() => r.digest());
   const remainder = extList(shape.remainderBound);
   const powNonce = r.u64();
   const q = options.numQueries;
   const maxAuth = (n: number): number => q * Math.max(1, Math.log2(n));
-  const traceOpening = readOpening(r, TRACE_WIDTH, SALT_WORDS, q, maxAuth(params.ldeSize));
+  const traceOpening = readOpening(r, W, SALT_WORDS, q, maxAuth(params.ldeSize));
   const compositionOpening = readOpening(r, 4 * (params.numChunks + 1), SALT_WORDS, q, maxAuth(params.ldeSize));
   const friOpenings = shape.domainSizes.map((n) => readOpening(r, 4 * shape.folding, 0, q, maxAuth(n / shape.folding)));
   r.end();

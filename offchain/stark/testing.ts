@@ -27,3 +27,6 @@ export function proveComplianceWith(
 export function blindingFrom(rng: WordSource): number[] {
   return randomBlindingFrom(rng);
 }
+
+export { proveBatchWithHooks, type BatchProverHooks } from "./batch/prove";
+export { batchConstraintViolations, buildBatchTraceUnchecked } from "./batch/air";

@@ -3,25 +3,14 @@
  * commitments, checks the options against the caller's allow-list before any other work, checks the constraint
  * composition at the out-of-domain point, authenticates every opening, recomputes the DEEP values and runs FRI.
  */
-import {
-  type AirStatement,
-  EXT_RING,
-  NUM_CONSTRAINTS,
-  NUM_PERIODIC,
-  TRACE_LENGTH,
-  TRACE_WIDTH,
-  combineExt,
-  divisorInversesExt,
-  evaluateConstraints,
-  periodicCoefficients,
-  validateStatement,
-} from "./air";
+import { type AirStatement, validateStatement } from "./air";
+import type { StarkAir } from "./engine";
 import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, pow, rootOfUnity } from "./field";
 import { friShape, friVerify } from "./fri";
 import { DIGEST_WORDS, type Digest, hashLeaf, uniqueSorted, verifyBatch } from "./merkle";
-import { evalBaseAtPowers, extPowers, log2 } from "./poly";
+import { log2 } from "./poly";
 import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
-import { absorbOod, deepCoefficients, drawOodPoint, powers, seedTranscript } from "./protocol";
+import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type AcceptableOptions, conjecturedSecurity, deriveParams, optionsEqual, validateOptions } from "./security";
 
 /** Every reason a STARK verification can fail (a closed union). */
@@ -81,12 +70,17 @@ export interface ReplayedChallenges {
  * It checks nothing: use verifyAir to verify.
  */
 export function replayChallenges(proof: StarkProof, statement: AirStatement, context: Uint8Array): ReplayedChallenges {
-  const params = deriveParams(proof.options, TRACE_LENGTH);
-  const t = seedTranscript(proof.options, params, statement, context);
+  return replayStarkChallenges(proof, complianceAir(statement, context));
+}
+
+/** replayChallenges for any StarkAir. */
+export function replayStarkChallenges(proof: StarkProof, air: StarkAir): ReplayedChallenges {
+  const params = deriveParams(proof.options, air.traceLength);
+  const t = air.seedTranscript(proof.options, params);
   t.absorbWords("trace-root", proof.traceRoot);
-  const alphas = powers(t.challengeExt(), NUM_CONSTRAINTS);
+  const alphas = powers(t.challengeExt(), air.numConstraints);
   t.absorbWords("composition-root", proof.compositionRoot);
-  const z = drawOodPoint(t, params.ldeSize);
+  const z = drawOodPoint(t, params.ldeSize, air.traceLength);
   absorbOod(t, proof.ood);
   t.challengeExt();
   const betas = proof.friRoots.map((root) => {
@@ -109,6 +103,28 @@ export function verifyAir(
   context: Uint8Array,
   acceptable: AcceptableOptions,
 ): StarkVerdict {
+  let valid = context instanceof Uint8Array;
+  try {
+    validateStatement(statement);
+  } catch {
+    valid = false;
+  }
+  return verifyStark(proof, complianceAir(statement, context), acceptable, valid);
+}
+
+/**
+ * Verifies a proof for any StarkAir, accepting only options in `acceptable`; `statementValid` false (the caller's
+ * own statement check failed) answers INVALID_STATEMENT once the options have been checked.
+ * Never throws for a bad proof: every failure is a StarkFailure.
+ */
+export function verifyStark(
+  proof: StarkProof,
+  air: StarkAir,
+  acceptable: AcceptableOptions,
+  statementValid = true,
+): StarkVerdict {
+  const n = air.traceLength;
+  const W = air.traceWidth;
   // 0 ----- the proof's options must be acceptable before anything else is looked at
   if (typeof acceptable !== "object" || acceptable === null || !Array.isArray(acceptable.options)) {
     throw new TypeError("acceptable must be an AcceptableOptions object");
@@ -120,16 +136,11 @@ export function verifyAir(
     return fail("UNACCEPTABLE_OPTIONS");
   }
   if (!acceptable.options.some((a) => optionsEqual(a, o))) return fail("UNACCEPTABLE_OPTIONS");
-  if (conjecturedSecurity(o, TRACE_LENGTH) < acceptable.minSecurityBits) return fail("INSUFFICIENT_SECURITY");
-  try {
-    validateStatement(statement);
-  } catch {
-    return fail("INVALID_STATEMENT");
-  }
-  if (!(context instanceof Uint8Array)) return fail("INVALID_STATEMENT");
+  if (conjecturedSecurity(o, n) < acceptable.minSecurityBits) return fail("INSUFFICIENT_SECURITY");
+  if (!statementValid) return fail("INVALID_STATEMENT");
 
   // 1 ----- shape of the proof
-  const params = deriveParams(o, TRACE_LENGTH);
+  const params = deriveParams(o, n);
   const { ldeSize: N, numChunks: K, chunkSize: M } = params;
   const shape = friShape(params.degreeBound, N, o.foldingLog2, o.remainderLog2);
   const compWidth = 4 * (K + 1);
@@ -137,8 +148,8 @@ export function verifyAir(
   if (
     !isDigest(proof.traceRoot) ||
     !isDigest(proof.compositionRoot) ||
-    ood.traceZ.length !== TRACE_WIDTH ||
-    ood.traceZw.length !== TRACE_WIDTH ||
+    ood.traceZ.length !== W ||
+    ood.traceZw.length !== W ||
     ood.chunksZ.length !== K ||
     ![...ood.traceZ, ...ood.traceZw, ...ood.chunksZ].every(isExt) ||
     proof.friRoots.length !== shape.domainSizes.length ||
@@ -153,13 +164,13 @@ export function verifyAir(
   }
 
   // 2 ----- replay the transcript
-  const t = seedTranscript(o, params, statement, context);
+  const t = air.seedTranscript(o, params);
   t.absorbWords("trace-root", proof.traceRoot);
-  const alphas = powers(t.challengeExt(), NUM_CONSTRAINTS);
+  const alphas = powers(t.challengeExt(), air.numConstraints);
   t.absorbWords("composition-root", proof.compositionRoot);
-  const z = drawOodPoint(t, N);
+  const z = drawOodPoint(t, N, n);
   absorbOod(t, ood);
-  const deep = deepCoefficients(t.challengeExt(), K);
+  const deep = deepCoefficients(t.challengeExt(), K, W);
   const betas: Ext[] = [];
   for (const root of proof.friRoots) {
     t.absorbWords("fri-root", root);
@@ -171,13 +182,8 @@ export function verifyAir(
   const positions = uniqueSorted(t.queryPositions(o.numQueries, N), N);
 
   // 3 ----- the composition must match the constraints at z
-  const w = rootOfUnity(log2(TRACE_LENGTH));
-  const zPow = extPowers(z, TRACE_LENGTH);
-  const per = periodicCoefficients(statement.limit).map((c) => evalBaseAtPowers(c, zPow));
-  if (per.length !== NUM_PERIODIC) return fail("INVALID_STATEMENT");
-  const values: Ext[] = new Array<Ext>(NUM_CONSTRAINTS).fill([0, 0, 0, 0]);
-  evaluateConstraints(EXT_RING, ood.traceZ, ood.traceZw, per, Array.from(statement.commitment, ext), values);
-  const expected = combineExt(values, alphas, divisorInversesExt(z));
+  const w = rootOfUnity(log2(n));
+  const expected = air.quotientAt(ood.traceZ, ood.traceZw, z, alphas);
   const zM = epow(z, M);
   let claimed: Ext = [0, 0, 0, 0];
   for (let k = K - 1; k >= 0; k--) claimed = eadd(emul(claimed, zM), ood.chunksZ[k] as Ext);
@@ -192,7 +198,7 @@ export function verifyAir(
     op.rows.every((r) => isRow(r, width)) &&
     op.salts.every((s) => s instanceof Uint32Array && s.length === SALT_WORDS) &&
     op.auth.every(isDigest);
-  if (!shapeOk(to, TRACE_WIDTH) || !shapeOk(co, compWidth)) return fail("MALFORMED_PROOF");
+  if (!shapeOk(to, W) || !shapeOk(co, compWidth)) return fail("MALFORMED_PROOF");
   if (!authenticate(proof.traceRoot, N, positions, to)) return fail("TRACE_COMMITMENT_MISMATCH");
   if (!authenticate(proof.compositionRoot, N, positions, co)) return fail("COMPOSITION_COMMITMENT_MISMATCH");
 
@@ -200,7 +206,7 @@ export function verifyAir(
   const zw: Ext = [mul(z[0], w), mul(z[1], w), mul(z[2], w), mul(z[3], w)];
   let s1z: Ext = [0, 0, 0, 0];
   let s1zw: Ext = [0, 0, 0, 0];
-  for (let j = 0; j < TRACE_WIDTH; j++) {
+  for (let j = 0; j < W; j++) {
     s1z = eadd(s1z, emul(deep.trace[j] as Ext, ood.traceZ[j] as Ext));
     s1zw = eadd(s1zw, emul(deep.trace[j] as Ext, ood.traceZw[j] as Ext));
   }
@@ -214,7 +220,7 @@ export function verifyAir(
     const row = to.rows[i] as Uint32Array;
     const comp = co.rows[i] as Uint32Array;
     let s1: Ext = [0, 0, 0, 0];
-    for (let j = 0; j < TRACE_WIDTH; j++) {
+    for (let j = 0; j < W; j++) {
       const v = row[j] as number;
       const c = deep.trace[j] as Ext;
       s1 = eadd(s1, [mul(c[0], v), mul(c[1], v), mul(c[2], v), mul(c[3], v)]);
