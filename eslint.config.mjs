@@ -98,5 +98,17 @@ export default tseslint.config(
     },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  {
+    // The explorer page: plain ES modules run by the browser.
+    files: ["offchain/explorer/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: Object.fromEntries(
+        ["window", "document", "location", "history", "sessionStorage", "localStorage", "fetch", "URLSearchParams"]
+          .concat(["TextEncoder", "crypto", "Node", "ResizeObserver", "setTimeout", "clearTimeout", "console"])
+          .map((name) => [name, "readonly"]),
+      ),
+    },
+  },
   prettier,
 );

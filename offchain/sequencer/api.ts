@@ -24,6 +24,8 @@ import type { StoredCommitment, StoredEvent, StreamRef } from "./store/types";
 import { registerAdminRoutes } from "./api-admin";
 import { unavailable } from "./store/errors";
 import { registerSchemaRoutes } from "./api-schemas";
+import { registerStreamRoutes } from "./api-streams";
+import { registerExplorer, type ExplorerOptions } from "./explorer";
 
 /** What the HTTP layer needs. */
 export interface ApiOptions {
@@ -35,6 +37,8 @@ export interface ApiOptions {
   readonly ready: () => boolean;
   /** True once a graceful stop began: every answer says `Connection: close`, so keep-alive clients let go. */
   readonly stopping?: () => boolean;
+  /** The explorer page's chain settings (`/explorer`); without them the page skips its on-chain root check. */
+  readonly explorer?: ExplorerOptions;
 }
 
 const UUID = "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$";
@@ -805,6 +809,8 @@ export async function buildApi(options: ApiOptions) {
 
   registerAdminRoutes(app, { service, auth, sendJson, security, uuidSchema });
   registerSchemaRoutes(app, { service, auth, sendJson, security, uuidSchema });
+  registerStreamRoutes(app, { service, auth, sendJson, security, uuidSchema }, commitmentJson);
+  registerExplorer(app, options.explorer);
 
   // Anchor-service compatibility routes (root level, bootstrap admin, hex with 0x) ----------------------------------
   app.get(

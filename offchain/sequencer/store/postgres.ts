@@ -32,6 +32,7 @@ import type {
   PayloadSchemaRecord,
   SchemaStatus,
   PendingStream,
+  StreamHead,
   ReceiptFactory,
   SequencerKeyRecord,
   SequencerStore,
@@ -926,6 +927,19 @@ class PostgresStore implements SequencerStore {
       firstPending: big(row.committed) + 1n,
       headSequence: big(row.head),
       oldestPendingAt: (row.oldest as string | null) ?? nowRfc3339(),
+    }));
+  }
+
+  async listStreams(tenantId: string, limit: number): Promise<StreamHead[]> {
+    const r = await this.query(
+      `SELECT store_id, current_sequence FROM ves_sequence_counters
+       WHERE tenant_id = $1 AND current_sequence > 0 ORDER BY store_id LIMIT $2`,
+      [tenantId, limit],
+    );
+    return r.rows.map((row) => ({
+      tenantId,
+      storeId: row.store_id as string,
+      headSequence: big(row.current_sequence),
     }));
   }
 

@@ -28,6 +28,7 @@ import type {
   PayloadSchemaRecord,
   SchemaStatus,
   PendingStream,
+  StreamHead,
   ReceiptFactory,
   SequencerKeyRecord,
   SequencerStore,
@@ -655,6 +656,16 @@ class SqliteStore implements SequencerStore {
           oldestPendingAt: (first?.sequenced_at as string | undefined) ?? nowRfc3339(),
         };
       });
+    });
+  }
+
+  listStreams(tenantId: string, limit: number): Promise<StreamHead[]> {
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT store_id, current_sequence FROM ves_sequence_counters
+           WHERE tenant_id = ? AND current_sequence > 0 ORDER BY store_id LIMIT ?`,
+      ).all(tenantId, limit) as Row[];
+      return rows.map((r) => ({ tenantId, storeId: r.store_id as string, headSequence: big(r.current_sequence) }));
     });
   }
 

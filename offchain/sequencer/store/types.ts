@@ -262,6 +262,11 @@ export interface PendingStream extends StreamRef {
   readonly oldestPendingAt: string;
 }
 
+/** A stream that has events, with its head (see `SequencerStore.listStreams`). */
+export interface StreamHead extends StreamRef {
+  readonly headSequence: bigint;
+}
+
 /** The storage backend of the sequencer. */
 export interface SequencerStore {
   /** `sqlite` or `postgres`. */
@@ -353,6 +358,8 @@ export interface SequencerStore {
   leafInputs(stream: StreamRef, start: bigint, end: bigint): Promise<LeafInput[]>;
   /** Streams with events not yet covered by a commitment. */
   pendingStreams(limit: number): Promise<PendingStream[]>;
+  /** A tenant's streams that have events (head ≥ 1), by store id, at most `limit`. */
+  listStreams(tenantId: string, limit: number): Promise<StreamHead[]>;
 
   // Keys -----------------------------------------------------------------------------------------------------------
 
