@@ -1,13 +1,10 @@
 /**
  * VES-ENC-1 payload encryption as the reference code does it (ves-protocol.md §6): AES-256-GCM over
  * salt(16) ‖ JCS(payload) with the payload AAD, and the 32-byte DEK wrapped per recipient with RFC 9180 HPKE base mode
- * (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, info = payload AAD, empty seal AAD) via @hpke/core.
+ * (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, info = payload AAD, empty seal AAD). HPKE runs on
+ * node:crypto (`hpke.ts`); @hpke/core stays as the reference the tests compare it with (`hpke-reference.ts`).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { webcrypto } from "node:crypto";
-
-import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
-import { x25519 } from "@noble/curves/ed25519.js";
 
 import { assertBytes, assertU32, bytesEqual, bytesToBase64Url, concatBytes, toPlainBytes } from "./encoding";
 import {
@@ -18,8 +15,19 @@ import {
   type EventContext,
   type RecipientEntry,
 } from "./hash";
+import {
+  X25519_KEY_BYTES,
+  hpkeOpenSync,
+  hpkeSealSync,
+  x25519KeygenFast,
+  x25519PublicKeyFast,
+  type HpkeOpenInput,
+  type HpkeSealInput,
+} from "./hpke";
 import { jcsBytes, type JsonValue } from "./jcs";
 import type { HpkeParamsWire, PayloadEncrypted, PayloadEncryptedWire } from "./types";
+
+export type { HpkeAead, HpkeOpenInput, HpkeSealInput } from "./hpke";
 
 /** The `hpke` object this implementation writes (§6.2). */
 export const HPKE_PARAMS: Readonly<HpkeParamsWire> = Object.freeze({
@@ -35,15 +43,7 @@ const SALT_BYTES = 16;
 const DEK_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-const X25519_KEY_BYTES = 32;
-
-/** HPKE AEADs usable with `hpkeSeal`/`hpkeOpen`; VES-ENC-1 uses AES-256-GCM, RFC 9180 A.1 uses AES-128-GCM. */
-export type HpkeAead = "AES-128-GCM" | "AES-256-GCM";
-
-const suites: Record<HpkeAead, CipherSuite> = {
-  "AES-128-GCM": new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() }),
-  "AES-256-GCM": new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() }),
-};
+const EMPTY = new Uint8Array(0);
 
 /** An X25519 key pair for receiving encrypted payloads. */
 export interface X25519KeyPair {
@@ -54,76 +54,25 @@ export interface X25519KeyPair {
 /** The X25519 public key of a 32-byte secret (RFC 7748, clamped). */
 export function x25519PublicKey(secretKey: Uint8Array): Uint8Array {
   assertBytes(secretKey, "X25519 secret key", X25519_KEY_BYTES);
-  return x25519.getPublicKey(secretKey);
+  return x25519PublicKeyFast(secretKey);
 }
 
 /** Generates a random X25519 key pair. */
 export function x25519Keygen(): X25519KeyPair {
-  const secretKey = toPlainBytes(randomBytes(X25519_KEY_BYTES));
-  return { secretKey, publicKey: x25519PublicKey(secretKey) };
-}
-
-/** Inputs of a single-shot HPKE base-mode seal with DHKEM(X25519, HKDF-SHA256) and HKDF-SHA256. */
-export interface HpkeSealInput {
-  readonly recipientPublicKey: Uint8Array;
-  readonly info: Uint8Array;
-  readonly aad: Uint8Array;
-  readonly plaintext: Uint8Array;
-  readonly aead?: HpkeAead;
-  /** Fixed ephemeral secret key, for known-answer tests only; random otherwise. */
-  readonly ephemeralSecretKey?: Uint8Array;
+  return x25519KeygenFast();
 }
 
 /** Single-shot HPKE base-mode seal (sequence 0); returns the encapsulated key and the ciphertext with its tag. */
 export async function hpkeSeal(input: HpkeSealInput): Promise<{ enc: Uint8Array; ct: Uint8Array }> {
-  assertBytes(input.recipientPublicKey, "recipientPublicKey", X25519_KEY_BYTES);
-  assertBytes(input.info, "info");
-  assertBytes(input.aad, "aad");
-  assertBytes(input.plaintext, "plaintext");
-  const suite = suites[input.aead ?? "AES-256-GCM"];
-  const recipientPublicKey = await suite.kem.importKey("raw", toArrayBuffer(input.recipientPublicKey), true);
-  let ekm: webcrypto.CryptoKeyPair | undefined;
-  if (input.ephemeralSecretKey !== undefined) {
-    const publicBytes = x25519PublicKey(input.ephemeralSecretKey);
-    ekm = {
-      privateKey: await suite.kem.importKey("raw", toArrayBuffer(input.ephemeralSecretKey), false),
-      publicKey: await suite.kem.importKey("raw", toArrayBuffer(publicBytes), true),
-    };
-  }
-  const sealed = await suite.seal(
-    { recipientPublicKey, info: input.info, ...(ekm === undefined ? {} : { ekm }) },
-    input.plaintext,
-    input.aad,
-  );
-  return { enc: new Uint8Array(sealed.enc), ct: new Uint8Array(sealed.ct) };
-}
-
-/** Inputs of a single-shot HPKE base-mode open. */
-export interface HpkeOpenInput {
-  readonly recipientSecretKey: Uint8Array;
-  readonly enc: Uint8Array;
-  readonly info: Uint8Array;
-  readonly aad: Uint8Array;
-  readonly ct: Uint8Array;
-  readonly aead?: HpkeAead;
+  return Promise.resolve(hpkeSealSync(input));
 }
 
 /**
  * Single-shot HPKE base-mode open (sequence 0).
- * @throws the HPKE library's error when the ciphertext, `enc`, `info` or key does not match.
+ * @throws Error when the ciphertext, `enc`, `info`, AAD or key does not match.
  */
 export async function hpkeOpen(input: HpkeOpenInput): Promise<Uint8Array> {
-  assertBytes(input.recipientSecretKey, "recipientSecretKey", X25519_KEY_BYTES);
-  assertBytes(input.enc, "enc");
-  assertBytes(input.ct, "ct");
-  const suite = suites[input.aead ?? "AES-256-GCM"];
-  const recipientKey = await suite.kem.importKey("raw", toArrayBuffer(input.recipientSecretKey), false);
-  const pt = await suite.open({ recipientKey, enc: input.enc, info: input.info }, input.ct, input.aad);
-  return new Uint8Array(pt);
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return toPlainBytes(bytes).buffer as ArrayBuffer;
+  return Promise.resolve(hpkeOpenSync(input));
 }
 
 /** AES-256-GCM encryption with a 16-byte tag; returns the ciphertext and the tag separately. */
@@ -241,10 +190,10 @@ export async function encryptPayload(input: EncryptPayloadInput): Promise<Encryp
   const entries: RecipientEntry[] = [];
   for (const [i, r] of recipients.entries()) {
     const ephemeralSecretKey = rnd.ephemeralSecretKeys?.[i];
-    const sealed = await hpkeSeal({
+    const sealed = hpkeSealSync({
       recipientPublicKey: r.publicKey,
       info: aad,
-      aad: new Uint8Array(0),
+      aad: EMPTY,
       plaintext: dek,
       ...(ephemeralSecretKey === undefined ? {} : { ephemeralSecretKey }),
     });
@@ -314,11 +263,11 @@ export async function decryptPayload(input: DecryptPayloadInput): Promise<Decryp
   // 2. HPKE-open the DEK with info = AAD and an empty AAD.
   let dek: Uint8Array;
   try {
-    dek = await hpkeOpen({
+    dek = hpkeOpenSync({
       recipientSecretKey: input.recipientSecretKey,
       enc: entry.enc,
       info: aad,
-      aad: new Uint8Array(0),
+      aad: EMPTY,
       ct: entry.ct,
     });
   } catch (e) {

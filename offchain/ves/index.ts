@@ -108,6 +108,7 @@ export {
   type HpkeSealInput,
   type X25519KeyPair,
 } from "./encryption";
+export { hpkeOpenReference, hpkeSealReference, x25519PublicKeyReference } from "./hpke-reference";
 export type {
   CommitmentWire,
   HpkeParamsWire,
