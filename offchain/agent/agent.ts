@@ -155,6 +155,7 @@ export function initAgent(input: InitInput, options: AgentOptions = {}): InitRes
     amountFields: previous?.amountFields ?? {},
     sync: previous?.sync ?? DEFAULT_SYNC,
     keys: previous?.keys ?? DEFAULT_KEYS,
+    mcp: previous?.mcp,
   });
   checkSequencerUrl(config.sequencerUrl);
   saveConfig(paths, config);
@@ -532,6 +533,11 @@ export class Agent {
 
   private client(): SequencerClient {
     return new SequencerClient(this.config.sequencerUrl, this.apiKey(), this.config.sync.requestTimeoutMs);
+  }
+
+  /** A client of the sequencer with the agent's API key, for reads this class does not wrap (used by mcp/). */
+  sequencerClient(): SequencerClient {
+    return this.client();
   }
 
   private adminClient(what: string): SequencerClient {

@@ -9,6 +9,7 @@ import path from "node:path";
 
 import { isUuid, normalizeUuid, validateAmountFields } from "../ves";
 import { AgentError, NOT_CONFIGURED_MESSAGE } from "./errors";
+import { GUARDRAIL_SETTABLE_KEYS, checkGuardrails, setGuardrailValue, type McpGuardrails } from "./mcp/settings";
 
 /** A named recipient of encrypted payloads: its key id in `payload_encrypted.recipients` and X25519 public key. */
 export interface RecipientConfig {
@@ -53,6 +54,8 @@ export interface SyncConfig {
   readonly amountFields: Readonly<Record<string, string>>;
   readonly sync: SyncSettings;
   readonly keys: KeySettings;
+  /** The MCP server's guardrails (`stateset-sync mcp`; see mcp/settings.ts). */
+  readonly mcp: McpGuardrails;
 }
 
 /** Defaults of the tunable settings. */
@@ -103,6 +106,7 @@ const TOP_KEYS = new Set([
   "amountFields",
   "sync",
   "keys",
+  "mcp",
 ]);
 const SYNC_BOUNDS: Record<keyof SyncSettings, [number, number]> = {
   batchSize: [1, 1000],
@@ -236,6 +240,7 @@ export function validateConfig(input: unknown): SyncConfig {
     amountFields,
     sync: sync as unknown as SyncSettings,
     keys: { rotationGraceSeconds },
+    mcp: checkGuardrails(input.mcp),
   };
 }
 
@@ -281,6 +286,7 @@ export const SETTABLE_KEYS: Readonly<Record<string, string>> = {
   "rotation-grace-seconds": "how long a rotated signing key stays valid before it is revoked",
   "recipient.<name>": "add a recipient: KID:X25519HEX (a duplicate name or kid is refused); 'none' removes it",
   "amount-field.<eventType|prefix.*>": "the payload field holding the amount; 'none' removes the entry",
+  ...GUARDRAIL_SETTABLE_KEYS,
 };
 
 const NUMERIC: Record<string, keyof SyncSettings> = {
@@ -325,6 +331,8 @@ export function setConfigValue(config: SyncConfig, key: string, value: string): 
     const type = key.slice("amount-field.".length);
     if (none) delete raw.amountFields[type];
     else raw.amountFields[type] = value;
+  } else if (key.startsWith("mcp.") && setGuardrailValue(config.mcp, key, value) !== undefined) {
+    raw.mcp = setGuardrailValue(config.mcp, key, value);
   } else {
     throw new AgentError("INVALID_INPUT", `unknown configuration key "${key}"`, {
       hint: `settable keys: ${Object.keys(SETTABLE_KEYS).join(", ")}`,

@@ -65,3 +65,13 @@ export {
   withAmountCommitment,
 } from "./payloads";
 export { runCli as runSyncCli, type CliIo as SyncCliIo } from "./cli/program";
+export { createMcpServer, runMcpServer, toolError, type McpServerOptions, type ToolError } from "./mcp/server";
+export { DEFAULT_GUARDRAILS, checkGuardrails, type McpGuardrails } from "./mcp/settings";
+export {
+  inclusionProof,
+  streamHead,
+  waitForEvent,
+  type InclusionProofView,
+  type StreamHead,
+  type WaitResult,
+} from "./reads";

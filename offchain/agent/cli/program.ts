@@ -15,6 +15,7 @@ import { SETTABLE_KEYS } from "../config";
 import { AgentError, isAgentError } from "../errors";
 import type { OutboxStatus } from "../outbox";
 import { EVENT_TYPES } from "../payloads";
+import { runMcpServer } from "../mcp/server";
 
 /** Where the CLI writes and what it reads (tests pass their own). */
 export interface CliIo {
@@ -496,6 +497,22 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
       `${r.published.length} published, ${r.unchanged.length} unchanged`,
     ]);
   });
+
+  // mcp --------------------------------------------------------------------------------------------------------------
+  program
+    .command("mcp")
+    .description("serve the agent as MCP tools on stdin/stdout (write tools only preview unless --apply)")
+    .option("--apply", "let write tools sign, store and push events (default: previews only)")
+    .action(async (opts: { apply?: boolean }, cmd: Command) => {
+      const home = (cmd.optsWithGlobals() as { home?: string }).home;
+      await runMcpServer({
+        cwd: io.cwd,
+        env: io.env,
+        ...(home === undefined ? {} : { home }),
+        apply: opts.apply === true,
+        log: (line) => io.stderr(`stateset-sync mcp: ${line}\n`),
+      });
+    });
 
   return program;
 }
