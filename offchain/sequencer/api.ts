@@ -21,6 +21,7 @@ import {
 import type { Logger } from "../common";
 import { SequencerError, agentKeyJson, receiptJson, type Principal, type SequencerService } from "./service";
 import type { StoredCommitment, StoredEvent, StreamRef } from "./store/types";
+import { registerAnchorRoutes } from "./api-anchor";
 import { registerAdminRoutes } from "./api-admin";
 import { unavailable } from "./store/errors";
 import { registerSchemaRoutes } from "./api-schemas";
@@ -808,6 +809,7 @@ export async function buildApi(options: ApiOptions) {
   );
 
   registerAdminRoutes(app, { service, auth, sendJson, security, uuidSchema });
+  registerAnchorRoutes(app, { service, auth, sendJson, security });
   registerSchemaRoutes(app, { service, auth, sendJson, security, uuidSchema });
   registerStreamRoutes(app, { service, auth, sendJson, security, uuidSchema }, commitmentJson);
   registerExplorer(app, options.explorer);

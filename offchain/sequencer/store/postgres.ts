@@ -66,6 +66,7 @@ import {
 } from "./rows";
 import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
+import { anchorLeaseMigration, postgresAnchorLease, type AnchorLeaseStore } from "./anchor-lease";
 
 const MIGRATIONS: readonly string[] = [
   // 1: events, receipts, counters, dedupe, entity versions, commitments, keys (the SQLite schema in PostgreSQL types).
@@ -233,6 +234,8 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX ves_events_by_entity ON ves_events (tenant_id, store_id, entity_type, entity_id, sequence_number);
   `,
+  // 7: the anchor lease (one anchor process per sequencer).
+  anchorLeaseMigration(),
 ];
 
 /** SQLSTATEs after which a whole write transaction is tried once more: unique, serialization and deadlock. */
@@ -613,6 +616,8 @@ class PostgresStore implements SequencerStore {
   /** Clients holding a leadership's session advisory lock, by leadership name. */
   private readonly leaders = new Map<string, { client: PoolClient; lost: boolean; onError: () => void }>();
   private closed = false;
+
+  readonly anchorLease: AnchorLeaseStore = postgresAnchorLease({ query: (text, values) => this.query(text, values) });
 
   constructor(private readonly pool: Pool) {}
 

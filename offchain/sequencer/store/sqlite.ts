@@ -60,6 +60,7 @@ import {
 } from "./rows";
 import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
+import { anchorLeaseMigration, sqliteAnchorLease, type AnchorLeaseStore } from "./anchor-lease";
 
 const MIGRATIONS: readonly string[] = [
   // 1: events, receipts, counters, dedupe, entity versions, commitments, keys.
@@ -227,6 +228,8 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX ves_events_by_entity ON ves_events (tenant_id, store_id, entity_type, entity_id, sequence_number);
   `,
+  // 7: the anchor lease (one anchor process per sequencer).
+  anchorLeaseMigration(),
 ];
 
 /**
@@ -254,6 +257,11 @@ class SqliteStore implements SequencerStore {
 
   /** Prepared statements by SQL text: preparing costs more than running a small statement. */
   private readonly statements = new Map<string, Database.Statement>();
+
+  readonly anchorLease: AnchorLeaseStore = sqliteAnchorLease({
+    write: (fn) => this.write(fn),
+    stmt: (sql) => this.stmt(sql),
+  });
 
   constructor(private readonly db: Database.Database) {}
 

@@ -271,6 +271,8 @@ export interface StreamHead extends StreamRef {
 export interface SequencerStore {
   /** `sqlite` or `postgres`. */
   readonly kind: "sqlite" | "postgres";
+  /** The anchor lease: one anchor process per sequencer (`anchor-lease.ts`). */
+  readonly anchorLease: import("./anchor-lease").AnchorLeaseStore;
 
   /** Creates or upgrades the schema (versioned migrations); idempotent. */
   migrate(): Promise<void>;

@@ -14,6 +14,16 @@ import {
 
 const TX = `0x${"ab".repeat(32)}`;
 
+/** Repeats `call` until it answers `status` (a lease lapsing on the sequencer's clock), for up to 30 s. */
+async function waitForStatus<R extends { status: number }>(call: () => Promise<R>, status: number): Promise<R> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await call();
+    if (r.status === status || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 for (const backend of BACKENDS) {
   describe(`sequencer anchoring routes for the anchor service (${backend.name})`, function () {
     this.timeout(60_000);
@@ -64,7 +74,7 @@ for (const backend of BACKENDS) {
       expect(await pendingIds()).to.not.include(id);
       const r = await admin.delete(`/v1/commitments/${id}/anchored`);
       expect(r.status, r.text).to.equal(200);
-      const body = r.json as { status: string; commitment: Record<string, unknown> };
+      const body = r.json as unknown as { status: string; commitment: Record<string, unknown> };
       expect(body.status).to.equal("unanchored");
       expect(body.commitment.is_anchored).to.equal(false);
       expect(body.commitment.chain_tx_hash).to.equal(null);
@@ -76,17 +86,58 @@ for (const backend of BACKENDS) {
         chain_id: 84532001,
       });
       expect(again.status, again.text).to.equal(200);
-      expect((again.json as { status: string }).status).to.equal("anchored");
+      expect((again.json as unknown as { status: string }).status).to.equal("anchored");
     });
 
     it("is idempotent on a commitment that is not anchored, and answers 404 for an unknown one", async function () {
       const id = await commitment();
       const r = await admin.delete(`/v1/commitments/${id}/anchored`);
       expect(r.status, r.text).to.equal(200);
-      expect((r.json as { status: string }).status).to.equal("not_anchored");
+      expect((r.json as unknown as { status: string }).status).to.equal("not_anchored");
       const unknown = await admin.delete(`/v1/commitments/00000000-0000-4000-8000-000000000001/anchored`);
       expect(unknown.status).to.equal(404);
-      expect((unknown.json as { error: { code: string } }).error.code).to.equal("NOT_FOUND");
+      expect((unknown.json as unknown as { error: { code: string } }).error.code).to.equal("NOT_FOUND");
+    });
+
+    it("keeps one anchor lease per sequencer database: 200 to the holder, 409 naming it to anyone else, also through a second sequencer process", async function () {
+      const first = await admin.post("/v1/anchor/lease", { holderId: "anchor-1", leaseMs: 60_000 });
+      expect(first.status, first.text).to.equal(200);
+      const held = first.json as unknown as { holderId: string; expiresAt: string };
+      expect(held.holderId).to.equal("anchor-1");
+      expect(Date.parse(held.expiresAt)).to.be.greaterThan(Date.now());
+      // A second sequencer process on the same database sees the same lease.
+      const other = await startSequencer(setup);
+      try {
+        const otherAdmin = client(other.url, ADMIN_KEY);
+        const busy = await otherAdmin.post("/v1/anchor/lease", { holderId: "anchor-2", leaseMs: 60_000 });
+        expect(busy.status, busy.text).to.equal(409);
+        expect((busy.json as unknown as { holderId: string }).holderId).to.equal("anchor-1");
+        const renewOther = await otherAdmin.post("/v1/anchor/lease/renew", { holderId: "anchor-2", leaseMs: 60_000 });
+        expect(renewOther.status).to.equal(409);
+        const renew = await otherAdmin.post("/v1/anchor/lease/renew", { holderId: "anchor-1", leaseMs: 120_000 });
+        expect(renew.status, renew.text).to.equal(200);
+        expect(Date.parse((renew.json as unknown as { expiresAt: string }).expiresAt)).to.be.greaterThan(
+          Date.parse(held.expiresAt),
+        );
+        const wrongRelease = await otherAdmin.post("/v1/anchor/lease/release", { holderId: "anchor-2" });
+        expect(wrongRelease.status).to.equal(409);
+        const release = await otherAdmin.post("/v1/anchor/lease/release", { holderId: "anchor-1" });
+        expect(release.status, release.text).to.equal(200);
+        expect((release.json as unknown as { released: boolean }).released).to.equal(true);
+        const taken = await otherAdmin.post("/v1/anchor/lease", { holderId: "anchor-2", leaseMs: 1000 });
+        expect(taken.status, taken.text).to.equal(200);
+      } finally {
+        await other.seq.stop();
+      }
+      // A lapsed lease goes to the next taker.
+      const lapsed = await waitForStatus(
+        () => admin.post("/v1/anchor/lease", { holderId: "anchor-3", leaseMs: 60_000 }),
+        200,
+      );
+      expect((lapsed.json as unknown as { holderId: string }).holderId).to.equal("anchor-3");
+      expect((await admin.post("/v1/anchor/lease/release", { holderId: "anchor-3" })).status).to.equal(200);
+      const bad = await admin.post("/v1/anchor/lease", { holderId: "", leaseMs: 5 });
+      expect(bad.status).to.equal(400);
     });
 
     it("requires the bootstrap admin key", async function () {
@@ -95,10 +146,13 @@ for (const backend of BACKENDS) {
         tenantId: "00000000-0000-4000-8000-0000000000bb",
         admin: true,
       });
-      const key = (created.json as { apiKey?: string }).apiKey;
+      const key = (created.json as unknown as { apiKey?: string }).apiKey;
       const tenantAdmin = client(url, key);
       const r = await tenantAdmin.delete(`/v1/commitments/${id}/anchored`);
       expect(r.status).to.be.oneOf([401, 403]);
+      expect((await tenantAdmin.post("/v1/anchor/lease", { holderId: "x", leaseMs: 5000 })).status).to.be.oneOf([
+        401, 403,
+      ]);
       expect((await client(url).delete(`/v1/commitments/${id}/anchored`)).status).to.equal(401);
     });
   });
