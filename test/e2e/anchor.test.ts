@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 
 import { expect } from "chai";
@@ -24,6 +24,27 @@ import {
 
 const BIN = path.join(ROOT, "bin", "set-anchor");
 const HARDHAT = path.join(ROOT, "node_modules", ".bin", "hardhat");
+
+/** Runs a command to its end without blocking the event loop (the sequencer under test runs in this process). */
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
 
 /** A `set-anchor` child process with its output collected. */
 interface AnchorProc {
@@ -194,12 +215,7 @@ describe("set-anchor processes (real hardhat devnet, real sequencer, the bin as 
       VES__DEPLOYMENTS_DIR: devnet.deployments,
     };
     delete hhEnv.HARDHAT_NETWORK;
-    const ok = spawnSync(HARDHAT, ["anchor:verify", "--batch", batch, "--network", "setDevnet", "--json"], {
-      cwd: ROOT,
-      env: hhEnv,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
+    const ok = await run(HARDHAT, ["anchor:verify", "--batch", batch, "--network", "setDevnet", "--json"], hhEnv);
     expect(ok.status, ok.stderr).to.equal(0);
     const report = JSON.parse(ok.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
     expect(report.ok).to.equal(true);
@@ -211,27 +227,24 @@ describe("set-anchor processes (real hardhat devnet, real sequencer, the bin as 
   });
 
   it("refuses to start with exit codes: unauthorized signer 1, wrong chain 1, refused API key 1, bad config 2, no L2 3", async function () {
-    const run = (extra: Record<string, string>) => {
-      const r = spawnSync(BIN, [], { cwd: ROOT, env: env(extra), encoding: "utf8", timeout: 60_000 });
-      return { status: r.status, stderr: r.stderr };
-    };
+    const start = (extra: Record<string, string>) => run(BIN, [], env(extra), 60_000);
     const file = (n: string) => ({ ANCHOR__STATE_FILE: path.join(tmp.dir, `${n}.db`) });
-    const stranger = run({ ...file("x1"), ANCHOR__SIGNER_KEY: KEYS.stranger });
+    const stranger = await start({ ...file("x1"), ANCHOR__SIGNER_KEY: KEYS.stranger });
     expect(stranger.status, stranger.stderr).to.equal(1);
-    expect(stranger.stderr).to.include("ANCHOR_NOT_AUTHORIZED");
-    const chain = run({ ...file("x2"), ANCHOR__CHAIN_ID: "31337" });
+    expect(stranger.stderr, stranger.stderr).to.include("ANCHOR_NOT_AUTHORIZED");
+    const chain = await start({ ...file("x2"), ANCHOR__CHAIN_ID: "31337" });
     expect(chain.status, chain.stderr).to.equal(1);
     expect(chain.stderr).to.include("ANCHOR_CHAIN_ID_MISMATCH");
-    const key = run({ ...file("x3"), ANCHOR__SEQUENCER_API_KEY: "ss_wrong_key_0123456789" });
+    const key = await start({ ...file("x3"), ANCHOR__SEQUENCER_API_KEY: "ss_wrong_key_0123456789" });
     expect(key.status, key.stderr).to.equal(1);
     expect(key.stderr).to.include("ANCHOR_SEQUENCER_AUTH");
-    const bad = run({ ANCHOR__CONFIRMATIONS: "0", ANCHOR__SIGNER_KEY: "", ANCHOR__RPC_URL: "localhost" });
+    const bad = await start({ ANCHOR__CONFIRMATIONS: "0", ANCHOR__SIGNER_KEY: "", ANCHOR__RPC_URL: "localhost" });
     expect(bad.status).to.equal(2);
     expect(bad.stderr)
       .to.include("ANCHOR__CONFIRMATIONS")
       .and.include("ANCHOR__SIGNER_KEY")
       .and.include("ANCHOR__RPC_URL");
-    const down = run({ ...file("x4"), ANCHOR__RPC_URL: "http://127.0.0.1:9", ANCHOR__RPC_TIMEOUT_MS: "2000" });
+    const down = await start({ ...file("x4"), ANCHOR__RPC_URL: "http://127.0.0.1:9", ANCHOR__RPC_TIMEOUT_MS: "2000" });
     expect(down.status, down.stderr).to.equal(3);
   });
 });
