@@ -499,7 +499,9 @@ function proofsView(store) {
         else throw e;
       }
       for (const p of proofs) {
-        const verified = p.verified ?? p.verification_status ?? p.status;
+        // The sequencer stores a proof only after verifying it; a record may say more.
+        const verified =
+          p.verified ?? p.verification_status ?? p.status ?? (p.proofId ? "verified on submission" : undefined);
         rows.push([
           shortHash(c.batch_id),
           h("span", {}, String(p.policy_id ?? p.policyId ?? p.proof_type ?? "—")),
@@ -718,6 +720,7 @@ function eventView(eventId) {
     }
     const config = await explorerConfig();
     if (!current()) return;
+    sessionLabel.textContent = `Tenant ${env.tenant_id}`;
 
     const r = event.receipt;
     const sections = [

@@ -153,6 +153,18 @@ export const SEQUENCER_OPTIONS = {
     check: (v: string) =>
       ["enforce", "warn", "disabled"].includes(v) ? undefined : "must be enforce, warn or disabled",
   },
+  explorerChainRpcUrl: {
+    type: "string",
+    description:
+      "a chain JSON-RPC URL the explorer page (`/explorer`) may call from the browser to check anchored roots on " +
+      "SetRegistry (needs `explorerRegistryAddress`; the node must allow the page's origin, CORS)",
+    check: (v: string) => (/^https?:\/\/[^\s]+$/.test(v) ? undefined : "must be an http(s) URL"),
+  },
+  explorerRegistryAddress: {
+    type: "string",
+    description: "the SetRegistry (proxy) address the explorer page reads anchored roots from",
+    check: (v: string) => (/^0x[0-9a-fA-F]{40}$/.test(v) ? undefined : "must be 0x + 40 hex"),
+  },
 } satisfies OptionsSpec;
 
 /** The loaded options. */

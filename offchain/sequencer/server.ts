@@ -175,6 +175,7 @@ export async function createSequencer(
     metrics,
     ready: () => ready,
     stopping: () => shuttingDown,
+    explorer: { chainRpcUrl: config.explorerChainRpcUrl, registryAddress: config.explorerRegistryAddress },
   });
   const metricsPort = deps.metricsOnAnyPort === true ? 0 : config.metricsPort;
   const metricsHttp =

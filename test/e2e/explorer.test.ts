@@ -1,12 +1,19 @@
 /**
  * The explorer page in a real browser (Debian's Chromium through playwright-core) against a real sequencer (SQLite)
  * with seeded data: every view shows the API's numbers, the live view shows a newly pushed event, in-browser
- * verification agrees with offchain/ves for a real event and fails for a tampered proof, a wrong API key shows an
- * error, a payload carrying markup renders as text and runs nothing, and no page breaks its Content-Security-Policy.
+ * verification agrees with offchain/ves for a real event, checks the roots anchored on SetRegistry (Hardhat's
+ * in-process chain behind a loopback JSON-RPC endpoint) and fails for a tampered proof, a wrong API key shows an error, a payload carrying markup renders as text and runs nothing, and no page breaks its Content-Security-Policy.
  * Each view is saved as a screenshot under test-artifacts/explorer/ (wide and narrow).
  */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
 import { expect } from "chai";
+import hre, { ethers } from "hardhat";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+
+import SetRegistryModule from "../../deploy/modules/SetRegistry";
+import { SetRegistry__factory, type SetRegistry } from "../../typechain-types";
 
 import * as ves from "../../offchain/ves";
 import type { Sequencer } from "../../offchain/sequencer";
@@ -40,10 +47,69 @@ interface Seeded {
   readonly readKey: string;
   readonly envelopes: ves.VesEventEnvelope[];
   readonly anchoredBatch: string;
+  /** The anchoring transaction (hex without 0x) and its block. */
+  readonly anchorTx: string;
+  readonly anchorBlock: number;
 }
 
-/** Seeds a tenant with two streams: A (5 events, 1..3 committed and anchored at block 42) and B (2, committed). */
-async function seed(admin: Client): Promise<Seeded> {
+/** SetRegistry on Hardhat's in-process chain, with its sequencer's signer. */
+async function deployRegistry(): Promise<SetRegistry> {
+  const [owner, sequencer] = await ethers.getSigners();
+  if (!owner || !sequencer) throw new Error("need two signers");
+  const deployed = await hre.ignition.deploy(SetRegistryModule, {
+    parameters: { SetRegistryModule: { owner: owner.address, sequencer: sequencer.address } },
+  });
+  return SetRegistry__factory.connect(await deployed.registry.getAddress(), sequencer);
+}
+
+/**
+ * A loopback JSON-RPC endpoint over Hardhat's in-process chain that answers browsers as a node with CORS enabled
+ * does (preflight included).
+ */
+async function rpcEndpoint(): Promise<{ url: string; close: () => Promise<void> }> {
+  const cors = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-methods": "POST, OPTIONS",
+    "access-control-allow-headers": "content-type",
+  };
+  const server = http.createServer((req, res) => {
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, cors).end();
+      return;
+    }
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+    req.on("end", () => {
+      const call = JSON.parse(body) as { id: unknown; method: string; params?: unknown[] };
+      hre.network.provider.send(call.method, call.params ?? []).then(
+        (result: unknown) =>
+          res
+            .writeHead(200, { ...cors, "content-type": "application/json" })
+            .end(JSON.stringify({ jsonrpc: "2.0", id: call.id, result })),
+        (e: Error) =>
+          res
+            .writeHead(200, { ...cors, "content-type": "application/json" })
+            .end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: { code: -32000, message: e.message } })),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * Seeds a tenant with two streams: A (5 events, 1..3 committed and anchored on `registry`) and B (2 events, committed,
+ * not anchored).
+ */
+async function seed(admin: Client, registry: SetRegistry): Promise<Seeded> {
   const tenantId = crypto.randomUUID();
   const a = await newAgent(admin, tenantId, crypto.randomUUID());
   const b = await newAgent(admin, tenantId, crypto.randomUUID());
@@ -68,10 +134,23 @@ async function seed(admin: Client): Promise<Seeded> {
   });
   expect(r.status, r.text).to.equal(200);
   const anchoredBatch = str(r, "batch_id");
+  const tx = await registry.commitBatch(
+    ves.bytesTo0xHex(ves.uuidToBytes32(anchoredBatch)),
+    ves.bytesTo0xHex(ves.uuidToBytes32(tenantId)),
+    ves.bytesTo0xHex(ves.uuidToBytes32(a.storeId)),
+    `0x${str(r, "merkle_root")}`,
+    `0x${str(r, "prev_state_root")}`,
+    `0x${str(r, "new_state_root")}`,
+    1n,
+    3n,
+    3,
+  );
+  const mined = await tx.wait();
+  if (mined === null) throw new Error("the anchoring transaction was not mined");
   r = await admin.post(`/v1/commitments/${anchoredBatch}/anchored`, {
-    chain_tx_hash: "ab".repeat(32),
-    chain_id: 84532001,
-    block_number: 42,
+    chain_tx_hash: mined.hash,
+    chain_id: (await ethers.provider.getNetwork()).chainId,
+    block_number: mined.blockNumber,
   });
   expect(r.status, r.text).to.equal(200);
   r = await admin.post("/api/v1/ves/commitments", {
@@ -84,7 +163,16 @@ async function seed(admin: Client): Promise<Seeded> {
 
   r = await admin.post(`/api/v1/agents/${a.agentId}/api-keys`, { tenantId, readOnly: true });
   expect(r.status, r.text).to.equal(200);
-  return { tenantId, a, b, readKey: str(r, "apiKey"), envelopes, anchoredBatch };
+  return {
+    tenantId,
+    a,
+    b,
+    readKey: str(r, "apiKey"),
+    envelopes,
+    anchoredBatch,
+    anchorTx: mined.hash.slice(2),
+    anchorBlock: mined.blockNumber,
+  };
 }
 
 /** The trimmed text of the first element matching `selector`. */
@@ -103,17 +191,23 @@ describe("Explorer page (Chromium)", function () {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let rpc: Awaited<ReturnType<typeof rpcEndpoint>>;
   const cspViolations: string[] = [];
   const pageErrors: string[] = [];
 
   before(async function () {
     const sqlite = BACKENDS.find((b) => b.name === "SQLite")!;
     setup = await sqlite.setup();
-    const started = await startSequencer(setup);
+    let registry: SetRegistry;
+    [registry, rpc, browser] = await Promise.all([deployRegistry(), rpcEndpoint(), launchChromium()]);
+    const started = await startSequencer(setup, {
+      explorerChainRpcUrl: rpc.url,
+      explorerRegistryAddress: await registry.getAddress(),
+    });
     seq = started.seq;
     base = started.url;
     admin = client(base, ADMIN_KEY);
-    [data, browser] = await Promise.all([seed(admin), launchChromium()]);
+    data = await seed(admin, registry);
     context = await browser.newContext({ viewport: WIDE });
     page = await context.newPage();
     page.setDefaultTimeout(WAIT.timeout);
@@ -131,6 +225,7 @@ describe("Explorer page (Chromium)", function () {
     await context?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await seq?.stop();
+    await rpc?.close();
     await setup?.cleanup();
   });
 
@@ -226,17 +321,23 @@ describe("Explorer page (Chromium)", function () {
     expect(await text(page, "#anchored-count")).to.equal("1");
     const row = page.locator("#commitments-table tbody tr").first();
     expect(await row.locator("[data-field=range]").textContent()).to.equal("1–3");
-    expect(await row.locator("[data-field=block]").textContent()).to.equal("42");
-    expect(await row.locator(`code[data-full="${"ab".repeat(32)}"]`).count()).to.equal(1);
+    expect(await row.locator("[data-field=block]").textContent()).to.equal(String(data.anchorBlock));
+    expect(await row.locator(`code[data-full="${data.anchorTx}"]`).count()).to.equal(1);
     expect(await row.locator(`code[data-full="${data.anchoredBatch}"]`).count()).to.equal(1);
     await screenshot(page, "commitments-wide");
   });
 
-  it("says when the sequencer has no proofs to show", async function () {
+  it("says when there are no proofs to show, or when the sequencer offers none", async function () {
+    // Validity-proof routes are another part's: the page must say which empty state applies.
+    const api = await client(base, data.readKey).get(`/api/v1/ves/validity/${data.anchoredBatch}/proofs`);
+    const routeMissing = api.status === 404 && api.text.includes('"message":"no route ');
+    if (!routeMissing) expect(api.status, api.text).to.equal(200);
     await page.goto(`${base}/explorer/#/stream/${data.a.storeId}/proofs`);
     const empty = page.locator("main [data-state=empty]");
     await empty.waitFor(WAIT);
-    expect(await empty.textContent()).to.include("not available on this sequencer");
+    expect(await empty.textContent()).to.include(
+      routeMissing ? "not available on this sequencer" : "No proofs yet for this stream's commitments",
+    );
     await screenshot(page, "proofs-wide");
   });
 
@@ -272,6 +373,10 @@ describe("Explorer page (Chromium)", function () {
     expect(await result.getAttribute("data-root")).to.equal(ves.bytesToHex(root));
     expect(ves.bytesToHex(root)).to.equal(proof.json.merkle_root);
     expect(await page.locator("#verify-result .check-fail").count()).to.equal(0);
+    // The roots anchored on SetRegistry, read by the browser with a raw eth_call, are the commitment's.
+    const onChain = page.locator('#verify-result li[data-check="On-chain roots (SetRegistry)"]');
+    expect(await onChain.getAttribute("class")).to.equal("check-ok");
+    expect(await onChain.textContent()).to.include(String(proof.json.merkle_root));
     await screenshot(page, "event-verified-wide");
     await page.setViewportSize(NARROW);
     await screenshot(page, "event-verified-narrow");
