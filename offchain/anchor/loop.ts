@@ -717,9 +717,14 @@ export class Anchorer {
       }
       const proof = await proofs.proofFor(w.batchId).catch(() => null);
       if (proof === null) {
-        state.proofChecked(w.batchId, this.now() + Math.max(this.c.intervalMs, 1000));
+        // Not yet: ask again later, less and less often (up to the backoff ceiling) while no proof appears.
+        state.proofChecked(
+          w.batchId,
+          this.now() + Math.max(this.c.intervalMs, this.backoff.fail(`proofwait:${w.batchId}`)),
+        );
         continue;
       }
+      this.backoff.succeed(`proofwait:${w.batchId}`);
       const registry = await chain.registry();
       const id32 = toBytes32Hex(w.batchId);
       if (await chain.rpc(() => registry.hasStarkProof(id32))) {
