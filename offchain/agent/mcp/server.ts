@@ -255,9 +255,31 @@ function outboxStatusOf(v: string | undefined): OutboxStatus | undefined {
   return v === "pending" || v === "sending" || v === "acknowledged" || v === "rejected" ? v : undefined;
 }
 
-/** Registers every tool of the server on `server`. */
-function registerTools(server: McpServer, ctx: Context): void {
+/**
+ * The one `registerTool` signature this server uses. The SDK's own overloads infer each handler's argument type from
+ * the zod schemas through both zod 3 and zod 4 compatibility types, which costs the type checker minutes and GiBs for
+ * sixteen tools; the handlers here type their arguments themselves (`z.infer` of the schema they pass), so nothing is
+ * lost by registering through this narrower view of the same method.
+ */
+interface ToolRegistrar {
+  registerTool(
+    name: string,
+    config: {
+      title: string;
+      description: string;
+      inputSchema: unknown;
+      outputSchema: unknown;
+      annotations: Readonly<Record<string, boolean>>;
+    },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler declares its own argument type
+    cb: (args: any, extra: { signal: AbortSignal }) => Promise<CallToolResult>,
+  ): unknown;
+}
+
+/** Registers every tool of the server on `mcp`. */
+function registerTools(mcp: McpServer, ctx: Context): void {
   const { agent } = ctx;
+  const server = mcp as unknown as ToolRegistrar;
 
   /** Wraps a tool body: bad arguments and thrown errors become structured `isError` results. */
   const tool = <A>(name: string, fn: (args: A, signal: AbortSignal) => Promise<Record<string, unknown>>) => {
