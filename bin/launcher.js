@@ -247,6 +247,8 @@ function build() {
   }
   const where = path.relative(ROOT, dir) || dir;
   process.stderr.write(`build: ${written} modules compiled in ${where} (${Date.now() - started} ms)\n`);
+  // A fresh code cache: entries of older module versions are never read again, so the build drops them all.
+  fs.rmSync(path.join(dir, "v8"), { recursive: true, force: true });
   warm(dir);
   if (failed.length > 0) {
     process.stderr.write(

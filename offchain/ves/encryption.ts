@@ -6,12 +6,22 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
-import { assertBytes, assertU32, bytesEqual, bytesToBase64Url, concatBytes, toPlainBytes } from "./encoding";
 import {
+  assertBytes,
+  assertU32,
+  bytesEqual,
+  bytesToBase64Url,
+  concatBytes,
+  toPlainBytes,
+  utf8Encode,
+} from "./encoding";
+import {
+  DOMAIN,
   payloadAad,
   payloadCipherHash,
   payloadPlainHashSalted,
   recipientsHash,
+  sha256,
   type EventContext,
   type RecipientEntry,
 } from "./hash";
@@ -44,6 +54,7 @@ const DEK_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const EMPTY = new Uint8Array(0);
+const PAYLOAD_PLAIN = utf8Encode(DOMAIN.PAYLOAD_PLAIN);
 
 /** An X25519 key pair for receiving encrypted payloads. */
 export interface X25519KeyPair {
@@ -150,9 +161,9 @@ export interface EncryptPayloadResult {
   readonly salt: Uint8Array;
 }
 
-function randomOr(given: Uint8Array | undefined, bytes: number, name: string): Uint8Array {
-  if (given === undefined) return toPlainBytes(randomBytes(bytes));
-  assertBytes(given, name, bytes);
+function randomOr(given: Uint8Array | undefined, random: Uint8Array, name: string): Uint8Array {
+  if (given === undefined) return toPlainBytes(random);
+  assertBytes(given, name, random.length);
   return given;
 }
 
@@ -177,12 +188,15 @@ export async function encryptPayload(input: EncryptPayloadInput): Promise<Encryp
     throw new RangeError(`need ${recipients.length} ephemeral keys, got ${rnd.ephemeralSecretKeys.length}`);
   }
   // 2. Randomness: salt, DEK and nonce.
-  const salt = randomOr(rnd.salt, SALT_BYTES, "salt");
-  const dek = randomOr(rnd.dek, DEK_BYTES, "dek");
-  const nonce = randomOr(rnd.nonce, NONCE_BYTES, "nonce");
+  // One CSPRNG call for all three (each value a copy of its own: they leave in the result).
+  const drawn = randomBytes(SALT_BYTES + DEK_BYTES + NONCE_BYTES);
+  const salt = randomOr(rnd.salt, drawn.subarray(0, SALT_BYTES), "salt");
+  const dek = randomOr(rnd.dek, drawn.subarray(SALT_BYTES, SALT_BYTES + DEK_BYTES), "dek");
+  const nonce = randomOr(rnd.nonce, drawn.subarray(SALT_BYTES + DEK_BYTES), "nonce");
   // 3. Salted plain hash and AAD (the AAD binds the claimed plain hash).
   const canonical = jcsBytes(input.payload);
-  const plainHash = payloadPlainHashSalted(input.payload, salt);
+  // payloadPlainHashSalted(payload, salt), on the canonical bytes already at hand.
+  const plainHash = sha256(PAYLOAD_PLAIN, salt, canonical);
   const aad = payloadAad(input.context, plainHash);
   // 4. Content encryption: AES-256-GCM(salt ‖ JCS(payload)) with AAD = payload AAD.
   const { ciphertext, tag } = aes256GcmSeal(dek, nonce, concatBytes(salt, canonical), aad);

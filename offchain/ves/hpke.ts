@@ -10,7 +10,7 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHmac,
+  hash as oneShotHash,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -47,10 +47,31 @@ interface AeadParams {
 /** suite_id of the KEM: "KEM" ‖ I2OSP(0x0020, 2). */
 const KEM_SUITE_ID = Buffer.concat([ascii("KEM"), Buffer.from([0x00, 0x20])]);
 
+const BLOCK = 64;
+const IPAD = 0x36;
+const OPAD = 0x5c;
+
+/** The inner and outer pad blocks of an HMAC-SHA256 key of at most one block (RFC 2104). */
+function hmacPads(key: Uint8Array): { inner: Buffer; outer: Buffer } {
+  const inner = Buffer.alloc(BLOCK, IPAD);
+  const outer = Buffer.alloc(BLOCK, OPAD);
+  for (let i = 0; i < key.length; i++) {
+    inner[i] = (key[i] as number) ^ IPAD;
+    outer[i] = (key[i] as number) ^ OPAD;
+  }
+  return { inner, outer };
+}
+const EMPTY_KEY_PADS = hmacPads(EMPTY);
+
+/**
+ * HMAC-SHA256(key, parts…) with two one-shot hashes, H(K⊕opad ‖ H(K⊕ipad ‖ parts)): the keys here (an empty salt,
+ * a PRK or a shared secret) are at most 32 bytes, and crypto.hash skips the per-call Hmac object of createHmac.
+ */
 function hmac(key: Buffer, ...parts: readonly Uint8Array[]): Buffer {
-  const h = createHmac("sha256", key);
-  for (const p of parts) h.update(p);
-  return h.digest();
+  if (key.length > BLOCK) throw new RangeError("HMAC key longer than a block");
+  const { inner, outer } = key.length === 0 ? EMPTY_KEY_PADS : hmacPads(key);
+  const innerHash = oneShotHash("sha256", Buffer.concat([inner, ...parts]), "buffer");
+  return oneShotHash("sha256", Buffer.concat([outer, innerHash]), "buffer");
 }
 
 /** LabeledExtract(salt, label, ikm) = HKDF-Extract(salt, "HPKE-v1" ‖ suite_id ‖ label ‖ ikm). */
