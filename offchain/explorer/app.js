@@ -244,13 +244,21 @@ function eventRow(e, store, fresh) {
   const tr = h(
     "tr",
     { "data-seq": String(e.sequence_number), class: fresh ? "fresh" : undefined },
-    h("td", {}, link(String(e.sequence_number), "event", e.event_id)),
-    h("td", {}, time(e.receipt?.sequencedAt)),
-    h("td", {}, h("span", { class: "etype" }, env.event_type)),
-    h("td", {}, link(`${env.entity_type}/${env.entity_id}`, "entity", store, env.entity_type, env.entity_id)),
-    h("td", {}, shortHash(env.source_agent_id)),
-    h("td", {}, payloadSummary(env)),
-    h("td", {}, e.batch_id ? shortHash(e.batch_id) : h("span", { class: "muted", text: "pending" })),
+    h("td", { "data-label": "Seq" }, link(String(e.sequence_number), "event", e.event_id)),
+    h("td", { "data-label": "Sequenced at" }, time(e.receipt?.sequencedAt)),
+    h("td", { "data-label": "Type" }, h("span", { class: "etype" }, env.event_type)),
+    h(
+      "td",
+      { "data-label": "Entity" },
+      link(`${env.entity_type}/${env.entity_id}`, "entity", store, env.entity_type, env.entity_id),
+    ),
+    h("td", { "data-label": "Agent" }, shortHash(env.source_agent_id)),
+    h("td", { "data-label": "Payload" }, payloadSummary(env)),
+    h(
+      "td",
+      { "data-label": "Commitment" },
+      e.batch_id ? shortHash(e.batch_id) : h("span", { class: "muted", text: "pending" }),
+    ),
   );
   return tr;
 }

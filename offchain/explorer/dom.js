@@ -112,7 +112,7 @@ export function table(caption, headers, rows, props = {}) {
           h(
             "tr",
             {},
-            cells.map((c) => h("td", {}, c)),
+            cells.map((c, i) => h("td", { "data-label": headers[i] }, c)),
           ),
         ),
       ),
