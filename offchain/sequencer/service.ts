@@ -477,6 +477,22 @@ export class SequencerService {
     if (!p.bootstrap) throw new SequencerError(403, "INSUFFICIENT_PERMISSIONS", "the bootstrap admin key is required");
   }
 
+  /**
+   * Tenant-wide resources (agent signing keys, payload schemas) act on every store of the tenant: a store-scoped
+   * admin key does not change them, like stores and the audit log.
+   * @throws SequencerError 403 unless `p` administers the whole tenant.
+   */
+  private requireTenantWideAdmin(p: Principal, tenantId: string, what: string): void {
+    this.require(p, "admin", tenantId);
+    if (!p.bootstrap && p.storeIds.length > 0) {
+      throw new SequencerError(
+        403,
+        "INSUFFICIENT_PERMISSIONS",
+        `${what} needs a tenant-wide admin key (this key is limited to some stores)`,
+      );
+    }
+  }
+
   /** Records a key's use at most once a minute per process (the list shows the last use, to the minute). */
   private async noteKeyUse(prefix: string, hash: Uint8Array): Promise<void> {
     const now = Date.now();
@@ -643,7 +659,7 @@ export class SequencerService {
     p: Principal,
     input: { tenantId: string; eventType: string; schema: unknown; description: string | null; status: SchemaStatus },
   ): Promise<PayloadSchemaRecord> {
-    this.require(p, "admin", input.tenantId);
+    this.requireTenantWideAdmin(p, input.tenantId, "changing payload schemas");
     const problem = this.schemas.check(input.schema);
     if (problem !== undefined)
       throw new SequencerError(400, "INVALID_SCHEMA", `the schema does not compile: ${problem}`);
@@ -696,7 +712,7 @@ export class SequencerService {
   /** Changes a schema's status (tenant admin). @throws SequencerError 404. */
   async setSchemaStatus(p: Principal, schemaId: string, status: SchemaStatus): Promise<PayloadSchemaRecord> {
     const s = await this.getSchema(p, schemaId);
-    this.require(p, "admin", s.tenantId);
+    this.requireTenantWideAdmin(p, s.tenantId, "changing payload schemas");
     const updated = await this.store.setSchemaStatus(schemaId, status, nowRfc3339());
     if (updated === null) throw new SequencerError(404, "NOT_FOUND", `no schema ${schemaId}`);
     this.schemas.invalidate(s.tenantId, s.eventType);
@@ -707,7 +723,7 @@ export class SequencerService {
   /** Deletes a schema (tenant admin); its version number is not reused. @throws SequencerError 404. */
   async deleteSchema(p: Principal, schemaId: string): Promise<void> {
     const s = await this.getSchema(p, schemaId);
-    this.require(p, "admin", s.tenantId);
+    this.requireTenantWideAdmin(p, s.tenantId, "changing payload schemas");
     if (!(await this.store.deleteSchema(schemaId, nowRfc3339()))) {
       throw new SequencerError(404, "NOT_FOUND", `no schema ${schemaId}`);
     }
@@ -820,7 +836,7 @@ export class SequencerService {
 
   /** Registers an agent's Ed25519 key (admin of the tenant). @throws SequencerError 409 if it exists. */
   async registerAgentKey(p: Principal, key: Omit<AgentKey, "status" | "revokedAt" | "createdAt">): Promise<AgentKey> {
-    this.require(p, "admin", key.tenantId);
+    this.requireTenantWideAdmin(p, key.tenantId, "registering agent keys");
     if (key.validFrom !== null && key.validTo !== null && Date.parse(key.validFrom) > Date.parse(key.validTo)) {
       throw new SequencerError(400, "INVALID_FIELD_VALUE", "validFrom must not be after validTo");
     }
@@ -845,7 +861,7 @@ export class SequencerService {
 
   /** Revokes an agent key (admin of the tenant). @throws SequencerError 404 if unknown. */
   async revokeAgentKey(p: Principal, tenantId: string, agentId: string, keyId: number): Promise<AgentKey> {
-    this.require(p, "admin", tenantId);
+    this.requireTenantWideAdmin(p, tenantId, "revoking agent keys");
     const key = await this.store.revokeAgentKey(tenantId, agentId, keyId, nowRfc3339());
     if (key === null) throw new SequencerError(404, "NOT_FOUND", `no key ${keyId} for agent ${agentId}`);
     this.keyCache.delete(`${tenantId}/${agentId}/${keyId}`);

@@ -5,7 +5,7 @@
  * of the caller's scope answers like a nonexistent one (404 `NOT_FOUND`, absent from lists); a caller without admin
  * permission gets 403 `INSUFFICIENT_PERMISSIONS` whatever the target.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
@@ -207,6 +207,39 @@ describe("sequencer API-key scope", function () {
         expect((await callers.get("tenant admin")!.get(`/api/v1/admin/audit?tenant_id=${tenant}`)).status).to.equal(
           200,
         );
+      });
+
+      it("keeps tenant-wide agent signing keys and payload schemas from a store-scoped admin", async function () {
+        const scoped = callers.get("store-A admin")!;
+        const wide = callers.get("tenant admin")!;
+        const forbidden = (r: { status: number; json: Record<string, unknown> }) =>
+          `${r.status} ${(r.json.error as { code?: string } | undefined)?.code}`;
+        const signingKey = (keyId: number) => ({
+          tenantId: tenant,
+          agentId: agent,
+          keyId,
+          publicKey: randomBytes(32).toString("hex"),
+        });
+        // registering, and revoking a key the agent signs with in every store of the tenant
+        expect(forbidden(await scoped.post("/api/v1/agents/keys", signingKey(7)))).to.equal(
+          "403 INSUFFICIENT_PERMISSIONS",
+        );
+        expect((await wide.post("/api/v1/agents/keys", signingKey(8))).status).to.equal(200);
+        const revoke = { tenantId: tenant, agentId: agent, keyId: 8 };
+        expect(forbidden(await scoped.post("/api/v1/agents/keys/revoke", revoke))).to.equal(
+          "403 INSUFFICIENT_PERMISSIONS",
+        );
+        const listed = await wide.get(`/api/v1/agents/keys?tenant_id=${tenant}&agent_id=${agent}`);
+        expect(
+          (listed.json.keys as unknown as { key_id: unknown; status: string }[]).map((k) => k.status),
+        ).to.deep.equal(["active"]);
+        // a schema validates the event type's payloads in every store
+        const schema = { tenantId: tenant, eventType: "scope.check", schema: { type: "object" } };
+        expect(forbidden(await scoped.post("/api/v1/schemas", schema))).to.equal("403 INSUFFICIENT_PERMISSIONS");
+        const created = await wide.post("/api/v1/schemas", schema);
+        expect(created.status, created.text).to.equal(201);
+        const id = created.json.id as unknown as string;
+        expect(forbidden(await scoped.delete(`/api/v1/schemas/${id}`))).to.equal("403 INSUFFICIENT_PERMISSIONS");
       });
     });
   }
