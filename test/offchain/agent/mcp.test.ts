@@ -95,7 +95,7 @@ async function serve(home: string, apply: boolean): Promise<Server> {
 function errorOf(r: { result: CallToolResult; json: Json }): { code: string; message: string; retryable: boolean } {
   expect(r.result.isError, JSON.stringify(r.json)).to.equal(true);
   expect(r.json.ok).to.equal(false);
-  const e = r.json.error as { code: string; message: string; retryable: boolean; hint?: string };
+  const e = r.json.error as unknown as { code: string; message: string; retryable: boolean; hint?: string };
   expect(e.code).to.be.a("string");
   expect(e.message).to.be.a("string");
   expect(e.retryable).to.be.a("boolean");
