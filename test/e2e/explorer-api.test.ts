@@ -7,13 +7,15 @@ import { randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
-import type { Sequencer } from "../../offchain/sequencer";
+import { AppError } from "../../offchain/common";
+import { resolveSequencerConfig, type Sequencer } from "../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
   client,
   ingest,
   newAgent,
+  sequencerEnv,
   startSequencer,
   type BackendSetup,
   type Client,
@@ -187,6 +189,27 @@ for (const backend of BACKENDS) {
           const r = await plain.get(path);
           expect([r.status, errorCode(r)], path).to.deep.equal([404, "NOT_FOUND"]);
         }
+      });
+
+      it("tells the page its chain settings and lets it connect to that origin only", async function () {
+        const registry = `0x${"11".repeat(20)}`;
+        const other = await startSequencer(setup, {
+          explorerChainRpcUrl: "http://127.0.0.1:8545/rpc",
+          explorerRegistryAddress: registry,
+        });
+        try {
+          const r = await client(other.url).get("/explorer/config.json");
+          expect(r.json).to.deep.equal({ chainRpcUrl: "http://127.0.0.1:8545/rpc", registryAddress: registry });
+          expect(r.headers.get("content-security-policy")).to.include("connect-src 'self' http://127.0.0.1:8545;");
+        } finally {
+          await other.seq.stop();
+        }
+        expect(() => resolveSequencerConfig({ explorerChainRpcUrl: "file:///etc/passwd" }, sequencerEnv(setup)))
+          .to.throw(AppError)
+          .with.property("code", "CONFIG_INVALID");
+        expect(() => resolveSequencerConfig({ explorerRegistryAddress: "0x1234" }, sequencerEnv(setup)))
+          .to.throw(AppError)
+          .with.property("code", "CONFIG_INVALID");
       });
     });
   });
