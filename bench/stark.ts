@@ -153,7 +153,7 @@ function main(): void {
       String(REFERENCE.sizeKb),
       `≤ ${AIM.sizeKb}`,
     ),
-    row("security (bits)", String(bits), String(bits), String(REFERENCE.securityBits), `≥ ${AIM.securityBits}`),
+    row("conjectured (bits)", String(bits), String(bits), String(REFERENCE.securityBits), `≥ ${AIM.securityBits}`),
     row("provable (bits)", String(levels.provable), String(levels.provable), "", ""),
     row("prove CPU (ms)", "", (proveCpu / runs).toFixed(2), "", ""),
     row("verify CPU (ms)", "", (verifyCpu / runs).toFixed(2), "", ""),

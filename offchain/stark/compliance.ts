@@ -20,6 +20,7 @@ import {
   type ProofOptions,
   conjecturedSecurity,
   optionsEqual,
+  securityLevels,
 } from "./security";
 import { MAX_PROOF_BYTES, deserializeProof, readProofOptions, serializeProof } from "./serialization";
 import { type StarkFailure, verifyAir } from "./verifier";
@@ -128,9 +129,18 @@ export type ComplianceFailure =
   | "INVALID_WITNESS_COMMITMENT"
   | "WITNESS_COMMITMENT_MISMATCH";
 
-/** Outcome of verifyCompliance. */
+/**
+ * Outcome of verifyCompliance. A valid verdict carries both security figures of the proof's options side by side:
+ * `securityBits` is the conjectured security (what the verifier's floor checks), `provableSecurityBits` the provable
+ * security of the same parameters (the larger of the unique- and list-decoding bounds, see security.ts).
+ */
 export type ComplianceVerdict =
-  | { readonly valid: true; readonly policy: Policy; readonly securityBits: number }
+  | {
+      readonly valid: true;
+      readonly policy: Policy;
+      readonly securityBits: number;
+      readonly provableSecurityBits: number;
+    }
   | { readonly valid: false; readonly reason: ComplianceFailure; readonly detail: string };
 
 /** Arguments of verifyCompliance. */
@@ -215,7 +225,12 @@ export function verifyCompliance(
     const bound: CompliancePublicInputs = { ...inputs, witnessCommitment: commitmentHex };
     const verdict = verifyAir(proof, { limit, commitment }, bindingContext(bound), acceptable);
     if (!verdict.valid) return rejected(verdict.reason, "STARK verification failed");
-    return { valid: true, policy, securityBits: bits };
+    return {
+      valid: true,
+      policy,
+      securityBits: bits,
+      provableSecurityBits: securityLevels(options, TRACE_LENGTH).provable,
+    };
   } catch (e) {
     if (isStarkError(e) && INPUT_FAILURES.has(e.code)) return rejected(e.code as ComplianceFailure, e.message);
     if (isStarkError(e, "WITNESS_COMMITMENT_MISMATCH")) return rejected("WITNESS_COMMITMENT_MISMATCH", e.message);
