@@ -9,6 +9,7 @@ import { POLICY_IDS } from "../policy";
 import { PRESET_NAMES, type PresetName } from "../security";
 import { PROVER_VERSION } from "../bundle";
 import { amountFromFile, benchmark, cliPolicy, genInputs, inspect, parseAmount, prove, verify } from "./commands";
+import { addBatchCommands } from "./batch";
 import { err } from "./io";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -156,6 +157,7 @@ function buildProgram(setFailed: () => void): Command {
       benchmark({ count: o.count, maxAmount: o.maxAmount, policy: cliPolicy(o.policy, o.limit), preset: o.preset });
     });
 
+  addBatchCommands(program, setFailed);
   return program;
 }
 
