@@ -33,6 +33,7 @@ const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
 const HPKE_V1 = ascii("HPKE-v1");
 const EMPTY = Buffer.alloc(0);
 const MODE_BASE = 0x00;
+const PKCS8_X25519_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 const ONE = Buffer.from([0x01]);
 
 interface AeadParams {
@@ -123,8 +124,14 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /** A KeyObject for a raw 32-byte X25519 secret key (the import computes its public key: one base multiplication). */
 export function x25519PrivateKeyObject(secretKey: Uint8Array): KeyObject {
   const d = asBuffer(secretKey).toString("base64url");
-  // `x` must be present in a private JWK but node derives the public key from `d`; "AA" is never read.
-  return createPrivateKey({ key: { kty: "OKP", crv: "X25519", d, x: "AA" }, format: "jwk" });
+  try {
+    // `x` must be present in a private JWK but node derives the public key from `d`; "AA" is never read.
+    return createPrivateKey({ key: { kty: "OKP", crv: "X25519", d, x: "AA" }, format: "jwk" });
+  } catch {
+    // A node that checks `x` against `d`: the slower PKCS#8 import (RFC 8410 prefix) gives the same key.
+    const pkcs8 = Buffer.concat([PKCS8_X25519_PREFIX, secretKey]);
+    return createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+  }
 }
 
 /** A KeyObject for a raw 32-byte X25519 public key. */
