@@ -2,7 +2,7 @@
  * The sequencer's configuration: every option with its default and `SEQUENCER__*` environment name, validated at
  * start-up. Secrets (the bootstrap admin API key, the receipt-signing key) come from the environment or files only.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -192,8 +192,25 @@ function persistedSecret(file: string, make: () => string): string {
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(path.dirname(file), { recursive: true });
   const value = make();
-  writeFileSync(file, `${value}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Created exclusively at mode 0600 and never through a symlink: a link planted at the path (even a dangling one)
+  // must not redirect the secret to a file of the planter's choosing, and no moment exists with wider permissions.
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    if (lstatSync(file).isSymbolicLink()) {
+      throw new AppError("CONFIG_INVALID", `${file}: refusing to create a secret through a symbolic link`, {
+        exitCode: ExitCode.USAGE,
+      });
+    }
+    return readFileSync(file, "utf8").trim(); // another process created it first
+  }
+  try {
+    writeSync(fd, `${value}\n`);
+  } finally {
+    closeSync(fd);
+  }
   return value;
 }
 
