@@ -25,6 +25,7 @@ import { registerAnchorRoutes } from "./api-anchor";
 import { registerAdminRoutes } from "./api-admin";
 import { unavailable } from "./store/errors";
 import { registerSchemaRoutes } from "./api-schemas";
+import { registerProofRoutes } from "./api-proofs";
 import { registerStreamRoutes } from "./api-streams";
 import { registerExplorer, type ExplorerOptions } from "./explorer";
 
@@ -811,6 +812,7 @@ export async function buildApi(options: ApiOptions) {
   registerAdminRoutes(app, { service, auth, sendJson, security, uuidSchema });
   registerAnchorRoutes(app, { service, auth, sendJson, security });
   registerSchemaRoutes(app, { service, auth, sendJson, security, uuidSchema });
+  registerProofRoutes(app, { service, auth, sendJson, security, uuidSchema });
   registerStreamRoutes(app, { service, auth, sendJson, security, uuidSchema }, commitmentJson);
   registerExplorer(app, options.explorer);
 

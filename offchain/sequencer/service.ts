@@ -63,6 +63,8 @@ export interface Principal {
   readonly write: boolean;
   readonly admin: boolean;
   readonly agentId: string | null;
+  /** A prover key: the proof routes across tenants (`proofs.ts`), nothing else. Absent: false. */
+  readonly prover?: boolean;
   /** The configured bootstrap admin: every tenant, every permission. */
   readonly bootstrap: boolean;
   /** Who this is in the audit log: `bootstrap-admin`, `api-key:<prefix>` or `cli:<user>`. */
@@ -99,7 +101,7 @@ export interface ApiKeyInfo {
   readonly keyHashPrefix: string;
   readonly tenantId: string;
   readonly storeIds: readonly string[];
-  readonly permissions: "read" | "read_write" | "admin";
+  readonly permissions: "read" | "read_write" | "admin" | "prover";
   readonly agentId: string | null;
   readonly label: string | null;
   readonly rateLimit: number | null;
@@ -117,6 +119,8 @@ export interface ApiKeyScope {
   readonly read: boolean;
   readonly write: boolean;
   readonly admin: boolean;
+  /** A prover key (see `createProverKey` in proofs.ts). */
+  readonly prover?: boolean;
   readonly label?: string | null;
   readonly rateLimit?: number | null;
 }
@@ -127,7 +131,7 @@ export function apiKeyInfo(r: ApiKeyRecord): ApiKeyInfo {
     keyHashPrefix: hex(r.keyHash).slice(0, API_KEY_PREFIX_LENGTH),
     tenantId: r.tenantId,
     storeIds: r.storeIds,
-    permissions: r.canAdmin ? "admin" : r.canWrite ? "read_write" : "read",
+    permissions: r.canProve === true ? "prover" : r.canAdmin ? "admin" : r.canWrite ? "read_write" : "read",
     agentId: r.agentId,
     label: r.label ?? null,
     rateLimit: r.rateLimit ?? null,
@@ -217,8 +221,9 @@ export function rateLimitVerdict(
   return { over: true, retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)) };
 }
 
-/** A key's permission level: read 1, read_write 2, admin 3. */
-function permissionRank(r: { canRead: boolean; canWrite: boolean; canAdmin: boolean }): number {
+/** A key's permission level: read 1, read_write 2, admin 3, prover 4 (only the bootstrap admin holds prover keys). */
+function permissionRank(r: { canRead: boolean; canWrite: boolean; canAdmin: boolean; canProve?: boolean }): number {
+  if (r.canProve === true) return 4;
   return r.canAdmin ? 3 : r.canWrite ? 2 : r.canRead ? 1 : 0;
 }
 
@@ -452,6 +457,7 @@ export class SequencerService {
       read: record.canRead || record.canWrite || record.canAdmin,
       write: record.canWrite || record.canAdmin,
       admin: record.canAdmin,
+      prover: record.canProve === true,
       agentId: record.agentId,
       bootstrap: false,
     };
@@ -527,6 +533,7 @@ export class SequencerService {
       canRead: scope.read || scope.write || scope.admin,
       canWrite: scope.write || scope.admin,
       canAdmin: scope.admin,
+      canProve: scope.prover === true,
       agentId: scope.agentId,
       active: true,
       createdAt: nowRfc3339(),
@@ -549,6 +556,7 @@ export class SequencerService {
   /** Creates an API key for a tenant; the key is returned once and only its SHA-256 is stored. */
   async createApiKey(p: Principal, scope: ApiKeyScope): Promise<{ apiKey: string; info: ApiKeyInfo }> {
     this.require(p, "admin", scope.tenantId);
+    if (scope.prover === true) this.requireBootstrap(p);
     this.checkDelegation(p, scope.storeIds);
     const { apiKey, record } = this.newApiKeyRecord(scope);
     await this.store.insertApiKey(record);
@@ -638,6 +646,7 @@ export class SequencerService {
       read: old.canRead,
       write: old.canWrite,
       admin: old.canAdmin,
+      prover: old.canProve === true,
       label: old.label ?? null,
       rateLimit: old.rateLimit ?? null,
     });

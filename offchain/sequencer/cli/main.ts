@@ -19,6 +19,7 @@ import { SequencerError } from "../service";
 import { openSequencerService, type OperatorContext } from "./context";
 import { permissionFlags, apiKeyJson } from "../api-admin";
 import { registerOpsCommands } from "./ops";
+import { ProofService } from "../proofs";
 
 /** Where the CLI writes, and the environment it reads (tests pass their own). */
 export interface CliIo {
@@ -232,6 +233,22 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
             });
             return { api_key: created.apiKey, ...apiKeyJson(created.info) };
           }),
+      ),
+    );
+  key
+    .command("create-prover")
+    .description("create a prover key (printed once): the proof routes across tenants, nothing else")
+    .option("--label <text>", "a note for operators")
+    .option("--rate-limit <n>", "requests per rate-limit window for this key")
+    .action(
+      run(async (o: { label?: string; rateLimit?: string }, cmd: Command) =>
+        withOperator(cmd, async ({ service, principal }) => {
+          const created = await new ProofService(service).createProverKey(principal, {
+            label: o.label ?? null,
+            rateLimit: o.rateLimit === undefined ? null : intArg(o.rateLimit, "--rate-limit"),
+          });
+          return { api_key: created.apiKey, ...apiKeyJson(created.info) };
+        }),
       ),
     );
   key

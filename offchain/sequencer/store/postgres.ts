@@ -66,6 +66,7 @@ import {
 } from "./rows";
 import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
+import { postgresProofStore, proofsMigration, type ProofStore } from "./proofs";
 import { anchorLeaseMigration, postgresAnchorLease, type AnchorLeaseStore } from "./anchor-lease";
 
 const MIGRATIONS: readonly string[] = [
@@ -236,6 +237,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 7: the anchor lease (one anchor process per sequencer).
   anchorLeaseMigration(),
+  // 8: prover keys, accepted proofs and provers' leases (issue 13).
+  proofsMigration("postgres"),
 ];
 
 /** SQLSTATEs after which a whole write transaction is tried once more: unique, serialization and deadlock. */
@@ -591,6 +594,7 @@ async function insertApiKey(db: Queryable, record: ApiKeyRecord): Promise<void> 
       record.revokedAt ?? null,
     ],
   );
+  if (record.canProve === true) await db.query("UPDATE api_keys SET can_prove = true WHERE key_hash = $1", [buf(record.keyHash)]);
 }
 
 /**
@@ -616,6 +620,11 @@ class PostgresStore implements SequencerStore {
   /** Clients holding a leadership's session advisory lock, by leadership name. */
   private readonly leaders = new Map<string, { client: PoolClient; lost: boolean; onError: () => void }>();
   private closed = false;
+
+  readonly proofs: ProofStore = postgresProofStore({
+    query: (text, values) => this.query(text, values),
+    transaction: (fn) => this.transaction(fn),
+  });
 
   readonly anchorLease: AnchorLeaseStore = postgresAnchorLease({ query: (text, values) => this.query(text, values) });
 

@@ -158,6 +158,7 @@ export function toApiKey(r: Row): ApiKeyRecord {
     canRead: flag(r.can_read),
     canWrite: flag(r.can_write),
     canAdmin: flag(r.can_admin),
+    canProve: flag(r.can_prove),
     agentId: maybeText(r.agent_id),
     active: flag(r.active),
     createdAt: r.created_at as string,

@@ -60,6 +60,7 @@ import {
 } from "./rows";
 import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
+import { proofsMigration, sqliteProofStore, type ProofStore } from "./proofs";
 import { anchorLeaseMigration, sqliteAnchorLease, type AnchorLeaseStore } from "./anchor-lease";
 
 const MIGRATIONS: readonly string[] = [
@@ -230,6 +231,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 7: the anchor lease (one anchor process per sequencer).
   anchorLeaseMigration(),
+  // 8: prover keys, accepted proofs and provers' leases (issue 13).
+  proofsMigration("sqlite"),
 ];
 
 /**
@@ -257,6 +260,12 @@ class SqliteStore implements SequencerStore {
 
   /** Prepared statements by SQL text: preparing costs more than running a small statement. */
   private readonly statements = new Map<string, Database.Statement>();
+
+  readonly proofs: ProofStore = sqliteProofStore({
+    read: (fn) => this.read(fn),
+    write: (fn) => this.write(fn),
+    stmt: (sql) => this.stmt(sql),
+  });
 
   readonly anchorLease: AnchorLeaseStore = sqliteAnchorLease({
     write: (fn) => this.write(fn),
@@ -753,6 +762,7 @@ class SqliteStore implements SequencerStore {
       record.lastUsedAt ?? null,
       record.revokedAt ?? null,
     );
+    if (record.canProve === true) this.stmt("UPDATE api_keys SET can_prove = 1 WHERE key_hash = ?").run(buf(record.keyHash));
   }
 
   getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {

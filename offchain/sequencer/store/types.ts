@@ -162,6 +162,8 @@ export interface ApiKeyRecord {
   readonly canRead: boolean;
   readonly canWrite: boolean;
   readonly canAdmin: boolean;
+  /** A prover key (tenant nil, no other permission): the proof routes across tenants only. Absent: false. */
+  readonly canProve?: boolean;
   readonly agentId: string | null;
   readonly active: boolean;
   readonly createdAt: string;
@@ -271,6 +273,8 @@ export interface StreamHead extends StreamRef {
 export interface SequencerStore {
   /** `sqlite` or `postgres`. */
   readonly kind: "sqlite" | "postgres";
+  /** Accepted proofs and provers' leases (issue 13, `proofs.ts`). */
+  readonly proofs: import("./proofs").ProofStore;
   /** The anchor lease: one anchor process per sequencer (`anchor-lease.ts`). */
   readonly anchorLease: import("./anchor-lease").AnchorLeaseStore;
 
