@@ -30,3 +30,6 @@ export function blindingFrom(rng: WordSource): number[] {
 
 export { proveBatchWithHooks, type BatchProverHooks } from "./batch/prove";
 export { batchConstraintViolations, buildBatchTraceUnchecked } from "./batch/air";
+/** The generic batch composition (the reference) and the specialised one the prover runs, for differential tests. */
+export { batchComposeQuotient } from "./batch/air";
+export { batchComposeQuotientFast } from "./batch/compose";

@@ -9,14 +9,8 @@
 import type { StarkAir } from "../engine";
 import { contextWords } from "../protocol";
 import { Transcript } from "../transcript";
-import {
-  BATCH_CONSTRAINTS,
-  BATCH_WIDTH,
-  type BatchAirStatement,
-  batchComposeQuotient,
-  batchQuotientAt,
-  batchTraceLength,
-} from "./air";
+import { BATCH_CONSTRAINTS, BATCH_WIDTH, type BatchAirStatement, batchQuotientAt, batchTraceLength } from "./air";
+import { batchComposeQuotientFast } from "./compose";
 import type { BatchClaim } from "./statement";
 
 /** Transcript protocol id of batch proofs (distinct from the per-event proofs'). */
@@ -38,7 +32,7 @@ export function batchAir(s: BatchAirStatement, claim: BatchClaim, statementHash:
       t.absorb("public-inputs", statementHash);
       return t;
     },
-    composeQuotient: (traceLde, N, QN, shift, alphas) => batchComposeQuotient(s, traceLde, N, QN, shift, alphas),
+    composeQuotient: (traceLde, N, QN, shift, alphas) => batchComposeQuotientFast(s, traceLde, N, QN, shift, alphas),
     quotientAt: (traceZ, traceZw, z, alphas) => batchQuotientAt(s, traceZ, traceZw, z, alphas),
   };
 }
