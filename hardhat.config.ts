@@ -10,6 +10,7 @@ import "./tasks/devnet";
 import "./tasks/registry";
 import "./tasks/demo";
 import "./tasks/sequencer";
+import "./tasks/prover";
 import "./tasks/anchor";
 
 /** Exact version of the npm `solc` package (package.json pins the same). */
