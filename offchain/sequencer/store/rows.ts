@@ -158,7 +158,8 @@ export function toApiKey(r: Row): ApiKeyRecord {
     canRead: flag(r.can_read),
     canWrite: flag(r.can_write),
     canAdmin: flag(r.can_admin),
-    canProve: flag(r.can_prove),
+    // Only prover keys carry the field (absent means false), so other records read back as they were written.
+    ...(flag(r.can_prove) ? { canProve: true } : {}),
     agentId: maybeText(r.agent_id),
     active: flag(r.active),
     createdAt: r.created_at as string,
