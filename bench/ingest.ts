@@ -1,7 +1,7 @@
 /**
  * Ingest benchmark of the VES sequencer (issue 6):
  *
- *   npx ts-node --transpile-only bench/ingest.ts [--postgres URL] [--events N] [--clients C] [--batch B]
+ *   npx ts-node --transpile-only bench/ingest.ts [--postgres URL] [--events N] [--clients C] [--batch B] [--cpu-prof DIR]
  *
  * Starts the real server as a child process (`bin/stateset-sequencer --port 0`; SQLite in a temp data directory by
  * default, PostgreSQL at URL when given), registers an agent key, pre-builds signed batches (100 events each by
@@ -38,6 +38,8 @@ interface Options {
   readonly events: number;
   readonly clients: number;
   readonly batch: number;
+  /** Directory for a V8 CPU profile of the server process (`--cpu-prof DIR`). */
+  readonly cpuProf?: string;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -54,13 +56,15 @@ function parseArgs(argv: readonly string[]): Options {
   };
   if (argv.includes("--help") || argv.includes("-h")) {
     process.stdout.write(
-      "usage: npx ts-node --transpile-only bench/ingest.ts [--postgres URL] [--events N] [--clients C] [--batch B]\n",
+      "usage: npx ts-node --transpile-only bench/ingest.ts [--postgres URL] [--events N] [--clients C] [--batch B] [--cpu-prof DIR]\n",
     );
     process.exit(0);
   }
   const pg = get("postgres");
+  const prof = get("cpu-prof");
   return {
     ...(pg === undefined ? {} : { postgres: pg }),
+    ...(prof === undefined ? {} : { cpuProf: path.resolve(prof) }),
     events: int("events", 20_000),
     clients: int("clients", 4),
     batch: int("batch", 100),
@@ -130,7 +134,8 @@ async function measureBound(events: number, threads: number): Promise<{ rate: nu
 async function startServer(o: Options, dataDir: string) {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SEQUENCER__")) env[k] = v;
-  const args = [BIN, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
+  const prof = o.cpuProf === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", o.cpuProf];
+  const args = [...prof, BIN, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
   let adminKey: string | undefined;
   if (o.postgres !== undefined) {
     adminKey = `ss_admin_${randomBytes(18).toString("hex")}`;
@@ -156,12 +161,33 @@ async function startServer(o: Options, dataDir: string) {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     url,
+    /** CPU seconds the server has used so far (whole process, and its main thread), where /proc tells; else null. */
+    cpu: () => serverCpu(child.pid),
     adminKey,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
     },
   };
+}
+
+/** utime + stime in seconds from a /proc stat file (fields 14 and 15, after the parenthesised command name). */
+function procCpuSeconds(file: string): number {
+  const text = readFileSync(file, "utf8");
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+function serverCpu(pid: number | undefined): { process: number; main: number } | null {
+  if (pid === undefined) return null;
+  try {
+    return {
+      process: procCpuSeconds(`/proc/${pid}/stat`),
+      main: procCpuSeconds(`/proc/${pid}/task/${pid}/stat`),
+    };
+  } catch {
+    return null;
+  }
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -257,6 +283,7 @@ async function main(): Promise<void> {
     process.stderr.write(`ingesting ${bodies.length * o.batch} events with ${o.clients} clients…\n`);
     const latencies: number[] = [];
     let next = 0;
+    const cpu0 = server.cpu();
     const start = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: o.clients }, async () => {
@@ -264,6 +291,7 @@ async function main(): Promise<void> {
       }),
     );
     const ingestSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu1 = server.cpu();
     const ingested = bodies.length * o.batch;
     const ingestRate = ingested / ingestSeconds;
 
@@ -298,6 +326,13 @@ async function main(): Promise<void> {
     console.log(
       `\nbatch latency: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
     );
+    if (cpu0 !== null && cpu1 !== null) {
+      const us = (s: number) => ((s * 1e6) / ingested).toFixed(0);
+      console.log(
+        `server CPU per event: ${us(cpu1.process - cpu0.process)} µs (all threads), ` +
+          `${us(cpu1.main - cpu0.main)} µs (main thread)`,
+      );
+    }
     console.log(`ratio ingest/bound: ${((100 * ingestRate) / bound.rate).toFixed(1)}%`);
   } finally {
     await server.stop();

@@ -17,5 +17,6 @@ export {
 } from "./service";
 export { runCli, type CliIo } from "./cli/main";
 export { CommitWorker, type CommitWorkerOptions } from "./worker";
+export { VerifyPool, type VerifyItem } from "./verify-pool";
 export { StoreUnavailableError, nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";

@@ -6,6 +6,9 @@
 import { Worker } from "node:worker_threads";
 import os from "node:os";
 
+/** Bytes of one packed record: a 64-byte signature, a 32-byte message (a hash), a 32-byte public key. */
+const RECORD = 128;
+
 /** One signature check: a 64-byte signature over a message under a 32-byte public key. */
 export interface VerifyItem {
   readonly signature: Uint8Array;
@@ -13,32 +16,49 @@ export interface VerifyItem {
   readonly publicKey: Uint8Array;
 }
 
-// The worker: decodes raw keys once (SPKI prefix for Ed25519), verifies each item, answers with a byte per item.
+// The worker: imports each raw public key once (as a JWK: Node 20 decodes it far faster than DER/SPKI) and keeps the
+// KeyObject; verifies each item and answers with a byte per item. Items arrive either packed in one transferred
+// buffer of fixed-size records (signature 64 | message 32 | public key 32, the ingest case: no structured clone of
+// many small objects) or as objects (any other sizes).
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { createPublicKey, verify } = require("node:crypto");
-const SPKI = Buffer.from("302a300506032b6570032100", "hex");
 const keys = new Map();
 function key(pk) {
-  const id = Buffer.from(pk).toString("hex");
+  const id = Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString("latin1");
   let k = keys.get(id);
   if (k === undefined) {
-    k = createPublicKey({ key: Buffer.concat([SPKI, Buffer.from(pk)]), format: "der", type: "spki" });
+    const x = Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString("base64url");
+    k = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" });
     if (keys.size > 4096) keys.clear();
     keys.set(id, k);
   }
   return k;
 }
-parentPort.on("message", ({ id, items }) => {
-  const out = new Uint8Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i];
-    try {
-      out[i] = verify(null, it.message, key(it.publicKey), it.signature) ? 1 : 0;
-    } catch {
-      out[i] = 0;
-    }
+function check(signature, message, publicKey) {
+  try {
+    return verify(null, message, key(publicKey), signature) ? 1 : 0;
+  } catch {
+    return 0;
   }
+}
+parentPort.on("message", ({ id, items, packed }) => {
+  if (packed !== undefined) {
+    const n = packed.byteLength / ${RECORD};
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const o = i * ${RECORD};
+      out[i] = check(
+        new Uint8Array(packed, o, 64),
+        new Uint8Array(packed, o + 64, 32),
+        new Uint8Array(packed, o + 96, 32),
+      );
+    }
+    parentPort.postMessage({ id, out }, [out.buffer]);
+    return;
+  }
+  const out = new Uint8Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = check(items[i].signature, items[i].message, items[i].publicKey);
   parentPort.postMessage({ id, out }, [out.buffer]);
 });
 `;
@@ -46,6 +66,20 @@ parentPort.on("message", ({ id, items }) => {
 interface Pending {
   resolve(out: Uint8Array): void;
   reject(e: unknown): void;
+}
+
+/** The items as packed records in one transferable buffer, or undefined when one has other sizes than a record's. */
+function pack(items: readonly VerifyItem[]): ArrayBuffer | undefined {
+  const buf = new Uint8Array(items.length * RECORD);
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (it.signature.length !== 64 || it.message.length !== 32 || it.publicKey.length !== 32) return undefined;
+    const o = i * RECORD;
+    buf.set(it.signature, o);
+    buf.set(it.message, o + 64);
+    buf.set(it.publicKey, o + 96);
+  }
+  return buf.buffer;
 }
 
 /** A fixed pool of verification workers. */
@@ -88,10 +122,12 @@ export class VerifyPool {
       const slice = items.slice(start, start + per);
       const id = this.nextId++;
       const worker = this.workers[this.nextWorker++ % this.workers.length]!;
+      const packed = pack(slice);
       chunks.push(
         new Promise<Uint8Array>((resolve, reject) => {
           this.pending.set(id, { resolve, reject });
-          worker.postMessage({ id, items: slice });
+          if (packed === undefined) worker.postMessage({ id, items: slice });
+          else worker.postMessage({ id, packed }, [packed]);
         }),
       );
     }
