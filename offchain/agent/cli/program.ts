@@ -11,10 +11,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ExitCode } from "../../common";
 import { parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../../ves";
 import { Agent, initAgent, type AgentOptions } from "../agent";
-import { SETTABLE_KEYS } from "../config";
+import { SETTABLE_KEYS, resolveHome } from "../config";
 import { AgentError, isAgentError } from "../errors";
 import type { OutboxStatus } from "../outbox";
 import { EVENT_TYPES } from "../payloads";
+import type { OnchainVerifyOptions } from "./onchain";
 import { runMcpServer } from "../mcp/server";
 
 /** Where the CLI writes and what it reads (tests pass their own). */
@@ -145,9 +146,11 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
       .requiredOption("--store-id <uuid>", "store id")
       .option("--agent-id <uuid>", "agent id (default: kept with --force, else a new UUID)")
       .option("--api-key-file <path>", "file holding the agent's API key (else STATESET_API_KEY)")
-      .option("--force", "overwrite an existing configuration (keeps the agent id and keys unless --agent-id)"),
+      .option("--force", "overwrite an existing configuration (keeps the agent id and keys unless --agent-id)")
+      .option("--rpc-url <url>", "JSON-RPC URL of the chain for verify --onchain (default: the devnet's)")
+      .option("--registry <address>", "SetRegistry address for verify --onchain (default: the devnet's record)"),
   ).action(
-    (
+    async (
       opts: OutputOptions & {
         sequencerUrl: string;
         tenantId: string;
@@ -155,6 +158,8 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
         agentId?: string;
         apiKeyFile?: string;
         force?: boolean;
+        rpcUrl?: string;
+        registry?: string;
       },
       cmd: Command,
     ) => {
@@ -170,6 +175,12 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
         options(cmd, opts),
       );
       const cfg = result.config as { agentId: string };
+      if (opts.rpcUrl !== undefined || opts.registry !== undefined) {
+        (await import("../onchain")).saveChainSettings(resolveHome(options(cmd, opts)), {
+          ...(opts.rpcUrl === undefined ? {} : { rpcUrl: opts.rpcUrl }),
+          ...(opts.registry === undefined ? {} : { registryAddress: opts.registry }),
+        });
+      }
       emit(opts, result, () => [
         `Initialized ${result.home}`,
         `  agent id: ${cfg.agentId}`,
@@ -439,8 +450,24 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
     program
       .command("verify")
       .description("fetch an event, its receipt, commitment and inclusion proof, and check all of them")
-      .argument("<event-id>", "event id"),
-  ).action(async (eventId: string, opts: OutputOptions, cmd: Command) => {
+      .argument("[event-id]", "event id")
+      .option("--onchain", "also check the chain: SetRegistry roots, state-root chain and logs, proofs")
+      .option("--all", "check every event of the stream on-chain and report the first broken link")
+      .option("--rpc-url <url>", "JSON-RPC URL (default: init's --rpc-url, else the devnet's)")
+      .option("--registry <address>", "SetRegistry address (default: init's --registry, else the devnet's record)"),
+  ).action(async (eventId: string | undefined, opts: OutputOptions & OnchainVerifyOptions, cmd: Command) => {
+    if (opts.onchain === true || opts.all === true) {
+      const { runOnchainVerify } = await import("./onchain");
+      const o = await withAgent(cmd, opts, (a) =>
+        runOnchainVerify(a, eventId, opts, io.env, (m) => {
+          if (!state.json) io.stderr(`${m}\n`);
+        }),
+      );
+      emit(opts, o.result, () => o.lines);
+      state.code = o.code;
+      return;
+    }
+    if (eventId === undefined) throw new AgentError("USAGE", "verify needs an event id");
     const r = await withAgent(cmd, opts, (a) => a.verify(eventId));
     emit(opts, r, () => [
       `Verify ${r.eventId}`,
