@@ -67,6 +67,26 @@ function bitrev(logN: number): Uint32Array {
 }
 
 /**
+ * One radix-2 butterfly (a[i], a[i + half]) ← (u + w·x, u − w·x) with branch-free reductions: the operands are
+ * random field elements, so a data-dependent branch would be mispredicted half the time. w·x mod p: the quotient
+ * estimate from w/p in floating point is off by at most one and only when the remainder is near 0, so
+ * v = w·x − q·p lies in (−p, p + 2^24) and fits an int32.
+ */
+function butterfly(a: Int32Array, i: number, half: number, w: number, wf: number): void {
+  const u = a[i] as number;
+  const x = a[i + half] as number;
+  const q = (x * wf) | 0;
+  let v = (Math.imul(x, w) - Math.imul(q, P)) | 0;
+  v += (v >> 31) & P;
+  v -= P;
+  v += (v >> 31) & P;
+  const s = (u + v - P) | 0;
+  a[i] = s + ((s >> 31) & P);
+  const d = (u - v) | 0;
+  a[i + half] = d + ((d >> 31) & P);
+}
+
+/**
  * In-place forward NTT: coefficients → evaluations at ω^0, ω^1, …, ω^(n−1). Runs on an Int32Array view of the
  * same memory (field elements are below 2^31), which V8 loads as int32 without conversions.
  */
@@ -88,10 +108,10 @@ export function ntt(arr: Uint32Array): Uint32Array {
   for (let i = 0; i + 1 < n; i += 2) {
     const u = a[i] as number;
     const v = a[i + 1] as number;
-    const s = u + v;
-    a[i] = s >= P ? s - P : s;
-    const d = u - v;
-    a[i + 1] = d < 0 ? d + P : d;
+    const s = (u + v - P) | 0;
+    a[i] = s + ((s >> 31) & P);
+    const d = (u - v) | 0;
+    a[i + 1] = d + ((d >> 31) & P);
   }
   const { tw, twf } = stages(logN);
   for (let st = 1; st < logN; st++) {
@@ -99,20 +119,16 @@ export function ntt(arr: Uint32Array): Uint32Array {
     const len = half << 1;
     const t = tw[st] as Int32Array;
     const tf = twf[st] as Float64Array;
-    for (let j = 0; j < half; j++) {
-      const w = t[j] as number;
-      const wf = tf[j] as number;
-      for (let i = j; i < n; i += len) {
-        const u = a[i] as number;
-        const x = a[i + half] as number;
-        const q = (x * wf) | 0;
-        let v = (Math.imul(x, w) - Math.imul(q, P)) | 0;
-        if (v < 0) v += P;
-        else if (v >= P) v -= P;
-        const s = u + v;
-        a[i] = s >= P ? s - P : s;
-        const d = u - v;
-        a[i + half] = d < 0 ? d + P : d;
+    if (half >= 16) {
+      // long butterfly groups: walk each group sequentially
+      for (let k = 0; k < n; k += len) {
+        for (let j = 0, i = k; j < half; j++, i++) butterfly(a, i, half, t[j] as number, tf[j] as number);
+      }
+    } else {
+      for (let j = 0; j < half; j++) {
+        const w = t[j] as number;
+        const wf = tf[j] as number;
+        for (let i = j; i < n; i += len) butterfly(a, i, half, w, wf);
       }
     }
   }

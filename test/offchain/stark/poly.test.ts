@@ -20,6 +20,20 @@ describe("stark poly", function () {
     }
   });
 
+  it("computes large NTTs (sequential butterfly groups) and extreme inputs exactly", function () {
+    const inputs = [
+      randomPoly(1 << 12),
+      new Uint32Array(1 << 12).fill(F.P - 1),
+      Uint32Array.from({ length: 1 << 12 }, (_, i) => (i & 1) * (F.P - 1)),
+    ];
+    for (const c of inputs) {
+      const evals = poly.ntt(c.slice());
+      const w = F.rootOfUnity(12);
+      for (const i of [0, 1, 2, 1000, 2048, 4095]) expect(evals[i]).to.equal(poly.evalBase(c, F.pow(w, i)));
+      expect(Array.from(poly.intt(evals))).to.deep.equal(Array.from(c));
+    }
+  });
+
   it("inverts the NTT", function () {
     const c = randomPoly(256);
     expect(Array.from(poly.intt(poly.ntt(c.slice())))).to.deep.equal(Array.from(c));
