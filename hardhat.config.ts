@@ -12,6 +12,7 @@ import "./tasks/demo";
 import "./tasks/sequencer";
 import "./tasks/prover";
 import "./tasks/anchor";
+import "./tasks/verify";
 
 /** Exact version of the npm `solc` package (package.json pins the same). */
 const SOLC_VERSION = "0.8.28";
