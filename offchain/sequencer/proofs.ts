@@ -24,6 +24,7 @@ import {
   rawLimit,
   unboundInputs,
   validateBundle,
+  verifyBatch,
   verifyCompliance,
   type AcceptableOptions,
   type CompliancePublicInputs,
@@ -43,13 +44,15 @@ export const MAX_BATCH_EVENTS_SERVED = 1024;
 
 /**
  * The batch library's verification step for a submitted validity proof, as one function: given the commitment, its
- * events and the submitted bundle, either the verified record's figures or a refusal with a reason code. Null when
- * the batch library is not available in this build: validity submissions then answer 501 `BATCH_PROOFS_UNAVAILABLE`.
+ * events, the submitted bundle and the policy the submitter names (else the statement's), either the verified
+ * record's figures or a refusal with a reason code. Null: validity submissions answer 501 `BATCH_PROOFS_UNAVAILABLE`.
  */
 export type BatchVerifier = (input: {
   readonly commitment: StoredCommitment;
   readonly events: readonly StoredEvent[];
   readonly bundle: unknown;
+  readonly policy: Policy | null;
+  readonly acceptable: AcceptableOptions;
 }) =>
   | {
       readonly valid: true;
@@ -63,8 +66,70 @@ export type BatchVerifier = (input: {
     }
   | { readonly valid: false; readonly reason: string; readonly detail: string };
 
-/** The verifier the sequencer uses for validity proofs: none until the batch library lands (see the README). */
-export const DEFAULT_BATCH_VERIFIER: BatchVerifier | null = null;
+/**
+ * The sequencer's batch verifier: offchain/stark `verifyBatch` against the stored commitment (its REST form) and the
+ * commitment's stored events, so the proof is about exactly those events, roots and range (the F5 fix is the
+ * library's: it recomputes every leaf, the padded Merkle root and the new state root); for plaintext payloads it also
+ * checks each statement's amount commitment against the signed payload.
+ */
+export const DEFAULT_BATCH_VERIFIER: BatchVerifier = ({ commitment, events, bundle, policy, acceptable }) => {
+  let expected = policy;
+  if (expected === null) {
+    const st = (bundle as { statement?: { policyId?: unknown; policyParams?: unknown } } | null)?.statement;
+    try {
+      expected = parsePolicy(st?.policyId, st?.policyParams);
+    } catch (e) {
+      return { valid: false, reason: "INVALID_STATEMENT", detail: (e as Error).message };
+    }
+  }
+  let verdict: ReturnType<typeof verifyBatch>;
+  try {
+    verdict = verifyBatch(
+      bundle,
+      {
+        commitment: {
+          batch_id: commitment.batchId,
+          tenant_id: commitment.tenantId,
+          store_id: commitment.storeId,
+          merkle_root: bytesToHex(commitment.merkleRoot),
+          prev_state_root: bytesToHex(commitment.prevStateRoot),
+          new_state_root: bytesToHex(commitment.newStateRoot),
+          sequence_start: commitment.sequenceStart,
+          sequence_end: commitment.sequenceEnd,
+        },
+        policy: expected,
+        events: events.map((e) => ({
+          sequence_number: e.sequenceNumber,
+          event_id: e.eventId,
+          envelope: parseJsonExact(e.envelopeJson),
+        })),
+      },
+      acceptable,
+    );
+  } catch (e) {
+    // verifyBatch throws only on a value it cannot read at all (a hostile bundle): a refusal, not a server error.
+    return { valid: false, reason: "INVALID_BUNDLE", detail: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+  if (!verdict.valid) return verdict;
+  const time = (bundle as { metadata?: { proving_time_ms?: unknown } }).metadata?.proving_time_ms;
+  return {
+    valid: true,
+    policy: expected,
+    allCompliant: verdict.allCompliant,
+    compliantCount: verdict.compliantCount,
+    proofHash: hexToBytes(verdict.proofHash),
+    proofSize: verdict.proofSize,
+    provingTimeMs: typeof time === "number" && Number.isFinite(time) ? Math.round(time) : 0,
+    securityBits: verdict.securityBits,
+  };
+};
+
+/** The policy a stored proof was accepted under. */
+function parsePolicyOf(proof: StoredProof): Policy {
+  return proof.policyId === "aml.threshold"
+    ? { id: "aml.threshold", threshold: proof.policyLimit }
+    : { id: "order_total.cap", cap: proof.policyLimit };
+}
 
 /** Options of the proof service. */
 export interface ProofServiceOptions {
@@ -377,7 +442,13 @@ export class ProofService {
     if (verifier === null) throw fail(501, "BATCH_PROOFS_UNAVAILABLE", "this sequencer cannot verify batch proofs");
     const commitment = await this.store.getCommitment(proof.batchId ?? "");
     if (commitment === null) return { proof, check: { valid: false, reason: "BATCH_NOT_FOUND", detail: null } };
-    const verdict = verifier({ commitment, events: await this.commitmentEventsOf(commitment), bundle: value });
+    const verdict = verifier({
+      commitment,
+      events: await this.commitmentEventsOf(commitment),
+      bundle: value,
+      policy: parsePolicyOf(proof),
+      acceptable: this.acceptable,
+    });
     return verdict.valid
       ? { proof, check: { valid: true, reason: null, detail: null } }
       : { proof, check: { valid: false, reason: verdict.reason, detail: verdict.detail } };
@@ -467,13 +538,14 @@ export class ProofService {
       throw fail(501, "BATCH_PROOFS_UNAVAILABLE", "this sequencer cannot verify batch proofs yet: nothing was stored");
     }
     const { commitment, events } = await this.commitmentEvents(p, batchId);
-    const verdict = verifier({ commitment, events, bundle: input.bundle });
+    const verdict = verifier({
+      commitment,
+      events,
+      bundle: input.bundle,
+      policy: input.expected,
+      acceptable: this.acceptable,
+    });
     if (!verdict.valid) throw fail(422, verdict.reason, `the proof does not verify: ${verdict.detail}`);
-    if (input.expected !== null) {
-      if (input.expected.id !== verdict.policy.id) throw fail(422, "POLICY_MISMATCH", "the proof's policy differs");
-      if (!policiesEqual(input.expected, verdict.policy))
-        throw fail(422, "LIMIT_MISMATCH", "the proof's limit differs");
-    }
     const record: StoredProof = {
       proofId: randomUUID(),
       kind: "validity",

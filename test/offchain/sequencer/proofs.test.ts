@@ -2,14 +2,22 @@
  * Proofs stored, verified and served by the sequencer, over HTTP on both backends: prover keys (bootstrap admin only,
  * refused everywhere else), per-event compliance proofs (inputs from the stored event, verification on submit,
  * specific refusals, re-verification), and the validity family's pending list and leases (claim, 409, renew,
- * release, expiry takeover); validity submissions answer 501 BATCH_PROOFS_UNAVAILABLE until the batch library lands.
+ * release, expiry takeover) and batch proofs verified on submit against the stored commitment and events.
  */
 import { randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
 import type { Sequencer } from "../../../offchain/sequencer";
-import { makeBundle, proveCompliance, type CompliancePublicInputs } from "../../../offchain/stark";
+import {
+  buildBatchStatement,
+  makeBundle,
+  policyFromLimit,
+  proveBatch,
+  proveCompliance,
+  type BatchCommitmentRecord,
+  type CompliancePublicInputs,
+} from "../../../offchain/stark";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -216,17 +224,58 @@ describe("sequencer proofs", function () {
         expect((await prover.post(base, { proverId: "a", leaseMs: 60_000 })).status).to.equal(200);
       });
 
-      it("serves a commitment's events and inputs to the prover, and answers 501 to validity proofs", async function () {
+      it("serves a commitment's events and inputs, and verifies batch proofs on submit", async function () {
         const ev = await prover.get(`/api/v1/ves/validity/${batchId}/events`);
         expect(ev.status).to.equal(200);
         expect((ev.json.events as unknown as unknown[]).length).to.equal(3);
         const inp = await prover.get(`/api/v1/ves/validity/${batchId}/inputs?policy_id=aml.threshold&policy_limit=100`);
         expect(inp.status).to.equal(200);
         expect((inp.json.events as unknown as { scope: string }[])[0]!.scope).to.equal("in_scope");
-        const r = await prover.post(`/api/v1/ves/validity/${batchId}/proofs`, { bundle: {} });
-        expect(r.status).to.equal(501);
-        expect((r.json.error as unknown as { code: string }).code).to.equal("BATCH_PROOFS_UNAVAILABLE");
-        expect((await prover.get(`/api/v1/ves/validity/${batchId}/proofs`)).json.count).to.equal(0);
+        const c = await admin.get(`/api/v1/ves/commitments/${batchId}`);
+        const pulled = (
+          ev.json.events as unknown as { sequenceNumber: bigint; eventId: string; envelope: unknown }[]
+        ).map((e) => ({ sequence_number: e.sequenceNumber, event_id: e.eventId, envelope: e.envelope }));
+        const policy = policyFromLimit("aml.threshold", 100_000n);
+        const { statement, witness } = buildBatchStatement({
+          commitment: c.json as unknown as BatchCommitmentRecord,
+          events: pulled,
+          policy,
+          currency: "EUR",
+        });
+        const bundle = proveBatch(statement, witness);
+        const wrongLimit = await prover.post(`/api/v1/ves/validity/${batchId}/proofs`, {
+          bundle,
+          policyId: "aml.threshold",
+          policyLimit: "5",
+        });
+        expect(wrongLimit.status, wrongLimit.text).to.equal(422);
+        expect((wrongLimit.json.error as unknown as { code: string }).code, wrongLimit.text).to.equal("LIMIT_MISMATCH");
+        const other = await ingest(admin, agent, [await agent.event()]);
+        expect(other.status).to.equal(200);
+        const c2 = await admin.post("/api/v1/ves/commitments", {
+          tenant_id: agent.tenantId,
+          store_id: agent.storeId,
+          sequence_start: "4",
+          sequence_end: String(other.json.sequenceEnd),
+        });
+        const elsewhere = await prover.post(`/api/v1/ves/validity/${c2.json.batch_id}/proofs`, { bundle });
+        expect(elsewhere.status, elsewhere.text).to.equal(422);
+        expect((await reader.post(`/api/v1/ves/validity/${batchId}/proofs`, { bundle })).status).to.equal(403);
+        const r = await prover.post(`/api/v1/ves/validity/${batchId}/proofs`, {
+          bundle,
+          proverId: "p1",
+          policyId: "aml.threshold",
+          policyLimit: "100000",
+        });
+        expect(r.status, r.text).to.equal(201);
+        expect(r.json).to.include({ proofType: "validity", batchId, proofHash: bundle.proofHash });
+        expect(r.json.policyLimit).to.equal(100000);
+        const id = r.json.proofId as unknown as string;
+        expect((await reader.get(`/api/v1/ves/validity/proofs/${id}/verify`)).json).to.include({ valid: true });
+        const pending = await prover.get("/api/v1/ves/validity/pending?limit=100");
+        const ids = (pending.json.pending as unknown as { batchId: string }[]).map((x) => x.batchId);
+        expect(ids).to.not.include(batchId);
+        expect((await prover.post(`/api/v1/ves/validity/${batchId}/claim`, { proverId: "z" })).status).to.equal(409);
       });
     });
   }
