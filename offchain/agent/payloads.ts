@@ -4,13 +4,15 @@
  * validation before signing, and the amount commitment that `append` writes next to an event's amount.
  */
 import { readFileSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
-import Ajv, { type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
+import type Ajv from "ajv";
+import type { ValidateFunction } from "ajv";
+import type addFormats from "ajv-formats";
 
 import { AMOUNT_BLINDING_FIELD, AMOUNT_COMMITMENT_FIELD, amountFieldOf, type ExactJsonValue } from "../ves";
-import { amountCommitmentHex, blindingFromHex, blindingToHex, randomBlinding } from "../stark";
+import type * as Stark from "../stark";
 import { AgentError } from "./errors";
 
 /** Where the event types' JSON Schemas live. */
@@ -33,8 +35,25 @@ export function entityTypeOf(eventType: string): string | undefined {
   return EVENT_TYPES.includes(eventType) ? eventType.slice(0, eventType.indexOf(".")) : undefined;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
+// offchain/stark (its prover, verifier and hashes) loads with the first amount committed or checked, not with this
+// module: the CLI imports it for the event types, and untyped events need none of it (issue 17).
+let stark: typeof Stark | undefined;
+function starkLibrary(): typeof Stark {
+  stark ??= createRequire(__filename)("../stark") as typeof Stark;
+  return stark;
+}
+
+// ajv loads with the first typed payload validated, not with this module: most CLI commands validate none (issue 17).
+let ajv: Ajv | undefined;
+function payloadAjv(): Ajv {
+  if (ajv === undefined) {
+    const lazyRequire = createRequire(__filename);
+    const AjvClass = (lazyRequire("ajv") as { default: typeof Ajv }).default;
+    const formats = (lazyRequire("ajv-formats") as { default: typeof addFormats }).default;
+    ajv = formats(new AjvClass({ allErrors: true, strict: false }));
+  }
+  return ajv;
+}
 const validators = new Map<string, ValidateFunction>();
 
 /** JSON Schema's view of exact JSON: bigint integers as numbers. */
@@ -56,7 +75,7 @@ export function validatePayload(eventType: string, payload: ExactJsonValue): voi
   if (schema === undefined) return;
   let validate = validators.get(eventType);
   if (validate === undefined) {
-    validate = ajv.compile(schema);
+    validate = payloadAjv().compile(schema);
     validators.set(eventType, validate);
   }
   if (validate(plain(payload))) return;
@@ -103,6 +122,7 @@ export function withAmountCommitment(
   if (amount < 0n || amount >= U64_LIMIT) {
     throw new AgentError("INVALID_INPUT", `${field} must be in 0..2^64-1, got ${amount}`);
   }
+  const { amountCommitmentHex, blindingToHex, randomBlinding } = starkLibrary();
   const blinding = randomBlinding();
   return {
     ...obj,
@@ -132,6 +152,7 @@ export function amountCommitmentProblem(
   }
   try {
     const amount = BigInt(raw);
+    const { amountCommitmentHex, blindingFromHex } = starkLibrary();
     const blinding = blindingFromHex(b);
     return amountCommitmentHex(amount, blinding) === c ? undefined : "amountCommitment does not open to the amount";
   } catch (e) {

@@ -6,7 +6,10 @@
  * bundleHash = SHA-256("STATESET_VES_COMPLIANCE_PROOF_BUNDLE_HASH_V1" ‖ JCS(every other field)). The bundle is meant
  * to be shared: it holds neither the amount nor the blinding.
  */
-import Ajv, { type ValidateFunction } from "ajv";
+import { createRequire } from "node:module";
+
+import type Ajv from "ajv";
+import type { ValidateFunction } from "ajv";
 
 import { bytesToHex, complianceProofHash, jcsExactBytes, parseJsonExact, sha256 } from "../ves";
 import { NUM_CONSTRAINTS, TRACE_LENGTH } from "./air";
@@ -185,7 +188,11 @@ const BUNDLE_SCHEMA = {
 let bundleValidator: ValidateFunction | undefined;
 
 function schemaProblem(value: unknown): string | undefined {
-  bundleValidator ??= new Ajv({ allErrors: false, strict: true }).compile(BUNDLE_SCHEMA);
+  if (bundleValidator === undefined) {
+    // ajv loads with the first bundle checked, not with this module (the CLIs' start, issue 17).
+    const AjvClass = (createRequire(__filename)("ajv") as { default: typeof Ajv }).default;
+    bundleValidator = new AjvClass({ allErrors: false, strict: true }).compile(BUNDLE_SCHEMA);
+  }
   if (bundleValidator(value)) return undefined;
   const e = bundleValidator.errors?.[0];
   if (e === undefined) return "does not match the bundle schema";

@@ -7,9 +7,10 @@
  */
 import { createPrivateKey, createPublicKey, randomBytes, sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
+import { createRequire } from "node:module";
 
-import { ed25519 as nobleEd25519 } from "@noble/curves/ed25519.js";
-import { sha512 } from "@noble/hashes/sha2.js";
+import type * as NobleCurves from "@noble/curves/ed25519.js";
+import type * as NobleSha2 from "@noble/hashes/sha2.js";
 
 import { assertBytes, bytesEqual, bytesToHex, toPlainBytes } from "./encoding";
 
@@ -48,7 +49,8 @@ export interface Ed25519KeyPair {
 
 const PKCS8_PREFIX = Uint8Array.from(Buffer.from("302e020100300506032b657004220420", "hex"));
 const SPKI_PREFIX = Uint8Array.from(Buffer.from("302a300506032b6570032100", "hex"));
-const CURVE_ORDER = nobleEd25519.Point.Fn.ORDER;
+/** L, the order of the base point (RFC 8032 §5.1): 2^252 + 27742317777372353535851937790883648493. */
+const CURVE_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
 const PUBLIC_KEY_CACHE_LIMIT = 1024;
 
 function checkSecret(secretKey: Uint8Array): void {
@@ -133,10 +135,24 @@ function bytesToBigintLE(bytes: Uint8Array): bigint {
  * RFC 8032 §5.1.7 verification in its cofactorless form, as ed25519-dalek `verify` and OpenSSL do it: decode A
  * (non-canonical y accepted), require S < L, and compare the encoding of [S]B - [k]A with R's bytes.
  */
+// @noble/curves loads on the portable path's first use, not with this module: the node path needs none of it, and
+// loading it is most of a CLI's start (issue 17).
+const lazyRequire = createRequire(__filename);
+let nobleModules:
+  { readonly ed25519: typeof NobleCurves.ed25519; readonly sha512: typeof NobleSha2.sha512 } | undefined;
+function noble(): NonNullable<typeof nobleModules> {
+  nobleModules ??= {
+    ed25519: (lazyRequire("@noble/curves/ed25519.js") as typeof NobleCurves).ed25519,
+    sha512: (lazyRequire("@noble/hashes/sha2.js") as typeof NobleSha2).sha512,
+  };
+  return nobleModules;
+}
+
 function nobleVerifyCofactorless(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   const rBytes = signature.subarray(0, 32);
   const s = bytesToBigintLE(signature.subarray(32, 64));
   if (s >= CURVE_ORDER) return false;
+  const { ed25519: nobleEd25519, sha512 } = noble();
   let a;
   try {
     a = nobleEd25519.Point.fromBytes(publicKey, true);
@@ -157,12 +173,12 @@ export const ed25519Noble: Ed25519 = {
   name: "noble",
   publicKey(secretKey) {
     checkSecret(secretKey);
-    return nobleEd25519.getPublicKey(secretKey);
+    return noble().ed25519.getPublicKey(secretKey);
   },
   sign(message, secretKey) {
     checkSecret(secretKey);
     assertBytes(message, "message");
-    return nobleEd25519.sign(message, secretKey);
+    return noble().ed25519.sign(message, secretKey);
   },
   verify(signature, message, publicKey) {
     checkVerifyInputs(signature, message, publicKey);
@@ -171,6 +187,7 @@ export const ed25519Noble: Ed25519 = {
   signer(secretKey) {
     checkSecret(secretKey);
     const seed = toPlainBytes(secretKey);
+    const nobleEd25519 = noble().ed25519;
     const publicKey = nobleEd25519.getPublicKey(seed);
     return {
       publicKey,

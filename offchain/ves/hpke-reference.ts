@@ -4,9 +4,10 @@
  * the baseline; production code calls `hpke.ts`.
  */
 import type { webcrypto } from "node:crypto";
+import { createRequire } from "node:module";
 
 import type { CipherSuite } from "@hpke/core";
-import { x25519 } from "@noble/curves/ed25519.js";
+import type * as NobleCurves from "@noble/curves/ed25519.js";
 
 import { assertBytes, toPlainBytes } from "./encoding";
 import { X25519_KEY_BYTES, type HpkeAead, type HpkeOpenInput, type HpkeSealInput } from "./hpke";
@@ -29,6 +30,8 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 /** The X25519 public key of a 32-byte secret through @noble/curves. */
 export function x25519PublicKeyReference(secretKey: Uint8Array): Uint8Array {
   assertBytes(secretKey, "X25519 secret key", X25519_KEY_BYTES);
+  // @noble/curves loads here, on first use, like @hpke/core above.
+  const { x25519 } = createRequire(__filename)("@noble/curves/ed25519.js") as typeof NobleCurves;
   return x25519.getPublicKey(secretKey);
 }
 

@@ -10,13 +10,17 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 
 import { ExitCode } from "../../common";
 import { parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../../ves";
-import { Agent, initAgent, type AgentOptions } from "../agent";
+import type { Agent, AgentOptions } from "../agent";
 import { SETTABLE_KEYS, resolveHome } from "../config";
 import { AgentError, isAgentError } from "../errors";
 import type { OutboxStatus } from "../outbox";
 import { EVENT_TYPES } from "../payloads";
 import type { OnchainVerifyOptions } from "./onchain";
-import { runMcpServer } from "../mcp/server";
+
+// The agent (its outbox on better-sqlite3, the sequencer client, the payload schemas) and the MCP server load inside
+// the commands that use them: `--help` and usage errors start without them (issue 17).
+const loadAgent = () => import("../agent");
+const loadMcpServer = () => import("../mcp/server");
 
 /** Where the CLI writes and what it reads (tests pass their own). */
 export interface CliIo {
@@ -125,7 +129,7 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
   };
 
   const withAgent = async <T>(cmd: Command, opts: OutputOptions, fn: (agent: Agent) => Promise<T> | T): Promise<T> => {
-    const agent = Agent.open(options(cmd, opts));
+    const agent = (await loadAgent()).Agent.open(options(cmd, opts));
     try {
       return await fn(agent);
     } finally {
@@ -163,6 +167,7 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
       },
       cmd: Command,
     ) => {
+      const { initAgent } = await loadAgent();
       const result = initAgent(
         {
           sequencerUrl: opts.sequencerUrl,
@@ -532,6 +537,7 @@ function buildProgram(io: CliIo, state: { code: number; json: boolean; outputFil
     .option("--apply", "let write tools sign, store and push events (default: previews only)")
     .action(async (opts: { apply?: boolean }, cmd: Command) => {
       const home = (cmd.optsWithGlobals() as { home?: string }).home;
+      const { runMcpServer } = await loadMcpServer();
       await runMcpServer({
         cwd: io.cwd,
         env: io.env,

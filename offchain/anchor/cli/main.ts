@@ -9,7 +9,10 @@ import { Command, Option } from "commander";
 
 import { describeOptions, flagName, isAppError } from "../../common";
 import { ANCHOR_OPTIONS, resolveAnchorConfig } from "../config";
-import { createAnchor } from "../service";
+
+// The service (ethers, prom-client, better-sqlite3) loads when the service is started, not for `--help` or a usage
+// error (issue 17).
+const loadService = () => import("../service");
 
 /** Where the CLI writes and what it reads (tests pass their own). */
 export interface AnchorCliIo {
@@ -46,7 +49,9 @@ export async function runAnchorCli(argv: readonly string[], io: AnchorCliIo): Pr
   const flags: Record<string, unknown> = {};
   for (const name of Object.keys(ANCHOR_OPTIONS)) if (opts[name] !== undefined) flags[name] = opts[name];
   try {
-    const service = createAnchor(resolveAnchorConfig(flags, io.env));
+    const config = resolveAnchorConfig(flags, io.env);
+    const { createAnchor } = await loadService();
+    const service = createAnchor(config);
     await service.start();
     await (io.stopSignal ??
       new Promise<void>((resolve) => {

@@ -14,12 +14,15 @@ import { Command, Option } from "commander";
 import { AppError, ExitCode, describeOptions, flagName, isAppError } from "../../common";
 import { normalizeUuid, stringifyJsonExact, type ExactJsonValue } from "../../ves";
 import { SEQUENCER_OPTIONS, resolveSequencerConfig } from "../config";
-import { createSequencer } from "../server";
-import { SequencerError } from "../service";
-import { openSequencerService, type OperatorContext } from "./context";
-import { permissionFlags, apiKeyJson } from "../api-admin";
+import type { OperatorContext } from "./context";
 import { registerOpsCommands } from "./ops";
-import { ProofService } from "../proofs";
+
+// The server, the store drivers (pg, better-sqlite3), fastify, ajv and prom-client load only inside the command that
+// needs them: `--help` and usage errors start without them (issue 17).
+const loadServer = () => import("../server");
+const loadContext = () => import("./context");
+const loadAdminApi = () => import("../api-admin");
+const loadProofs = () => import("../proofs");
 
 /** Where the CLI writes, and the environment it reads (tests pass their own). */
 export interface CliIo {
@@ -101,6 +104,7 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
   program.action(
     run(async () => {
       const config = resolveSequencerConfig(configFlags(program), io.env);
+      const { createSequencer } = await loadServer();
       const sequencer = await createSequencer(config);
       await sequencer.start();
       await new Promise<void>((resolve) => {
@@ -112,7 +116,11 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
   );
 
   const print = (value: unknown) => io.stdout(`${stringifyJsonExact(value as ExactJsonValue)}\n`);
-  const open = (cmd: Command) => openSequencerService(resolveSequencerConfig(configFlags(cmd), io.env), operatorName());
+  const open = async (cmd: Command) => {
+    const config = resolveSequencerConfig(configFlags(cmd), io.env);
+    const { openSequencerService } = await loadContext();
+    return openSequencerService(config, operatorName());
+  };
   const withOperator = async (cmd: Command, fn: (ctx: OperatorContext) => Promise<unknown>) => {
     const ctx = await open(cmd);
     try {
@@ -217,6 +225,7 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
           cmd: Command,
         ) =>
           withOperator(cmd, async ({ service, principal }) => {
+            const { apiKeyJson, permissionFlags } = await loadAdminApi();
             let flags: ReturnType<typeof permissionFlags>;
             try {
               flags = permissionFlags(o.permissions);
@@ -243,6 +252,7 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
     .action(
       run(async (o: { label?: string; rateLimit?: string }, cmd: Command) =>
         withOperator(cmd, async ({ service, principal }) => {
+          const [{ apiKeyJson }, { ProofService }] = await Promise.all([loadAdminApi(), loadProofs()]);
           const created = await new ProofService(service).createProverKey(principal, {
             label: o.label ?? null,
             rateLimit: o.rateLimit === undefined ? null : intArg(o.rateLimit, "--rate-limit"),
@@ -258,6 +268,7 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
     .action(
       run(async (o: { tenant?: string }, cmd: Command) =>
         withOperator(cmd, async ({ service, principal }) => {
+          const { apiKeyJson } = await loadAdminApi();
           const keys = await service.listApiKeys(
             principal,
             o.tenant === undefined ? undefined : uuidArg(o.tenant, "--tenant"),
@@ -272,9 +283,10 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
     .argument("<prefix>", "key hash prefix (8–12 hex characters)")
     .action(
       run(async (prefix: string, _o: unknown, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => ({
-          key: apiKeyJson(await service.revokeApiKey(principal, prefix)),
-        })),
+        withOperator(cmd, async ({ service, principal }) => {
+          const { apiKeyJson } = await loadAdminApi();
+          return { key: apiKeyJson(await service.revokeApiKey(principal, prefix)) };
+        }),
       ),
     );
   key
@@ -285,6 +297,7 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
       run(async (prefix: string, _o: unknown, cmd: Command) =>
         withOperator(cmd, async ({ service, principal }) => {
           const r = await service.rotateApiKey(principal, prefix);
+          const { apiKeyJson } = await loadAdminApi();
           return { api_key: r.apiKey, replaced: r.replaced, ...apiKeyJson(r.info) };
         }),
       ),
@@ -347,7 +360,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       const code = (e as { exitCode?: number }).exitCode ?? 2;
       return code === 0 ? 0 : ExitCode.USAGE;
     }
-    if (e instanceof SequencerError) {
+    // A SequencerError comes only from the service, so its module is already loaded when one is thrown.
+    const sequencerError =
+      isAppError(e) && e.name === "SequencerError" ? (await import("../service")).SequencerError : null;
+    if (sequencerError !== null && e instanceof sequencerError) {
       io.stderr(`stateset-sequencer: ${e.code}: ${e.message}\n`);
       return e.status >= 500 ? ExitCode.INVALID : e.status === 400 ? ExitCode.USAGE : ExitCode.INVALID;
     }

@@ -9,10 +9,12 @@ import type { Command } from "commander";
 
 import { AppError, ExitCode } from "../../common";
 import { bytesToHex, ed25519Node } from "../../ves";
-import { exportStream, importStream } from "../transfer";
 import type { OperatorContext } from "./context";
 import { intArg, uuidArg } from "./main";
 import type { CliIo } from "./main";
+
+/** The stream transfer code (and the server modules it uses), loaded by the commands that run it. */
+const loadTransfer = () => import("../transfer");
 
 /** What the operations commands borrow from the main program. */
 export interface OpsContext {
@@ -111,6 +113,7 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
         const stream = { tenantId: uuidArg(o.tenant, "--tenant"), storeId: uuidArg(o.store, "--store") };
         const from = BigInt(intArg(o.from, "--from"));
         if (o.out === undefined) {
+          const { exportStream } = await loadTransfer();
           const c = await ctxOpen(cmd);
           try {
             await exportStream(c.service, c.principal, stream, from, ctx.io.stdout);
@@ -121,6 +124,7 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
         }
         const out = o.out;
         await withOperator(cmd, async (c) => {
+          const { exportStream } = await loadTransfer();
           const fd = openSync(out, "wx", 0o600);
           try {
             const summary = await exportStream(c.service, c.principal, stream, from, (t) => void writeSync(fd, t));
@@ -164,6 +168,7 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
       run(async (file: string, _o: unknown, cmd: Command) =>
         withOperator(cmd, async (c) => {
           const text = readFileSync(file === "-" ? 0 : file, "utf8");
+          const { importStream } = await loadTransfer();
           const s = await importStream(c.service, c.principal, text);
           return {
             tenant_id: s.tenantId,

@@ -3,7 +3,9 @@
  * to stdout, progress and human notes to stderr; amounts and blinding values are never printed or logged. Failures
  * are AppErrors with exit code 1.
  */
-import { SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+
+import type * as CliProgress from "cli-progress";
 
 import { AppError } from "../../common";
 import { bytesToHex, complianceProofHash, stringifyJsonExact } from "../../ves";
@@ -315,8 +317,12 @@ export function benchmark(o: BenchmarkOptions): void {
   if (cap < 0n) throw new AppError("STARK_INVALID_THRESHOLD", "aml.threshold must be at least 1");
   const top = o.maxAmount < cap ? o.maxAmount : cap;
   const options = PRESETS[o.preset ?? "production"];
+  // cli-progress loads only for a benchmark on a terminal, not with the CLI (issue 17).
   const bar = process.stderr.isTTY
-    ? new SingleBar({ stream: process.stderr, format: "proving [{bar}] {value}/{total}" })
+    ? new (createRequire(__filename)("cli-progress") as typeof CliProgress).SingleBar({
+        stream: process.stderr,
+        format: "proving [{bar}] {value}/{total}",
+      })
     : undefined;
   bar?.start(o.count, 0);
   const prove: number[] = [];
