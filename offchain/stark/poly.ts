@@ -172,13 +172,22 @@ export function cosetEvaluate(coeffs: Uint32Array, shift: number, n: number): Ui
   const blocks = n / d;
   const scale = scaleTable(shift, n, d);
   const tmp = new Uint32Array(d);
+  const len = coeffs.length;
   for (let k = 0; k < blocks; k++) {
     const o = k * d;
-    for (let i = 0; i < d; i++) tmp[i] = i < coeffs.length ? mul(coeffs[i] as number, scale[o + i] as number) : 0;
+    for (let i = 0; i < len; i++) tmp[i] = mulInline(coeffs[i] as number, scale[o + i] as number);
+    tmp.fill(0, len);
     ntt(tmp);
-    for (let j = 0; j < d; j++) out[k + blocks * j] = tmp[j] as number;
+    for (let j = 0, p = k; j < d; j++, p += blocks) out[p] = tmp[j] as number;
   }
   return out;
+}
+
+/** a·b mod p (as field.mul, with a truncating quotient estimate: both are exact, see field.ts). */
+function mulInline(a: number, b: number): number {
+  const q = (a * b * INV_P) | 0;
+  const r = (Math.imul(a, b) - Math.imul(q, P)) | 0;
+  return r < 0 ? r + P : r >= P ? r - P : r;
 }
 
 const scaleCache = new Map<string, Uint32Array>();
