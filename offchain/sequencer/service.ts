@@ -49,6 +49,17 @@ import type {
   TenantStoreRecord,
 } from "./store/types";
 
+/** A receipt signed ahead of its append (see `SequencerService.presign`), valid only for exactly these inputs. */
+interface PresignedReceipt {
+  readonly sequenceNumber: bigint;
+  readonly eventSigningHash: Uint8Array;
+  readonly receiptHash: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** The key of a stream in per-stream maps. */
+const streamKey = (s: StreamRef) => `${s.tenantId}/${s.storeId}`;
+
 /** Requests with at least this many signatures to check use the worker pool. */
 const VERIFY_POOL_MIN = 16;
 
@@ -323,6 +334,8 @@ export class SequencerService {
   /** The payload-schema registry and its caches. */
   readonly schemas: SchemaRegistry;
   private readonly signer: Ed25519Signer;
+  /** Per stream, the sequence number the next presigned receipt expects (a guess: a wrong one only costs speed). */
+  private readonly nextSequence = new Map<string, bigint>();
   private readonly adminKeyHash: Uint8Array;
   private readonly keyCache = new Map<string, { key: AgentKey | null; at: number }>();
   private readonly trees = new Map<string, MerkleTree>();
@@ -1030,11 +1043,14 @@ export class SequencerService {
       toVerify.push({ i, signature: e.agentSignature, message: hashes.eventSigningHash, publicKey: key!.publicKey });
     }
     // The signatures of a large request are checked on the worker pool, beside the main thread; small ones inline.
+    // On the pool, the receipts these events are expected to get are signed there too, meanwhile (see `presign`).
     const pool = this.options.verifyPool;
-    const valid =
-      pool !== undefined && toVerify.length >= VERIFY_POOL_MIN
-        ? await pool.verifyAll(toVerify)
-        : toVerify.map((v) => ed25519Node.verify(v.signature, v.message, v.publicKey));
+    let presigned: Map<string, PresignedReceipt> | undefined;
+    let valid: boolean[];
+    if (pool !== undefined && toVerify.length >= VERIFY_POOL_MIN) {
+      const work = stream === undefined ? undefined : this.presign(pool, stream, toVerify, events);
+      [valid, presigned] = await Promise.all([pool.verifyAll(toVerify), work]);
+    } else valid = toVerify.map((v) => ed25519Node.verify(v.signature, v.message, v.publicKey));
     toVerify.forEach((v, k) => {
       if (valid[k] !== true) {
         rejected.set(v.i, {
@@ -1062,7 +1078,17 @@ export class SequencerService {
     if (stream !== undefined && order.length > 0) {
       const candidates = order.map((i) => eventCandidate(events[i]!, signingHashes.get(i)!, normal.get(i)!));
       const target = stream;
-      const result = await this.store.appendEvents(stream, candidates, (c, seq) => this.receiptFor(target, c, seq));
+      let missed = presigned === undefined ? 0 : candidates.length;
+      const result = await this.store.appendEvents(stream, candidates, (c, seq) => {
+        const pre = presigned?.get(c.eventId);
+        if (pre === undefined || pre.sequenceNumber !== seq || !bytesEqual(pre.eventSigningHash, c.eventSigningHash)) {
+          return this.receiptFor(target, c, seq);
+        }
+        missed--;
+        return this.receipt(seq, pre.receiptHash, pre.signature);
+      });
+      // A guess that missed (rejections, another writer) is corrected from the head the store reached.
+      if (missed > 0) this.nextSequence.set(streamKey(stream), result.headSequence + 1n);
       order.forEach((i, k) => outcomes.set(i, result.outcomes[k]!));
       head = result.headSequence;
     } else if (stream !== undefined) {
@@ -1123,14 +1149,65 @@ export class SequencerService {
       sequenceNumber,
       eventSigningHash: c.eventSigningHash,
     });
+    return this.receipt(sequenceNumber, hash, this.signer.sign(hash));
+  }
+
+  /** A receipt from its hash and this sequencer's signature of it. */
+  private receipt(sequenceNumber: bigint, hash: Uint8Array, signature: Uint8Array): StoredReceipt {
     return {
       sequencerId: this.sequencerId,
       sequenceNumber,
       sequencedAt: nowRfc3339(),
       receiptHash: hash,
-      signature: this.signer.sign(hash),
+      signature,
       keyVersion: this.keyVersion,
     };
+  }
+
+  /**
+   * Signs on the worker pool, off the main thread, the receipts the events to verify would get if they were all
+   * appended in order at the stream's expected next sequence number, and reserves those numbers for the guess of
+   * the next request. The append uses a presigned receipt only for the event id, sequence number and signing hash it
+   * was made for (so exactly the receipt `receiptFor` would make: Ed25519 signatures are deterministic); a wrong
+   * guess falls back to signing inline. Resolves empty if the pool fails (the inline path then signs everything).
+   */
+  private async presign(
+    pool: VerifyPool,
+    stream: StreamRef,
+    items: readonly { readonly i: number; readonly message: Uint8Array }[],
+    events: readonly (VesEvent | undefined)[],
+  ): Promise<Map<string, PresignedReceipt>> {
+    const out = new Map<string, PresignedReceipt>();
+    try {
+      const key = streamKey(stream);
+      let next = this.nextSequence.get(key);
+      if (next === undefined) next = (await this.store.headSequence(stream)) + 1n;
+      // Another request may have reserved meanwhile (across the await above): take the later guess.
+      next = this.nextSequence.get(key) ?? next;
+      if (this.nextSequence.size >= 10_000) this.nextSequence.clear();
+      this.nextSequence.set(key, next + BigInt(items.length));
+      const planned = items.map((v, k) => {
+        const eventId = events[v.i]!.eventId;
+        const sequenceNumber = next + BigInt(k);
+        const hash = receiptHash({
+          tenantId: stream.tenantId,
+          storeId: stream.storeId,
+          eventId,
+          sequenceNumber,
+          eventSigningHash: v.message,
+        });
+        return { eventId, sequenceNumber, eventSigningHash: v.message, receiptHash: hash };
+      });
+      const signatures = await pool.signAll(
+        this.options.signingSeed,
+        planned.map((p) => p.receiptHash),
+      );
+      planned.forEach((p, k) => out.set(p.eventId, { ...p, signature: signatures[k]! }));
+    } catch (err) {
+      this.options.logger?.warn({ err }, "presigning receipts on the worker pool failed (signing inline)");
+      out.clear();
+    }
+    return out;
   }
 
   // Commitments and proofs -------------------------------------------------------------------------------------------

@@ -53,5 +53,31 @@ describe("sequencer verify pool", function () {
 
   it("resolves an empty request with no answers", async () => {
     expect(await pool.verifyAll([])).to.deep.equal([]);
+    expect(await pool.signAll(new Uint8Array(32), [])).to.deep.equal([]);
+  });
+
+  it("signs hashes in order with the seed's key, the same bytes as the main thread", async () => {
+    const k = ed25519Keygen();
+    const hashes = Array.from({ length: 25 }, () => new Uint8Array(randomBytes(32)));
+    const got = await pool.signAll(k.secretKey, hashes);
+    expect(got.map((s) => Buffer.from(s).toString("hex"))).to.deep.equal(
+      hashes.map((h) => Buffer.from(ed25519Node.sign(h, k.secretKey)).toString("hex")),
+    );
+    // A second seed replaces the first worker-side.
+    const k2 = ed25519Keygen();
+    const [sig] = await pool.signAll(k2.secretKey, [hashes[0]!]);
+    expect(ed25519Node.verify(sig!, hashes[0]!, k2.publicKey)).to.equal(true);
+    expect(ed25519Node.verify(sig!, hashes[0]!, k.publicKey)).to.equal(false);
+  });
+
+  it("refuses a seed or a hash of the wrong size", async () => {
+    await pool.signAll(new Uint8Array(31), [new Uint8Array(32)]).then(
+      () => expect.fail("a 31-byte seed was accepted"),
+      (e: Error) => expect(e.message).to.match(/signing seed: 32 bytes/),
+    );
+    await pool.signAll(new Uint8Array(32), [new Uint8Array(33)]).then(
+      () => expect.fail("a 33-byte hash was accepted"),
+      (e: Error) => expect(e.message).to.match(/hash 0: 32 bytes/),
+    );
   });
 });
