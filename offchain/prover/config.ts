@@ -40,6 +40,17 @@ export const PROVER_OPTIONS = {
     description: "the policy's raw limit in minor units (required)",
     check: (v: string) => (/^[0-9]{1,20}$/.test(v) && BigInt(v) < 1n << 64n ? undefined : "must be a u64"),
   },
+  currency: {
+    type: "string",
+    default: "USD",
+    description: "ISO 4217 currency of the policy's limit (amounts in another currency are out of scope)",
+    check: (v: string) => (/^[A-Z]{3}$/.test(v) ? undefined : "must be an ISO 4217 code such as EUR"),
+  },
+  perEvent: {
+    type: "bool",
+    default: false,
+    description: "also prove each compliant in-scope event on its own (compliance proofs) besides the batch proof",
+  },
   x25519SecretKey: {
     type: "string",
     secret: true,

@@ -6,9 +6,10 @@
  * verify its own proof, submit, renew the lease meanwhile and release it at the end. A lease that expires is taken
  * over by another prover, so a crashed prover's job is redone.
  *
- * This first step proves per event (compliance proofs): the sequencer's batch verifier has not landed, so validity
- * submissions answer 501. Events out of the policy's scope, without a valid opening, not decryptable by this prover or
- * over the limit are counted by reason and not proven. Logs never contain amounts or blindings.
+ * Per commitment it proves one batch (validity) proof with offchain/stark `proveBatch` (events out of scope, without a
+ * valid opening or not decryptable get their public reason in the statement), verifies it with `verifyBatch` and
+ * submits it; with `perEvent` it also submits a compliance proof per compliant in-scope event. Events are counted by
+ * result in the metrics. Logs never contain amounts or blindings.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,12 @@ import { createLogger, type Logger } from "../common";
 import {
   amountCommitmentHex,
   blindingFromHex,
+  buildBatchStatement,
+  decryptBatchPayloads,
+  proveBatch,
+  verifyBatch,
+  type BatchCommitmentRecord,
+  type PulledEvent,
   isCompliant,
   makeBundle,
   proveCompliance,
@@ -67,7 +74,19 @@ interface PendingItem {
 
 interface EventItem {
   readonly eventId: string;
+  readonly sequenceNumber: bigint | number;
   readonly envelope: unknown;
+}
+
+interface CommitmentItem {
+  readonly batchId: string;
+  readonly tenantId: string;
+  readonly storeId: string;
+  readonly merkleRoot: string;
+  readonly prevStateRoot: string;
+  readonly newStateRoot: string;
+  readonly sequenceStart: bigint | number;
+  readonly sequenceEnd: bigint | number;
 }
 
 /** The prover service. */
@@ -80,6 +99,7 @@ export class ProverService {
   private readonly active = new Set<string>();
   private readonly jobs: Counter;
   private readonly events: Counter;
+  private readonly batchEvents: Counter;
   private readonly failures: Counter;
   private readonly duration: Histogram;
   private wake: (() => void) | undefined;
@@ -100,6 +120,12 @@ export class ProverService {
       name: "ves_prover_events_total",
       help: "events seen, by result (proven or the reason they were not)",
       labelNames: ["result"],
+      registers: [this.metrics],
+    });
+    this.batchEvents = new Counter({
+      name: "ves_prover_batch_events_total",
+      help: "events of proven batches, by public reason (`none`: opened, compliant or not)",
+      labelNames: ["reason"],
       registers: [this.metrics],
     });
     this.failures = new Counter({
@@ -231,19 +257,23 @@ export class ProverService {
         },
         Math.max(50, Math.floor(this.config.leaseMs / 3)),
       );
-      const { events } = (await this.call("GET", `/api/v1/ves/validity/${batchId}/events`)) as unknown as {
+      const { commitment, events } = (await this.call("GET", `/api/v1/ves/validity/${batchId}/events`)) as unknown as {
+        commitment: CommitmentItem;
         events: EventItem[];
       };
+      const compliant = await this.proveBatchOf(commitment, events);
       let proven = 0;
-      for (const ev of events) {
-        if (!this.running) throw new Error("stopping");
-        const result = await this.proveEvent(ev);
-        this.events.inc({ result });
-        if (result === "proven") proven++;
+      if (this.config.perEvent) {
+        for (const ev of events) {
+          if (!this.running) throw new Error("stopping");
+          const result = await this.proveEvent(ev);
+          this.events.inc({ result });
+          if (result === "proven") proven++;
+        }
       }
       this.done.add(batchId);
       this.jobs.inc({ outcome: "done" });
-      this.log.info({ batchId, events: events.length, proven }, "commitment processed");
+      this.log.info({ batchId, events: events.length, compliant, perEventProofs: proven }, "commitment proven");
     } catch (e) {
       this.jobs.inc({ outcome: "failed" });
       this.failures.inc({ reason: e instanceof SequencerCallError ? e.code : "error" });
@@ -254,6 +284,51 @@ export class ProverService {
       this.active.delete(batchId);
       timer();
     }
+  }
+
+  /** Proves, verifies and submits the batch proof of a commitment; returns the count of compliant events. */
+  private async proveBatchOf(c: CommitmentItem, events: readonly EventItem[]): Promise<number> {
+    const commitment: BatchCommitmentRecord = {
+      batch_id: c.batchId,
+      tenant_id: c.tenantId,
+      store_id: c.storeId,
+      merkle_root: c.merkleRoot,
+      prev_state_root: c.prevStateRoot,
+      new_state_root: c.newStateRoot,
+      sequence_start: c.sequenceStart,
+      sequence_end: c.sequenceEnd,
+    };
+    const pulled: PulledEvent[] = events.map((e) => ({
+      sequence_number: e.sequenceNumber,
+      event_id: e.eventId,
+      envelope: e.envelope,
+    }));
+    const key = this.config.x25519SecretKey;
+    const decrypted =
+      key === null ? new Map() : await decryptBatchPayloads(pulled, { kid: this.config.kid, secretKey: key });
+    const policy = this.config.policy;
+    const { statement, witness } = buildBatchStatement({
+      commitment,
+      events: pulled,
+      policy,
+      currency: this.config.currency,
+      decrypted,
+    });
+    const bundle = proveBatch(statement, witness);
+    const own = verifyBatch(bundle, { commitment, policy, events: pulled });
+    if (!own.valid) throw new Error(`own batch proof does not verify: ${own.reason}`);
+    for (const ev of statement.events) {
+      const e = ev as unknown as { scope: string; reason: string };
+      this.batchEvents.inc({ reason: e.reason });
+    }
+    const limit = policy.id === "aml.threshold" ? policy.threshold : policy.cap;
+    await this.call("POST", `/api/v1/ves/validity/${c.batchId}/proofs`, {
+      bundle: bundle as unknown as ExactJsonValue,
+      proverId: this.config.proverId,
+      policyId: policy.id,
+      policyLimit: limit.toString(),
+    });
+    return own.compliantCount;
   }
 
   /** The payload of an event this prover can read, or the reason it cannot. */

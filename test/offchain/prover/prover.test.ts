@@ -1,7 +1,7 @@
 /**
  * The prover service end to end against a real sequencer (SQLite): encrypted payloads (VES-ENC-1) decrypted as a
- * recipient, amount openings checked, per-event compliance proofs verified by the sequencer on submit; events the
- * prover cannot read or that break the policy are not proven; two provers on one sequencer with one stopped mid-job,
+ * recipient, amount openings checked, a batch proof per commitment (and, on request, per-event compliance proofs)
+ * verified by the sequencer on submit; events the prover cannot read or that break the policy are not proven; two provers on one sequencer with one stopped mid-job,
  * whose lease the other takes over; configuration errors reported at once.
  */
 import { expect } from "chai";
@@ -49,7 +49,16 @@ describe("ves-prover", function () {
   const newProver = (id: string, extra: Record<string, unknown> = {}) => {
     const p = new ProverService(
       resolveProverConfig(
-        { sequencerUrl: url, proverId: id, port: 0, pollMs: 50, leaseMs: 400, logLevel: "silent", ...extra },
+        {
+          sequencerUrl: url,
+          proverId: id,
+          port: 0,
+          pollMs: 50,
+          leaseMs: 400,
+          logLevel: "silent",
+          currency: "EUR",
+          ...extra,
+        },
         {
           PROVER__API_KEY: proverKey,
           PROVER__X25519_SECRET_KEY: bytesToHex(prover.secretKey),
@@ -77,6 +86,12 @@ describe("ves-prover", function () {
       eventIds: events.map((e) => (e as { event_id: string }).event_id),
     };
   }
+
+  const validity = async (batchId: string) =>
+    (await admin.get(`/api/v1/ves/validity/${batchId}/proofs`)).json.proofs as unknown as {
+      allCompliant: boolean;
+      compliantCount: number;
+    }[];
 
   const proofCount = async (eventId: string) =>
     Number((await admin.get(`/api/v1/ves/compliance/${eventId}/proofs`)).json.count);
@@ -118,18 +133,22 @@ describe("ves-prover", function () {
       }),
       await agent.event({ entityType: "inventory", eventType: "inventory.adjusted", payload: { sku: "A", qty: 3 } }),
     ];
-    const { eventIds } = await commitBatch(events);
-    const p = newProver("solo");
+    const { batchId, eventIds } = await commitBatch(events);
+    const p = newProver("solo", { perEvent: true });
     const metricsUrl = await p.start();
     expect((await fetch(`${metricsUrl}/health`)).status).to.equal(200);
     for (let i = 0; i < 100 && (await proofCount(eventIds[2]!)) === 0; i++) await sleep(50);
     await sleep(200);
     expect(await Promise.all(eventIds.map(proofCount))).to.deep.equal([1, 0, 1, 0, 0, 0]);
+    const [batch] = await validity(batchId);
+    expect(batch, "the batch proof").to.not.equal(undefined);
+    expect(batch).to.include({ allCompliant: false, compliantCount: 2 });
     const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
     expect(metrics).to.match(/ves_prover_events_total\{result="over_limit"\} 1/);
     expect(metrics).to.match(/ves_prover_events_total\{result="opening_mismatch"\} 1/);
     expect(metrics).to.match(/ves_prover_events_total\{result="not_a_recipient"\} 1/);
     expect(metrics).to.match(/ves_prover_events_total\{result="out_of_scope"\} 1/);
+    expect(metrics).to.match(/ves_prover_batch_events_total\{reason="not_a_recipient"\} 1/);
     expect(metrics).to.not.include("1234");
   });
 
@@ -149,8 +168,10 @@ describe("ves-prover", function () {
     expect(claim.status).to.equal(200);
     const b = newProver("b");
     await b.start();
-    for (let i = 0; i < 200 && (await proofCount(eventIds[5]!)) === 0; i++) await sleep(50);
-    expect(await Promise.all(eventIds.map(proofCount))).to.deep.equal([1, 1, 1, 1, 1, 1]);
+    for (let i = 0; i < 200 && (await validity(batchId)).length === 0; i++) await sleep(50);
+    expect(await validity(batchId)).to.have.length(1);
+    expect((await validity(batchId))[0]).to.include({ allCompliant: true, compliantCount: 6 });
+    expect(await Promise.all(eventIds.map(proofCount))).to.deep.equal([0, 0, 0, 0, 0, 0]);
   });
 
   it("reports every bad configuration key at once and refuses secrets as flags", function () {
