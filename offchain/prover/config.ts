@@ -5,7 +5,7 @@
  * from a flag.
  */
 import { AppError, ExitCode, loadConfig, type ConfigOf, type OptionsSpec } from "../common";
-import { isPolicyId, policyFromLimit, type Policy } from "../stark";
+import type { Policy } from "../stark";
 
 const positive = (what: string) => (v: number) => (v > 0 ? undefined : `${what} must be positive`);
 
@@ -33,7 +33,8 @@ export const PROVER_OPTIONS = {
     type: "string",
     default: "aml.threshold",
     description: "the policy proven (aml.threshold or order_total.cap)",
-    check: (v: string) => (isPolicyId(v) ? undefined : "must be aml.threshold or order_total.cap"),
+    check: (v: string) =>
+      v === "aml.threshold" || v === "order_total.cap" ? undefined : "must be aml.threshold or order_total.cap",
   },
   policyLimit: {
     type: "string",
@@ -108,7 +109,10 @@ export function resolveProverConfig(
   return {
     ...rest,
     apiKey: apiKey as string,
-    policy: policyFromLimit(o.policyId, BigInt(policyLimit as string)),
+    policy:
+      o.policyId === "aml.threshold"
+        ? { id: "aml.threshold", threshold: BigInt(policyLimit as string) }
+        : { id: "order_total.cap", cap: BigInt(policyLimit as string) },
     x25519SecretKey: x25519SecretKey === undefined ? null : new Uint8Array(Buffer.from(x25519SecretKey, "hex")),
   };
 }

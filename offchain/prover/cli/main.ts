@@ -6,7 +6,7 @@ import { Command, Option } from "commander";
 
 import { describeOptions, flagName, isAppError } from "../../common";
 import { PROVER_OPTIONS, resolveProverConfig } from "../config";
-import { ProverService } from "../service";
+import type { ProverService } from "../service";
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function runProverCli(
@@ -35,7 +35,10 @@ export async function runProverCli(
   }
   let prover: ProverService;
   try {
-    prover = new ProverService(resolveProverConfig(flags, io.env));
+    const config = resolveProverConfig(flags, io.env);
+    // The service (prom-client, the STARK prover) loads only when it runs: --help and usage errors stay light.
+    const { ProverService: Service } = await import("../service");
+    prover = new Service(config);
   } catch (e) {
     io.stderr(`ves-prover: ${(e as Error).message}\n`);
     return isAppError(e) ? 2 : 1;
