@@ -6,4 +6,4 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules ]; then
   npm ci
 fi
-exec npx hardhat demo "$@"
+exec node_modules/.bin/hardhat demo "$@"
