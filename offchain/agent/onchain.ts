@@ -18,7 +18,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Network } from "ethers";
 
 import { DEVNET_CHAIN_ID, connectRegistry, isAppError, readRegistryAddress } from "../common";
 import { batchProofHashHex, readBatchBundle, verifyBatch, type Policy } from "../stark";
@@ -375,6 +375,25 @@ class StreamContext {
   }
 }
 
+/** The chain id at `rpcUrl`. @throws AgentError UNREACHABLE (exit 3) when the endpoint does not answer. */
+async function chainIdOf(rpcUrl: string): Promise<bigint> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { result?: unknown };
+    if (typeof body.result !== "string" || !/^0x[0-9a-fA-F]+$/.test(body.result)) throw new Error("no chain id");
+    return BigInt(body.result);
+  } catch (e) {
+    throw new AgentError("UNREACHABLE", `cannot reach the chain at ${rpcUrl}: ${(e as Error).message}`, {
+      hint: "start the devnet (npx hardhat devnet) or give --rpc-url",
+    });
+  }
+}
+
 /** Options of a verification run. */
 export interface OnchainOptions {
   readonly chain: ChainSettings;
@@ -393,7 +412,9 @@ export class OnchainVerifier {
 
   /** Connects to the chain and checks that the registry has code. */
   static async open(agent: Agent, options: OnchainOptions): Promise<OnchainVerifier> {
-    const provider = new JsonRpcProvider(options.chain.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    // The chain id is read once here, so the provider never polls (or logs) for a network it cannot reach.
+    const network = Network.from(await chainIdOf(options.chain.rpcUrl));
+    const provider = new JsonRpcProvider(options.chain.rpcUrl, network, { staticNetwork: network, cacheTimeout: -1 });
     try {
       const registry = await connectRegistry(options.chain.registryAddress, provider);
       const ctx = new StreamContext(

@@ -4,6 +4,7 @@
  * verifies them. Tampering with an event in the sequencer's database, or with a root on the chain (a second registry
  * deployment whose batch carries another root), is named as the failing step.
  */
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 
@@ -200,6 +201,34 @@ describe("stateset-sync verify --onchain (real devnet, real sequencer, anchored 
     const r = await auditor(["verify", "--all", "--json"]);
     expect(r.code, r.stderr + r.stdout).to.equal(0);
     expect(r.json).to.include({ ok: true, eventsChecked: 5, commitmentsChecked: 2, firstBroken: null });
+  });
+
+  it("npx hardhat ves:verify runs the same verification; bad chain settings are clear errors", async function () {
+    const hardhat = path.join(path.resolve(__dirname, "..", "..", ".."), "node_modules", ".bin", "hardhat");
+    const env: NodeJS.ProcessEnv = { ...process.env, ...auditorEnv };
+    delete env.HARDHAT_NETWORK;
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        hardhat,
+        ["ves:verify", "--event", eventIds[1]!, "--home", path.join(auditorDir, ".stateset"), "--json"],
+        { cwd: path.resolve(__dirname, "..", "..", ".."), env, timeout: 120_000 },
+        (error, stdout, stderr) => resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
+      ),
+    );
+    expect(r.code, r.stderr + r.stdout).to.equal(0);
+    expect(JSON.parse(r.stdout.slice(r.stdout.indexOf("{")))).to.include({ ok: true, failedStep: null });
+
+    const badAddress = await auditor(["verify", eventIds[0]!, "--onchain", "--registry", "0x1234"]);
+    expect(badAddress.code).to.equal(1);
+    expect(badAddress.stderr).to.include("registry must be a 0x-prefixed 20-byte address");
+    const noCode = await auditor(["verify", eventIds[0]!, "--onchain", "--registry", `0x${"ab".repeat(20)}`]);
+    expect(noCode.code).to.equal(3);
+    expect(noCode.stderr).to.include("no contract code");
+    const unreachable = await auditor(["verify", eventIds[0]!, "--onchain", "--rpc-url", "http://127.0.0.1:9"]);
+    expect(unreachable.code).to.equal(3);
+    expect(unreachable.stderr).to.include("cannot reach the chain");
+    const usage = await auditor(["verify", eventIds[0]!, "--all"]);
+    expect(usage.code).to.equal(2);
   });
 
   it("a root changed on the chain (a second registry whose batch carries another events root) fails inclusion (on-chain)", async function () {
