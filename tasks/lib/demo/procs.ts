@@ -6,6 +6,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import readline from "node:readline";
 
+/** An error that ends a wait at once (a service exited), instead of retrying until the deadline. */
+export class FatalWaitError extends Error {}
+
 /** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs` naming `what`. */
 export async function waitFor<T>(
   what: string,
@@ -20,6 +23,7 @@ export async function waitFor<T>(
       const v = await check();
       if (v !== undefined && v !== false) return v;
     } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
       last = e;
     }
     if (Date.now() > deadline) {
@@ -79,7 +83,7 @@ export class Service {
           const m = pattern.exec(l);
           if (m !== null) return m;
         }
-        if (!this.running) throw new Error(`${this.name} exited:\n${this.tail()}`);
+        if (!this.running) throw new FatalWaitError(`${this.name} exited:\n${this.tail()}`);
         return undefined;
       },
       timeoutMs,

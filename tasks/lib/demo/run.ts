@@ -17,7 +17,7 @@ import { connectRegistry } from "../../../offchain/common";
 import { bytesToHex, toBytes32Hex, x25519Keygen } from "../../../offchain/ves";
 import { ROOT, syncOk, syncRun } from "./cli";
 import { AML_THRESHOLD, LARGE_ORDER_TOTAL, ROLES, planEvents, type PlannedEvent, type Role } from "./events";
-import { Service, waitFor } from "./procs";
+import { FatalWaitError, Service, waitFor } from "./procs";
 import { formatSummary, type DemoSummary, type ProofRow } from "./summary";
 
 /** The demo's options. */
@@ -76,6 +76,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const s = new Service(name, command, args, env, ROOT);
     services.push(s);
     return s;
+  };
+  /** Fails a wait at once when a service has exited. */
+  const alive = () => {
+    const dead = services.find((s) => !s.running);
+    if (dead !== undefined) throw new FatalWaitError(`${dead.name} exited:\n${dead.tail()}`);
   };
   const checks: { name: string; ok: boolean; detail: string }[] = [];
   const check = (name: string, ok: boolean, detail: string) => {
@@ -279,6 +284,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const commitments = await waitFor(
       "every event committed and anchored",
       async () => {
+        alive();
         const list = await listCommitments();
         const committed = list.reduce((n, c) => n + Number(c.leaf_count), 0);
         const anchored = list.filter((c) => c.is_anchored === true).length;
