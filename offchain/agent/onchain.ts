@@ -190,6 +190,7 @@ class StreamContext {
   private readonly chainChecks = new Map<string, OnchainStep>();
   private readonly batchProofs = new Map<string, OnchainStep>();
   private batchProofRoutes: boolean | undefined;
+  private readonly records = new Map<string, ReturnType<SetRegistry["getBatchCommitment"]>>();
 
   constructor(
     readonly client: SequencerClient,
@@ -198,6 +199,16 @@ class StreamContext {
     readonly storeId: string,
     readonly policy: Policy,
   ) {}
+
+  /** SetRegistry's record of a batch (read once per run). */
+  record(batchId32: string): ReturnType<SetRegistry["getBatchCommitment"]> {
+    let r = this.records.get(batchId32);
+    if (r === undefined) {
+      r = this.registry.getBatchCommitment(batchId32);
+      this.records.set(batchId32, r);
+    }
+    return r;
+  }
 
   get commitmentCount(): number {
     return this.commitments?.length ?? 0;
@@ -279,7 +290,7 @@ class StreamContext {
       } else if (c.sequence_start !== 1n) {
         return fail(`the stream's first commitment starts at ${c.sequence_start}, not 1`);
       }
-      const rec = await this.registry.getBatchCommitment(id);
+      const rec = await this.record(id);
       if (rec.timestamp === 0n)
         return fail(`batch ${c.batch_id} is not anchored in registry ${await this.registry.getAddress()}`);
       const mismatch =
@@ -490,7 +501,7 @@ export class OnchainVerifier {
       return done();
     }
     const id = toBytes32Hex(batchId);
-    const rec = await this.ctx.registry.getBatchCommitment(id);
+    const rec = await this.ctx.record(id);
     if (rec.timestamp === 0n) {
       add("inclusion (on-chain)", "failed", `batch ${batchId} is not anchored in registry ${this.registryAddress}`);
       return done();
