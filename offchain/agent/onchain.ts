@@ -21,10 +21,19 @@ import path from "node:path";
 import { JsonRpcProvider, Network } from "ethers";
 
 import { DEVNET_CHAIN_ID, connectRegistry, isAppError, readRegistryAddress } from "../common";
-import { batchProofHashHex, readBatchBundle, verifyBatch, type Policy } from "../stark";
+import {
+  batchProofHashHex,
+  parsePolicy,
+  readBatchBundle,
+  validateBundle,
+  verifyBatch,
+  verifyCompliance,
+  type Policy,
+} from "../stark";
 import {
   bytesToHex,
   eventLeafHash,
+  eventSigningHash,
   normalizeUuid,
   parseCommitment,
   parseEnvelope,
@@ -536,12 +545,12 @@ export class OnchainVerifier {
 
     // 4. Proofs.
     steps.push(await this.ctx.batchProof(cp.value));
-    steps.push(await this.eventProof(eventId));
+    steps.push(await this.eventProof(eventId, event, seq));
     return done();
   }
 
   /** Step 4b: a per-event compliance proof, where the sequencer holds one. */
-  private async eventProof(eventId: string): Promise<OnchainStep> {
+  private async eventProof(eventId: string, event: VesEvent, seq: bigint): Promise<OnchainStep> {
     const name = "event proof" as const;
     let list: JsonObject;
     try {
@@ -556,18 +565,34 @@ export class OnchainVerifier {
     if (proofs.length === 0)
       return { step: name, status: "skipped", detail: "skipped: no per-event proof of this event" };
     const record = proofs.at(-1)!;
-    const check = await this.ctx.client.get(`/api/v1/ves/compliance/proofs/${String(record.proofId)}/verify`);
-    const full = await this.ctx.client.get(`/api/v1/ves/compliance/proofs/${String(record.proofId)}`);
-    const bundle = (full.bundle ?? {}) as JsonObject;
-    const sameHash = typeof bundle.proofHash === "string" && bundle.proofHash === record.proofHash;
-    if (check.valid !== true)
-      return { step: name, status: "failed", detail: `proof ${String(record.proofId)} does not verify` };
-    if (!sameHash)
-      return { step: name, status: "failed", detail: "the bundle's proof hash differs from the stored record" };
+    const id = String(record.proofId);
+    const fail = (detail: string): OnchainStep => ({ step: name, status: "failed", detail });
+    const full = await this.ctx.client.get(`/api/v1/ves/compliance/proofs/${id}`);
+    let read: ReturnType<typeof validateBundle>;
+    let policy: Policy;
+    try {
+      read = validateBundle(full.bundle);
+      policy = parsePolicy(read.bundle.publicInputs.policyId, read.bundle.publicInputs.policyParams);
+    } catch (e) {
+      return fail(`the bundle of proof ${id} does not read: ${(e as Error).message}`);
+    }
+    const inputs = read.bundle.publicInputs;
+    if (
+      inputs.eventId !== event.eventId ||
+      BigInt(inputs.sequenceNumber) !== seq ||
+      inputs.eventSigningHash !== bytesToHex(eventSigningHash(event))
+    ) {
+      return fail(`proof ${id} is about another event (its public inputs do not name this one)`);
+    }
+    const verdict = verifyCompliance({ proofBytes: read.proofBytes, publicInputs: inputs, expectedPolicy: policy });
+    if (!verdict.valid) return fail(`proof ${id} does not verify: ${verdict.reason}`);
+    if (read.bundle.proofHash !== String(record.proofHash)) {
+      return fail("the bundle's proof hash differs from the sequencer's stored record");
+    }
     return {
       step: name,
       status: "passed",
-      detail: `proof ${String(record.proofId)} valid; equal to the stored record`,
+      detail: `proof ${id} (${inputs.policyId}) valid; equal to the stored record`,
     };
   }
 

@@ -52,6 +52,8 @@ describe("demo (end to end: ./run-ves-demo.sh, every part a separate process)", 
       if (!proverPresent) expect(out).to.include("proofs are NOT part of this run");
       else {
         expect(out).to.match(/batch proof\s+8\s+0\s+0/);
+        // Per-event proofs exist for the compliant events with amounts and verify; the others are skipped.
+        expect(out).to.match(/event proof\s+[1-9]\d*\s+0\s+\d+/);
         expect(out).to.match(
           /✓ compliance: the order of 12,500\.00 USD \(over 10,000\.00\) makes batch \S+ non-compliant/,
         );

@@ -156,13 +156,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
           PROVER__POLICY_LIMIT: AML_THRESHOLD.toString(),
           PROVER__X25519_SECRET_KEY: bytesToHex(proverKeys.secretKey),
           PROVER__KID: String(PROVER_KID),
+          PROVER__PER_EVENT: "true",
           PROVER__PORT: "0",
           PROVER__LOG_LEVEL: "info",
         }),
       );
       await prover.line(/"msg":"prover started"/, "started", waitMs);
       log(
-        `prover started (aml.threshold, limit ${AML_THRESHOLD} minor units = 10,000.00 USD; recipient kid ${PROVER_KID})`,
+        `prover started (aml.threshold, limit ${AML_THRESHOLD} minor units = 10,000.00 USD; a batch proof per ` +
+          `commitment, a proof per compliant event; recipient kid ${PROVER_KID})`,
       );
     } else {
       log("proofs are NOT part of this run: bin/ves-prover is missing (the prover service has not landed)");
@@ -319,6 +321,18 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       note: "NOT part of this run: bin/ves-prover is missing, so no proofs were made",
     };
     if (prover !== undefined) {
+      const ids = commitments.map((c) => String(c.batch_id));
+      await waitFor(
+        "the prover's per-event proofs of every commitment",
+        () => {
+          alive();
+          return ids.every((id) =>
+            prover.lines.some((l) => /"msg":"commitment (proven|processed)"/.test(l) && l.includes(id)),
+          );
+        },
+        waitMs,
+        300,
+      );
       const port = (await prover.line(/"port":(\d+)/, "its port", 1000))[1]!;
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       const byResult: Record<string, number> = {};
