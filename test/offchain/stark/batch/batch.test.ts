@@ -204,7 +204,7 @@ describe("stark batch proofs", function () {
     it("binds every statement field into the transcript (a re-sealed edit fails the STARK)", function () {
       const e = expectationOf(b);
       const scope = resealed(bundle, (x) => {
-        const st = x.statement as { events: { eventType: string }[] };
+        const st = x.statement as unknown as { events: { eventType: string }[] };
         (st.events[2] as { eventType: string }).eventType = "inventory.moved";
         x.statementHash = "";
       });
