@@ -66,8 +66,8 @@ import {
 } from "./rows";
 import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
-import { postgresProofStore, proofsMigration, type ProofStore } from "./proofs";
 import { anchorLeaseMigration, postgresAnchorLease, type AnchorLeaseStore } from "./anchor-lease";
+import { postgresProofStore, proofsMigration, type ProofStore } from "./proofs";
 
 const MIGRATIONS: readonly string[] = [
   // 1: events, receipts, counters, dedupe, entity versions, commitments, keys (the SQLite schema in PostgreSQL types).
@@ -594,7 +594,8 @@ async function insertApiKey(db: Queryable, record: ApiKeyRecord): Promise<void> 
       record.revokedAt ?? null,
     ],
   );
-  if (record.canProve === true) await db.query("UPDATE api_keys SET can_prove = true WHERE key_hash = $1", [buf(record.keyHash)]);
+  if (record.canProve === true)
+    await db.query("UPDATE api_keys SET can_prove = true WHERE key_hash = $1", [buf(record.keyHash)]);
 }
 
 /**

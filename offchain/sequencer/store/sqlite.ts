@@ -60,8 +60,8 @@ import {
 } from "./rows";
 import { unavailable } from "./errors";
 import { nowRfc3339 } from "./time";
-import { proofsMigration, sqliteProofStore, type ProofStore } from "./proofs";
 import { anchorLeaseMigration, sqliteAnchorLease, type AnchorLeaseStore } from "./anchor-lease";
+import { proofsMigration, sqliteProofStore, type ProofStore } from "./proofs";
 
 const MIGRATIONS: readonly string[] = [
   // 1: events, receipts, counters, dedupe, entity versions, commitments, keys.
@@ -762,7 +762,8 @@ class SqliteStore implements SequencerStore {
       record.lastUsedAt ?? null,
       record.revokedAt ?? null,
     );
-    if (record.canProve === true) this.stmt("UPDATE api_keys SET can_prove = 1 WHERE key_hash = ?").run(buf(record.keyHash));
+    if (record.canProve === true)
+      this.stmt("UPDATE api_keys SET can_prove = 1 WHERE key_hash = ?").run(buf(record.keyHash));
   }
 
   getApiKey(keyHash: Uint8Array): Promise<ApiKeyRecord | null> {

@@ -273,10 +273,10 @@ export interface StreamHead extends StreamRef {
 export interface SequencerStore {
   /** `sqlite` or `postgres`. */
   readonly kind: "sqlite" | "postgres";
-  /** Accepted proofs and provers' leases (issue 13, `proofs.ts`). */
-  readonly proofs: import("./proofs").ProofStore;
   /** The anchor lease: one anchor process per sequencer (`anchor-lease.ts`). */
   readonly anchorLease: import("./anchor-lease").AnchorLeaseStore;
+  /** Accepted proofs and provers' leases (issue 13, `proofs.ts`). */
+  readonly proofs: import("./proofs").ProofStore;
 
   /** Creates or upgrades the schema (versioned migrations); idempotent. */
   migrate(): Promise<void>;
