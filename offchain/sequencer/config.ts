@@ -7,6 +7,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 
 import { AppError, ExitCode, loadConfig, type ConfigOf, type OptionsSpec } from "../common";
+import { MIN_JWT_SECRET_LENGTH } from "./auth/jwt";
 
 const positive = (what: string) => (v: number) => (v > 0 ? undefined : `${what} must be positive`);
 
@@ -149,10 +150,24 @@ export const SEQUENCER_OPTIONS = {
     default: "enforce",
     description:
       "payload schemas: `enforce` rejects a plaintext event whose payload fails its event type's active schema " +
-      "(`schema_validation`), `warn` only logs it, `disabled` skips validation; event types without a schema pass",
+      "(`schema_validation`), `required` does the same and also rejects plaintext events whose type has no active " +
+      "schema, `warn` only logs failures, `disabled` skips validation; encrypted payloads cannot be validated and " +
+      "pass in every mode",
     check: (v: string) =>
-      ["enforce", "warn", "disabled"].includes(v) ? undefined : "must be enforce, warn or disabled",
+      ["enforce", "required", "warn", "disabled"].includes(v)
+        ? undefined
+        : "must be enforce, required, warn or disabled",
   },
+  jwtSecret: {
+    type: "string",
+    secret: true,
+    description:
+      "HS256 secret for `Authorization: Bearer <JWT>` credentials (at least 32 characters); unset: JWTs are refused",
+    check: (v: string) =>
+      v.length >= MIN_JWT_SECRET_LENGTH ? undefined : `must be at least ${MIN_JWT_SECRET_LENGTH} characters`,
+  },
+  jwtIssuer: { type: "string", default: "stateset-sequencer", description: "the `iss` every JWT must carry" },
+  jwtAudience: { type: "string", default: "stateset-api", description: "the `aud` every JWT must name" },
   explorerChainRpcUrl: {
     type: "string",
     description:

@@ -20,3 +20,13 @@ export { CommitWorker, type CommitWorkerOptions } from "./worker";
 export { VerifyPool, type VerifyItem } from "./verify-pool";
 export { StoreUnavailableError, nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";
+export {
+  JwtError,
+  MAX_CLOCK_SKEW_SECONDS,
+  MIN_JWT_SECRET_LENGTH,
+  signJwt,
+  verifyJwt,
+  type JwtClaims,
+  type JwtGrant,
+  type JwtVerifier,
+} from "./auth/jwt";
