@@ -188,11 +188,19 @@ function installCodeCache(dir) {
 
 /** Runs a bin: `name` is the command's name, `entry` its main module relative to the project root. */
 function run(name, entry) {
+  register(name);
+  require(path.join(ROOT, entry));
+}
+
+/**
+ * Installs the compiled-code loader (and code cache) in this thread without loading an entry: worker threads of a
+ * bin call it before requiring their own `.ts` module (offchain/common/worker.ts).
+ */
+function register(name) {
   process.env.VES_CLI_ENTRY = name;
   const dir = buildDir();
   installCodeCache(dir);
   installLoader(name, dir);
-  require(path.join(ROOT, entry));
 }
 
 function listSources(dir, out) {
@@ -258,7 +266,7 @@ function build() {
   return written;
 }
 
-module.exports = { run, build, buildDir, ROOT };
+module.exports = { run, register, build, buildDir, ROOT };
 
 if (require.main === module) {
   if (process.argv[2] !== "build") {

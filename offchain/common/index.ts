@@ -23,3 +23,4 @@ export {
   type OptionsSpec,
 } from "./config";
 export { REDACTED_PATHS, createLogger, type Logger } from "./log";
+export { startModuleWorker } from "./worker";

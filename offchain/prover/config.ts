@@ -60,6 +60,14 @@ export const PROVER_OPTIONS = {
   },
   kid: { type: "int", default: 1, description: "the recipient key id of that key", check: positive("kid") },
   jobs: { type: "int", default: 2, description: "commitments proven at once", check: positive("jobs") },
+  threads: {
+    type: "int",
+    default: -1,
+    description:
+      "worker threads proofs run on (-1: one per job up to the cores; 0: the main thread, which then stalls lease " +
+      "renewals and /health while it proves)",
+    check: (v: number) => (v >= -1 && v <= 64 ? undefined : "must be -1..64"),
+  },
   leaseMs: {
     type: "int",
     default: 60_000,

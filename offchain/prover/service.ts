@@ -13,6 +13,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -22,14 +23,9 @@ import {
   blindingFromHex,
   buildBatchStatement,
   decryptBatchPayloads,
-  proveBatch,
-  verifyBatch,
   type BatchCommitmentRecord,
   type PulledEvent,
   isCompliant,
-  makeBundle,
-  proveCompliance,
-  verifyCompliance,
   type CompliancePublicInputs,
 } from "../stark";
 import {
@@ -43,6 +39,8 @@ import {
   type ExactJsonValue,
 } from "../ves";
 import type { ProverConfig } from "./config";
+import { ProofPool } from "./pool";
+import { runProofTask, type BatchResult, type EventResult, type ProofResult, type ProofTask } from "./tasks";
 
 /** Why an event was not proven (metrics label; never an amount). */
 export type SkipReason =
@@ -103,12 +101,16 @@ export class ProverService {
   private readonly failures: Counter;
   private readonly duration: Histogram;
   private wake: (() => void) | undefined;
+  /** Proof threads, or null when proofs run on the main thread (`threads: 0`). */
+  private readonly pool: ProofPool | null;
 
   constructor(
     readonly config: ProverConfig,
     logger?: Logger,
   ) {
     this.log = logger ?? createLogger("ves-prover", config.logLevel);
+    const threads = config.threads < 0 ? Math.min(config.jobs, os.availableParallelism()) : config.threads;
+    this.pool = threads === 0 ? null : new ProofPool(threads);
     collectDefaultMetrics({ register: this.metrics });
     this.jobs = new Counter({
       name: "ves_prover_jobs_total",
@@ -191,7 +193,14 @@ export class ProverService {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await this.pool?.close();
     await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+  }
+
+  /** Runs a proof task on the pool (or inline with `threads: 0`). */
+  private prove(task: ProofTask): Promise<ProofResult> {
+    if (this.pool !== null) return this.pool.run(task);
+    return Promise.resolve().then(() => runProofTask(task));
   }
 
   private async run(): Promise<void> {
@@ -314,16 +323,21 @@ export class ProverService {
       currency: this.config.currency,
       decrypted,
     });
-    const bundle = proveBatch(statement, witness);
-    const own = verifyBatch(bundle, { commitment, policy, events: pulled });
-    if (!own.valid) throw new Error(`own batch proof does not verify: ${own.reason}`);
+    const own = (await this.prove({
+      kind: "batch",
+      statement,
+      witness,
+      commitment,
+      policy,
+      events: pulled,
+    })) as BatchResult;
     for (const ev of statement.events) {
       const e = ev as unknown as { scope: string; reason: string };
       this.batchEvents.inc({ reason: e.reason });
     }
     const limit = policy.id === "aml.threshold" ? policy.threshold : policy.cap;
     await this.call("POST", `/api/v1/ves/validity/${c.batchId}/proofs`, {
-      bundle: bundle as unknown as ExactJsonValue,
+      bundle: own.bundle as ExactJsonValue,
       proverId: this.config.proverId,
       policyId: policy.id,
       policyLimit: limit.toString(),
@@ -380,15 +394,9 @@ export class ProverService {
       "GET",
       `/api/v1/ves/compliance/${ev.eventId}/inputs?policy_id=${policy.id}&policy_limit=${limit}`,
     )) as unknown as CompliancePublicInputs;
-    const proof = proveCompliance({ amount, publicInputs: inputs });
-    const own = verifyCompliance({
-      proofBytes: proof.proofBytes,
-      publicInputs: proof.publicInputs,
-      expectedPolicy: policy,
-    });
-    if (!own.valid) throw new Error(`own proof does not verify: ${own.reason}`);
+    const own = (await this.prove({ kind: "event", amount, publicInputs: inputs, policy })) as EventResult;
     await this.call("POST", `/api/v1/ves/compliance/${ev.eventId}/proofs`, {
-      bundle: makeBundle(proof) as unknown as ExactJsonValue,
+      bundle: own.bundle as unknown as ExactJsonValue,
       proverId: this.config.proverId,
       policyId: policy.id,
       policyLimit: limit.toString(),
