@@ -1,7 +1,8 @@
 /**
  * Payload schemas against both backends: the `/api/v1/schemas` routes of the reference (register, list, read, delete,
- * status, validate, per event type and latest), versions, and ingest in the three modes — `enforce` rejects a failing
- * plaintext event with reason exactly `schema_validation`, `warn` accepts and logs it, `disabled` skips validation.
+ * status, validate, per event type and latest), versions, and ingest in the four modes — `enforce` rejects a failing
+ * plaintext event with reason exactly `schema_validation`, `required` also rejects plaintext events whose type has no
+ * active schema, `warn` accepts and logs it, `disabled` skips validation.
  */
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
@@ -231,6 +232,47 @@ describe("sequencer payload schemas", function () {
           }
         });
       }
+
+      it("in required mode rejects plaintext events of a type without an active schema, validates the rest as enforce does and accepts encrypted ones", async function () {
+        const { seq: other, url: otherUrl } = await startSequencer(setup, {
+          schemaValidation: "required",
+          keyCacheMs: 0,
+        });
+        try {
+          const c = client(otherUrl, ADMIN_KEY);
+          const agent = await newAgent(c);
+          const registered = await register(agent.tenantId, "order.created", ORDER_SCHEMA);
+          await register(agent.tenantId, "order.cancelled", ORDER_SCHEMA);
+          const good = await agent.event();
+          const bad = await agent.event({ payload: { n: 1, total: "free" } });
+          const noSchema = await agent.event({ eventType: "order.note", payload: { anything: true } });
+          const recipient = ves.x25519Keygen();
+          const encrypted = await agent.event({
+            eventType: "order.note",
+            payload: { anything: "unchecked" },
+            recipients: [{ kid: 1, publicKey: recipient.publicKey }],
+          });
+          const r = await ingest(c, agent, [good, bad, noSchema, encrypted]);
+          expect(r.status, r.text).to.equal(200);
+          expect(r.json.eventsAccepted).to.equal(2n);
+          const rejections = r.json.rejections as unknown as { event_id: string; reason: string }[];
+          expect(rejections.map((x) => [x.event_id, x.reason])).to.deep.equal([
+            [bad.event_id, "schema_validation"],
+            [noSchema.event_id, "schema_validation: no active schema for order.note"],
+          ]);
+          // A disabled schema is no active schema; another type with an active schema still passes.
+          await c.put(`/api/v1/schemas/${registered.id}/status`, { status: "disabled" });
+          const later = await ingest(c, agent, [await agent.event()]);
+          const laterRejections = later.json.rejections as unknown as { reason: string }[];
+          expect(laterRejections.map((x) => x.reason)).to.deep.equal([
+            "schema_validation: no active schema for order.created",
+          ]);
+          const cancelled = await ingest(c, agent, [await agent.event({ eventType: "order.cancelled" })]);
+          expect(cancelled.json.eventsAccepted).to.equal(1n);
+        } finally {
+          await other.stop();
+        }
+      });
 
       it("refuses an unknown mode at start-up", function () {
         expect(() => resolveSequencerConfig({ schemaValidation: "strict" }, sequencerEnv(setup))).to.throw(
