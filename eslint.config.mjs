@@ -30,6 +30,7 @@ export default tseslint.config(
       "typechain-types/",
       "coverage/",
       "dist/",
+      "offchain/agent/schemas/validators.js",
       "deploy/deployments/",
       ".ves/",
     ],

@@ -61,8 +61,14 @@ export {
   amountCommitmentProblem,
   entityTypeOf,
   eventSchema,
+  PAYLOAD_VALIDATORS_FILE,
+  payloadValidatorKind,
+  payloadValidatorsSource,
+  usablePrecompiled,
   validatePayload,
   withAmountCommitment,
+  type PrecompiledValidators,
+  type ValidatorKind,
 } from "./payloads";
 export { runCli as runSyncCli, type CliIo as SyncCliIo } from "./cli/program";
 export { createMcpServer, runMcpServer, toolError, type McpServerOptions, type ToolError } from "./mcp/server";

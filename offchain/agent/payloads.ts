@@ -3,6 +3,7 @@
  * files in `offchain/agent/schemas/` (the same documents `schemas:publish` registers with the sequencer), payload
  * validation before signing, and the amount commitment that `append` writes next to an event's amount.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -24,10 +25,16 @@ export const EVENT_TYPES: readonly string[] = readdirSync(SCHEMAS_DIR)
   .map((f) => f.slice(0, -".json".length))
   .sort();
 
+/** The schema file's text of a typed event type. */
+function schemaText(eventType: string): string | undefined {
+  if (!EVENT_TYPES.includes(eventType)) return undefined;
+  return readFileSync(path.join(SCHEMAS_DIR, `${eventType}.json`), "utf8");
+}
+
 /** The JSON Schema of a typed event type. */
 export function eventSchema(eventType: string): Record<string, unknown> | undefined {
-  if (!EVENT_TYPES.includes(eventType)) return undefined;
-  return JSON.parse(readFileSync(path.join(SCHEMAS_DIR, `${eventType}.json`), "utf8")) as Record<string, unknown>;
+  const text = schemaText(eventType);
+  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
 }
 
 /** The entity type a typed event belongs to (`order.created` → `order`). */
@@ -50,11 +57,72 @@ function payloadAjv(): Ajv {
     const lazyRequire = createRequire(__filename);
     const AjvClass = (lazyRequire("ajv") as { default: typeof Ajv }).default;
     const formats = (lazyRequire("ajv-formats") as { default: typeof addFormats }).default;
-    ajv = formats(new AjvClass({ allErrors: true, strict: false }));
+    ajv = formats(new AjvClass({ allErrors: true, strict: false })); // as validators-gen.ts's PAYLOAD_AJV_OPTIONS
   }
   return ajv;
 }
-const validators = new Map<string, ValidateFunction>();
+const validators = new Map<string, { readonly validate: ValidateFunction; readonly kind: ValidatorKind }>();
+
+/** Where a validator came from: `schemas/validators.js` (compiled ahead of time) or ajv at run time. */
+export type ValidatorKind = "precompiled" | "compiled";
+
+/** The shape of `schemas/validators.js`. */
+export type PrecompiledValidators = Readonly<Record<string, unknown>> & {
+  readonly ajvVersion: string;
+  readonly digests: Readonly<Record<string, string>>;
+};
+let precompiled: { readonly mod: PrecompiledValidators | null; readonly ajvVersion: string } | undefined;
+
+/**
+ * The ahead-of-time validator of `eventType` in `mod` if it was compiled from exactly this schema text with the
+ * installed ajv version; undefined otherwise (the caller compiles the schema at run time).
+ */
+export function usablePrecompiled(
+  mod: PrecompiledValidators | null,
+  installedAjv: string,
+  eventType: string,
+  text: string,
+): ValidateFunction | undefined {
+  if (mod === null || mod.ajvVersion !== installedAjv) return undefined;
+  if (mod.digests[eventType] !== createHash("sha256").update(text, "utf8").digest("hex")) return undefined;
+  const v = mod[eventType];
+  return typeof v === "function" ? (v as ValidateFunction) : undefined;
+}
+
+/** `usablePrecompiled` over the generated module, loaded once. */
+function precompiledValidator(eventType: string, text: string): ValidateFunction | undefined {
+  if (precompiled === undefined) {
+    const lazyRequire = createRequire(__filename);
+    let mod: PrecompiledValidators | null = null;
+    try {
+      mod = lazyRequire("./schemas/validators.js") as PrecompiledValidators;
+    } catch {
+      // not generated: every schema is compiled at run time
+    }
+    precompiled = { mod, ajvVersion: (lazyRequire("ajv/package.json") as { version: string }).version };
+  }
+  return usablePrecompiled(precompiled.mod, precompiled.ajvVersion, eventType, text);
+}
+
+/** The validator of a typed event type, and where it came from. */
+function validatorOf(eventType: string, text: string): { validate: ValidateFunction; kind: ValidatorKind } {
+  let v = validators.get(eventType);
+  if (v === undefined) {
+    const ahead = precompiledValidator(eventType, text);
+    v =
+      ahead === undefined
+        ? { validate: payloadAjv().compile(JSON.parse(text) as Record<string, unknown>), kind: "compiled" }
+        : { validate: ahead, kind: "precompiled" };
+    validators.set(eventType, v);
+  }
+  return v;
+}
+
+/** Where the validator of a typed event type comes from (undefined for an untyped event type). */
+export function payloadValidatorKind(eventType: string): ValidatorKind | undefined {
+  const text = schemaText(eventType);
+  return text === undefined ? undefined : validatorOf(eventType, text).kind;
+}
 
 /** JSON Schema's view of exact JSON: bigint integers as numbers. */
 function plain(value: unknown): unknown {
@@ -71,13 +139,9 @@ function plain(value: unknown): unknown {
  * @throws AgentError INVALID_INPUT listing the problems.
  */
 export function validatePayload(eventType: string, payload: ExactJsonValue): void {
-  const schema = eventSchema(eventType);
-  if (schema === undefined) return;
-  let validate = validators.get(eventType);
-  if (validate === undefined) {
-    validate = payloadAjv().compile(schema);
-    validators.set(eventType, validate);
-  }
+  const text = schemaText(eventType);
+  if (text === undefined) return;
+  const { validate } = validatorOf(eventType, text);
   if (validate(plain(payload))) return;
   const problems = (validate.errors ?? [])
     .slice(0, 10)
@@ -158,4 +222,15 @@ export function amountCommitmentProblem(
   } catch (e) {
     return `amount commitment cannot be checked: ${(e as Error).message}`;
   }
+}
+
+/** The generated module of ahead-of-time validators (`npm run gen:validators` writes it). */
+export const PAYLOAD_VALIDATORS_FILE = path.join(SCHEMAS_DIR, "validators.js");
+
+/** The text `schemas/validators.js` must have for the current schemas and ajv (loads ajv's code generator). */
+export function payloadValidatorsSource(): string {
+  const gen = createRequire(__filename)("./validators-gen") as typeof import("./validators-gen");
+  return gen.generateValidatorsSource(
+    Object.fromEntries(EVENT_TYPES.map((t) => [t, path.join(SCHEMAS_DIR, `${t}.json`)])),
+  );
 }
