@@ -227,9 +227,38 @@ export function blake3Words(
   for (let i = 0; i < 8; i++) out[outOffset + i] = cv[i] as number;
 }
 
-/** BLAKE3 of arbitrary bytes (general path through @noble/hashes), 32-byte output. */
+const byteWords = new Uint32Array(MAX_WORDS);
+const byteOut = new Uint32Array(8);
+
+/**
+ * BLAKE3 of arbitrary bytes, 32-byte output: messages of one chunk (≤ 1024 bytes) through the word-level
+ * compression above, longer ones (and keyed hashing) through @noble/hashes.
+ */
 export function blake3Bytes(data: Uint8Array, key?: Uint8Array): Uint8Array {
-  return key === undefined ? nobleBlake3(data) : nobleBlake3(data, { key });
+  if (key !== undefined || data.length > 4 * MAX_WORDS) {
+    return key === undefined ? nobleBlake3(data) : nobleBlake3(data, { key });
+  }
+  const len = data.length;
+  const nw = (len + 3) >>> 2;
+  for (let i = 0; i < nw; i++) {
+    const j = 4 * i;
+    byteWords[i] =
+      ((data[j] ?? 0) | ((data[j + 1] ?? 0) << 8) | ((data[j + 2] ?? 0) << 16) | ((data[j + 3] ?? 0) << 24)) >>> 0;
+  }
+  cv.set(BLAKE3_IV);
+  const blocks = Math.max(1, Math.ceil(len / 64));
+  for (let b = 0; b < blocks; b++) {
+    const start = b * 16;
+    const bytes = Math.min(64, len - b * 64);
+    const n = (bytes + 3) >>> 2;
+    for (let i = 0; i < 16; i++) block[i] = i < n ? (byteWords[start + i] as number) : 0;
+    let flags = 0;
+    if (b === 0) flags |= CHUNK_START;
+    if (b === blocks - 1) flags |= CHUNK_END | ROOT;
+    compress(cv, block, Math.max(0, bytes), flags);
+  }
+  byteOut.set(cv);
+  return wordsToBytes(byteOut);
 }
 
 /** Little-endian bytes of 32-bit words. */

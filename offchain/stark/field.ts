@@ -48,6 +48,18 @@ export function mul(a: number, b: number): number {
 
 /** a^e mod p for a non-negative integer exponent (number below 2^53, or bigint). */
 export function pow(a: number, e: number | bigint): number {
+  if (typeof e === "number" && Number.isSafeInteger(e) && e >= 0) {
+    // square-and-multiply on plain numbers (no BigInt in the hot path)
+    let exp = e;
+    let base = a;
+    let acc = 1;
+    while (exp > 0) {
+      if (exp % 2 === 1) acc = mul(acc, base);
+      exp = Math.floor(exp / 2);
+      if (exp > 0) base = mul(base, base);
+    }
+    return acc;
+  }
   let exp = BigInt(e);
   if (exp < 0n) throw new RangeError(`negative exponent ${exp}`);
   let base = a;
@@ -79,12 +91,31 @@ export function isCanonical(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= 0 && v < P;
 }
 
+const ROOTS: number[] = [];
+
 /** A primitive 2^k-th root of unity (k ≤ 24). */
 export function rootOfUnity(logN: number): number {
   if (!Number.isInteger(logN) || logN < 0 || logN > TWO_ADICITY) {
     throw new RangeError(`no 2^${logN}-th root of unity in KoalaBear (two-adicity ${TWO_ADICITY})`);
   }
-  return pow(GENERATOR, (P - 1) / 2 ** logN);
+  let r = ROOTS[logN];
+  if (r === undefined) {
+    r = pow(GENERATOR, (P - 1) / 2 ** logN);
+    ROOTS[logN] = r;
+  }
+  return r;
+}
+
+const INV_ROOTS: number[] = [];
+
+/** The inverse of rootOfUnity(logN), cached. */
+export function rootOfUnityInv(logN: number): number {
+  let r = INV_ROOTS[logN];
+  if (r === undefined) {
+    r = inv(rootOfUnity(logN));
+    INV_ROOTS[logN] = r;
+  }
+  return r;
 }
 
 /** Inverts every non-zero element of `values` in place with one field inversion (Montgomery's trick). */
@@ -138,14 +169,20 @@ export function eneg(a: Ext): Ext {
   return [neg(a[0]), neg(a[1]), neg(a[2]), neg(a[3])];
 }
 
-/** a · b in F_p^4 (schoolbook, X^4 = 3). */
+/** a · b in F_p^4 (schoolbook, X^4 = 3): reduced products summed exactly in doubles (< 10p), one reduction each. */
 export function emul(a: Ext, b: Ext): Ext {
-  const [a0, a1, a2, a3] = a;
-  const [b0, b1, b2, b3] = b;
-  const c0 = add(mul(a0, b0), mul(EXT_W, add(add(mul(a1, b3), mul(a2, b2)), mul(a3, b1))));
-  const c1 = add(add(mul(a0, b1), mul(a1, b0)), mul(EXT_W, add(mul(a2, b3), mul(a3, b2))));
-  const c2 = add(add(add(mul(a0, b2), mul(a1, b1)), mul(a2, b0)), mul(EXT_W, mul(a3, b3)));
-  const c3 = add(add(mul(a0, b3), mul(a1, b2)), add(mul(a2, b1), mul(a3, b0)));
+  const a0 = a[0];
+  const a1 = a[1];
+  const a2 = a[2];
+  const a3 = a[3];
+  const b0 = b[0];
+  const b1 = b[1];
+  const b2 = b[2];
+  const b3 = b[3];
+  const c0 = (mul(a0, b0) + EXT_W * (mul(a1, b3) + mul(a2, b2) + mul(a3, b1))) % P;
+  const c1 = (mul(a0, b1) + mul(a1, b0) + EXT_W * (mul(a2, b3) + mul(a3, b2))) % P;
+  const c2 = (mul(a0, b2) + mul(a1, b1) + mul(a2, b0) + EXT_W * mul(a3, b3)) % P;
+  const c3 = (mul(a0, b3) + mul(a1, b2) + mul(a2, b1) + mul(a3, b0)) % P;
   return [c0, c1, c2, c3];
 }
 
@@ -156,9 +193,18 @@ export function escale(a: Ext, s: number): Ext {
 
 /** a^e in F_p^4 for a non-negative integer exponent. */
 export function epow(a: Ext, e: number | bigint): Ext {
-  let exp = BigInt(e);
   let base = a;
   let acc: Ext = EXT_ONE;
+  if (typeof e === "number" && Number.isSafeInteger(e) && e >= 0) {
+    let exp = e;
+    while (exp > 0) {
+      if (exp % 2 === 1) acc = emul(acc, base);
+      exp = Math.floor(exp / 2);
+      if (exp > 0) base = emul(base, base);
+    }
+    return acc;
+  }
+  let exp = BigInt(e);
   while (exp > 0n) {
     if (exp & 1n) acc = emul(acc, base);
     base = emul(base, base);

@@ -5,7 +5,7 @@
  * bound, the coefficients are sent in the clear. The prover folds in coefficient form; the verifier folds each
  * opened coset by interpolation and checks the chain down to the remainder polynomial.
  */
-import { type Ext, add, batchInvert, eadd, eeq, emul, escale, esub, inv, mul, pow, rootOfUnity } from "./field";
+import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnity, rootOfUnityInv, sub } from "./field";
 import {
   type Digest,
   type MerkleTree,
@@ -13,7 +13,7 @@ import {
   openBatch,
   treeRoot,
   uniqueSorted,
-  verifyBatch,
+  verifyBatchFlat,
   hashLeaf,
   DIGEST_WORDS,
 } from "./merkle";
@@ -156,34 +156,60 @@ export type FriFailure = "FRI_COMMITMENT_MISMATCH" | "FRI_FOLDING_MISMATCH" | "F
  * points squared each round. `xInv` is x^(−1).
  */
 export function foldCoset(values: readonly Ext[], x: number, beta: Ext, xInv: number = inv(x)): Ext {
-  let f = values.length;
+  const row = new Uint32Array(4 * values.length);
+  values.forEach((v, k) => row.set(v, 4 * k));
+  return foldRow(row, values.length, beta, xInv);
+}
+
+let foldScratch = new Uint32Array(64);
+
+/**
+ * foldCoset on a FRI leaf row (f extension values in natural order, 4 words each) without allocating: the same
+ * arithmetic, with the extension products summed exactly in doubles and reduced once per coordinate.
+ */
+export function foldRow(row: Uint32Array, f: number, beta: Ext, xInv: number): Ext {
   log2(f);
-  // natural order k ↦ x·ω_f^k; pairs (k, k + f/2) are (y, −y)
-  let vals = values.slice();
-  let b = beta;
-  let w = rootOfUnity(log2(f));
-  let wInv = inv(w);
+  if (foldScratch.length < 4 * f) foldScratch = new Uint32Array(4 * f);
+  const v = foldScratch;
+  v.set(row.subarray(0, 4 * f));
+  let b0 = beta[0];
+  let b1 = beta[1];
+  let b2 = beta[2];
+  let b3 = beta[3];
+  let wInv = rootOfUnityInv(log2(f));
   let y0Inv = xInv;
-  while (f > 1) {
-    const half = f >> 1;
-    const next: Ext[] = [];
+  let n = f;
+  while (n > 1) {
+    const half = n >> 1;
     let yInv = y0Inv;
     for (let k = 0; k < half; k++) {
-      const u = vals[k] as Ext;
-      const v = vals[k + half] as Ext;
-      const even = escale(eadd(u, v), HALF);
-      const odd = escale(esub(u, v), mul(HALF, yInv));
-      next.push(eadd(even, emul(b, odd)));
+      const u = 4 * k;
+      const w = 4 * (k + half);
+      const hy = mul(HALF, yInv);
+      const e0 = mul(add(v[u] as number, v[w] as number), HALF);
+      const e1 = mul(add(v[u + 1] as number, v[w + 1] as number), HALF);
+      const e2 = mul(add(v[u + 2] as number, v[w + 2] as number), HALF);
+      const e3 = mul(add(v[u + 3] as number, v[w + 3] as number), HALF);
+      const o0 = mul(sub(v[u] as number, v[w] as number), hy);
+      const o1 = mul(sub(v[u + 1] as number, v[w + 1] as number), hy);
+      const o2 = mul(sub(v[u + 2] as number, v[w + 2] as number), hy);
+      const o3 = mul(sub(v[u + 3] as number, v[w + 3] as number), hy);
+      v[u] = (e0 + mul(b0, o0) + 3 * (mul(b1, o3) + mul(b2, o2) + mul(b3, o1))) % P;
+      v[u + 1] = (e1 + mul(b0, o1) + mul(b1, o0) + 3 * (mul(b2, o3) + mul(b3, o2))) % P;
+      v[u + 2] = (e2 + mul(b0, o2) + mul(b1, o1) + mul(b2, o0) + 3 * mul(b3, o3)) % P;
+      v[u + 3] = (e3 + mul(b0, o3) + mul(b1, o2) + mul(b2, o1) + mul(b3, o0)) % P;
       yInv = mul(yInv, wInv);
     }
-    vals = next;
-    b = emul(b, b);
-    w = mul(w, w);
+    const sq = emul([b0, b1, b2, b3], [b0, b1, b2, b3]);
+    b0 = sq[0];
+    b1 = sq[1];
+    b2 = sq[2];
+    b3 = sq[3];
     wInv = mul(wInv, wInv);
     y0Inv = mul(y0Inv, y0Inv);
-    f = half;
+    n = half;
   }
-  return vals[0] as Ext;
+  return [v[0] as number, v[1] as number, v[2] as number, v[3] as number];
 }
 
 const HALF = inv(2);
@@ -231,25 +257,23 @@ export function friVerify(
     const opening = openings[l];
     if (opening === undefined || opening.rows.length !== idx.length) return "FRI_COMMITMENT_MISMATCH";
     // 1 ----- authenticate the opened cosets
-    const digests = opening.rows.map((row) => {
-      const d = new Uint32Array(DIGEST_WORDS);
-      hashLeaf(row, 0, row.length, d);
-      return d;
-    });
-    if (!verifyBatch(roots[l] as Digest, cosets, idx, digests, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
-    // 2 ----- each queried value must sit in its coset
-    const cosetValues = new Map<number, Ext[]>();
-    idx.forEach((c, i) => {
+    const digests = new Uint32Array(idx.length * DIGEST_WORDS);
+    for (let i = 0; i < idx.length; i++) {
       const row = opening.rows[i] as Uint32Array;
-      const vs: Ext[] = [];
-      for (let k = 0; k < f; k++)
-        vs.push([row[4 * k] as number, row[4 * k + 1] as number, row[4 * k + 2] as number, row[4 * k + 3] as number]);
-      cosetValues.set(c, vs);
-    });
+      hashLeaf(row, 0, row.length, digests, i * DIGEST_WORDS);
+    }
+    if (!verifyBatchFlat(roots[l] as Digest, cosets, idx, digests, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
+    // 2 ----- each queried value must sit in its coset
+    const rowOf = new Map<number, Uint32Array>();
+    idx.forEach((c, i) => rowOf.set(c, opening.rows[i] as Uint32Array));
     for (let i = 0; i < pos.length; i++) {
       const p = pos[i] as number;
-      const vs = cosetValues.get(p % cosets) as Ext[];
-      if (!eeq(vs[Math.floor(p / cosets)] as Ext, vals[i] as Ext)) return "FRI_FOLDING_MISMATCH";
+      const row = rowOf.get(p % cosets) as Uint32Array;
+      const o = 4 * Math.floor(p / cosets);
+      const v = vals[i] as Ext;
+      if (row[o] !== v[0] || row[o + 1] !== v[1] || row[o + 2] !== v[2] || row[o + 3] !== v[3]) {
+        return "FRI_FOLDING_MISMATCH";
+      }
     }
     // 3 ----- fold every opened coset into the next layer's values
     const w = rootOfUnity(log2(n));
@@ -259,7 +283,7 @@ export function friVerify(
     const nextVals: Ext[] = [];
     idx.forEach((c, i) => {
       nextPos.push(c);
-      nextVals.push(foldCoset(cosetValues.get(c) as Ext[], xs[i] as number, betas[l] as Ext, xInv[i] as number));
+      nextVals.push(foldRow(opening.rows[i] as Uint32Array, f, betas[l] as Ext, xInv[i] as number));
     });
     pos = nextPos;
     vals = nextVals;

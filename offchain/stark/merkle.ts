@@ -106,40 +106,56 @@ export function verifyBatch(
   authNodes: readonly Digest[],
 ): boolean {
   if (sortedLeaves.length === 0 || sortedLeaves.length !== leafDigests.length) return false;
-  const scratch = new Uint32Array(16);
-  let level = sortedLeaves.map((i) => i + leafCount);
-  let hashes = leafDigests.slice();
+  const flat = new Uint32Array(leafDigests.length * DIGEST_WORDS);
+  for (let j = 0; j < leafDigests.length; j++) {
+    const d = leafDigests[j] as Digest;
+    if (d.length !== DIGEST_WORDS) return false;
+    flat.set(d, j * DIGEST_WORDS);
+  }
+  return verifyBatchFlat(root, leafCount, sortedLeaves, flat, authNodes);
+}
+
+const pairScratch = new Uint32Array(2 * DIGEST_WORDS);
+
+/**
+ * verifyBatch with the leaf digests packed in one array (8 words each, in the order of `sortedLeaves`), which it
+ * overwrites: every shared node is hashed once, level by level, without allocating per node.
+ */
+export function verifyBatchFlat(
+  root: Digest,
+  leafCount: number,
+  sortedLeaves: readonly number[],
+  digests: Uint32Array,
+  authNodes: readonly Digest[],
+): boolean {
+  const count = sortedLeaves.length;
+  if (count === 0 || digests.length !== count * DIGEST_WORDS) return false;
+  const level = new Int32Array(count);
+  for (let j = 0; j < count; j++) level[j] = (sortedLeaves[j] as number) + leafCount;
+  const scratch = pairScratch;
+  let size = count;
   let next = 0;
   while ((level[0] as number) > 1) {
-    const parents: number[] = [];
-    const parentHashes: Digest[] = [];
-    for (let j = 0; j < level.length; j++) {
+    let out = 0;
+    for (let j = 0; j < size; j++) {
       const k = level[j] as number;
-      const h = hashes[j] as Digest;
-      let left: Digest;
-      let right: Digest;
-      if ((k & 1) === 0 && level[j + 1] === (k ^ 1)) {
-        left = h;
-        right = hashes[j + 1] as Digest;
+      const hOff = j * DIGEST_WORDS;
+      if ((k & 1) === 0 && j + 1 < size && level[j + 1] === (k ^ 1)) {
+        scratch.set(digests.subarray(hOff, hOff + 2 * DIGEST_WORDS), 0);
         j++;
       } else {
         const sib = authNodes[next++];
-        if (sib === undefined) return false;
-        left = (k & 1) === 0 ? h : sib;
-        right = (k & 1) === 0 ? sib : h;
+        if (sib === undefined || sib.length !== DIGEST_WORDS) return false;
+        const mine = (k & 1) === 0 ? 0 : DIGEST_WORDS;
+        for (let w = 0; w < DIGEST_WORDS; w++) scratch[mine + w] = digests[hOff + w] as number;
+        scratch.set(sib, DIGEST_WORDS - mine);
       }
-      scratch.set(left, 0);
-      scratch.set(right, DIGEST_WORDS);
-      const parent = new Uint32Array(DIGEST_WORDS);
-      hashNode(scratch, 0, parent, 0);
-      parents.push(k >> 1);
-      parentHashes.push(parent);
+      hashNode(scratch, 0, digests, out * DIGEST_WORDS);
+      level[out++] = k >> 1;
     }
-    level = parents;
-    hashes = parentHashes;
+    size = out;
   }
-  if (next !== authNodes.length || hashes.length !== 1) return false;
-  const top = hashes[0] as Digest;
-  for (let i = 0; i < DIGEST_WORDS; i++) if (top[i] !== root[i]) return false;
+  if (next !== authNodes.length || size !== 1) return false;
+  for (let i = 0; i < DIGEST_WORDS; i++) if (digests[i] !== root[i]) return false;
   return true;
 }

@@ -91,8 +91,18 @@ export function policyParams(p: Policy): { [key: string]: ExactJsonValue } {
 
 /** The policy hash (hex) SHA-256("STATESET_VES_COMPLIANCE_POLICY_HASH_V1" ‖ JCS({policyId, policyParams})). */
 export function policyHashHex(p: Policy): string {
-  return bytesToHex(policyHash(p.id, policyParams(p)));
+  const key = `${p.id}:${rawLimit(p)}`;
+  let hex = policyHashCache.get(key);
+  if (hex === undefined) {
+    hex = bytesToHex(policyHash(p.id, policyParams(p)));
+    if (policyHashCache.size >= 256) policyHashCache.clear();
+    policyHashCache.set(key, hex);
+  }
+  return hex;
 }
+
+/** Memo of policyHashHex (a pure function of the policy id and raw limit): verifiers see few distinct policies. */
+const policyHashCache = new Map<string, string>();
 
 /** True if two policies are identical. */
 export function policiesEqual(a: Policy, b: Policy): boolean {

@@ -288,8 +288,20 @@ export interface SecurityLevels {
   readonly listDecoding: number;
 }
 
-/** The conjectured and provable security of these options at this trace length. */
+const levelsCache = new Map<string, SecurityLevels>();
+
+/** The conjectured and provable security of these options at this trace length (memoised: a pure function). */
 export function securityLevels(o: ProofOptions, traceLength: number): SecurityLevels {
+  const key = `${o.numQueries},${o.blowupLog2},${o.grindingBits},${o.foldingLog2},${o.remainderLog2},${traceLength}`;
+  const cached = levelsCache.get(key);
+  if (cached !== undefined) return cached;
+  const levels = computeSecurityLevels(o, traceLength);
+  if (levelsCache.size >= 64) levelsCache.clear();
+  levelsCache.set(key, Object.freeze(levels));
+  return levels;
+}
+
+function computeSecurityLevels(o: ProofOptions, traceLength: number): SecurityLevels {
   const p = deriveParams(o, traceLength);
   const shape = friShape(p.degreeBound, p.ldeSize, o.foldingLog2, o.remainderLog2);
   const proven = provenSecurityBits({

@@ -99,7 +99,11 @@ class Reader {
   words(n: number): Uint32Array {
     this.need(4 * n);
     const out = new Uint32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.view.getUint32(this.pos + 4 * i, true);
+    const b = this.buf;
+    for (let i = 0, j = this.pos; i < n; i++, j += 4) {
+      out[i] =
+        (b[j] as number) | ((b[j + 1] as number) << 8) | ((b[j + 2] as number) << 16) | ((b[j + 3] as number) << 24);
+    }
     this.pos += 4 * n;
     return out;
   }

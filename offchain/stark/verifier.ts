@@ -7,7 +7,7 @@ import { type AirStatement, validateStatement } from "./air";
 import type { StarkAir } from "./engine";
 import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, pow, rootOfUnity } from "./field";
 import { friShape, friVerify } from "./fri";
-import { DIGEST_WORDS, type Digest, hashLeaf, uniqueSorted, verifyBatch } from "./merkle";
+import { DIGEST_WORDS, type Digest, hashLeaf, uniqueSorted, verifyBatchFlat } from "./merkle";
 import { log2 } from "./poly";
 import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
@@ -45,16 +45,15 @@ function isRow(r: unknown, width: number): r is Uint32Array {
 }
 
 function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening): boolean {
-  const digests = op.rows.map((row, i) => {
-    const salt = op.salts[i] as Uint32Array;
-    const leaf = new Uint32Array(salt.length + row.length);
-    leaf.set(salt, 0);
-    leaf.set(row, salt.length);
-    const d = new Uint32Array(DIGEST_WORDS);
-    hashLeaf(leaf, 0, leaf.length, d);
-    return d;
-  });
-  return verifyBatch(root, n, positions, digests, op.auth);
+  const width = SALT_WORDS + (op.rows[0]?.length ?? 0);
+  const leaf = new Uint32Array(width);
+  const digests = new Uint32Array(op.rows.length * DIGEST_WORDS);
+  for (let i = 0; i < op.rows.length; i++) {
+    leaf.set(op.salts[i] as Uint32Array, 0);
+    leaf.set(op.rows[i] as Uint32Array, SALT_WORDS);
+    hashLeaf(leaf, 0, width, digests, i * DIGEST_WORDS);
+  }
+  return verifyBatchFlat(root, n, positions, digests, op.auth);
 }
 
 /** The Fiat–Shamir challenges of a proof, as the verifier derives them. */
@@ -216,25 +215,42 @@ export function verifyStark(
   const wN = rootOfUnity(log2(N));
   const xs = positions.map((p) => mul(DOMAIN_OFFSET, pow(wN, p)));
   const inv = ebatchInvert([...xs.map((x) => esub(ext(x), z)), ...xs.map((x) => esub(ext(x), zw))]);
+  // trace and chunk sums accumulated as exact sums of reduced products (< 2^53), one reduction per coordinate
+  const dt0 = deep.trace.map((c) => c[0]);
+  const dt1 = deep.trace.map((c) => c[1]);
+  const dt2 = deep.trace.map((c) => c[2]);
+  const dt3 = deep.trace.map((c) => c[3]);
   const firstValues: Ext[] = positions.map((_, i) => {
     const row = to.rows[i] as Uint32Array;
     const comp = co.rows[i] as Uint32Array;
-    let s1: Ext = [0, 0, 0, 0];
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
     for (let j = 0; j < W; j++) {
       const v = row[j] as number;
-      const c = deep.trace[j] as Ext;
-      s1 = eadd(s1, [mul(c[0], v), mul(c[1], v), mul(c[2], v), mul(c[3], v)]);
+      a0 += mul(dt0[j] as number, v);
+      a1 += mul(dt1[j] as number, v);
+      a2 += mul(dt2[j] as number, v);
+      a3 += mul(dt3[j] as number, v);
     }
-    let s3: Ext = [0, 0, 0, 0];
+    const s1: Ext = [a0 % P, a1 % P, a2 % P, a3 % P];
+    let b0 = 0;
+    let b1 = 0;
+    let b2 = 0;
+    let b3 = 0;
     for (let k = 0; k < K; k++) {
-      const q: Ext = [
-        comp[4 * k] as number,
-        comp[4 * k + 1] as number,
-        comp[4 * k + 2] as number,
-        comp[4 * k + 3] as number,
-      ];
-      s3 = eadd(s3, emul(deep.chunks[k] as Ext, q));
+      const c = deep.chunks[k] as Ext;
+      const q0 = comp[4 * k] as number;
+      const q1 = comp[4 * k + 1] as number;
+      const q2 = comp[4 * k + 2] as number;
+      const q3 = comp[4 * k + 3] as number;
+      b0 += mul(c[0], q0) + 3 * (mul(c[1], q3) + mul(c[2], q2) + mul(c[3], q1));
+      b1 += mul(c[0], q1) + mul(c[1], q0) + 3 * (mul(c[2], q3) + mul(c[3], q2));
+      b2 += mul(c[0], q2) + mul(c[1], q1) + mul(c[2], q0) + 3 * mul(c[3], q3);
+      b3 += mul(c[0], q3) + mul(c[1], q2) + mul(c[2], q1) + mul(c[3], q0);
     }
+    const s3: Ext = [b0 % P, b1 % P, b2 % P, b3 % P];
     const r: Ext = [
       comp[4 * K] as number,
       comp[4 * K + 1] as number,

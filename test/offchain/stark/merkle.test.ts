@@ -4,7 +4,7 @@
 import { blake3 } from "@noble/hashes/blake3.js";
 import { expect } from "chai";
 
-import { blake3Words, merkle, wordsToBytes } from "../../../offchain/stark";
+import { blake3Bytes, blake3Words, merkle, wordsToBytes } from "../../../offchain/stark";
 import { seededWords } from "../../../offchain/stark/testing";
 
 const rng = seededWords(11);
@@ -32,6 +32,20 @@ describe("stark merkle", function () {
           Buffer.from(blake3(wordsToBytes(w), { key: wordsToBytes(key) })).toString("hex"),
         );
       }
+    });
+
+    it("blake3Bytes matches @noble/hashes blake3 on every byte length up to two chunks", function () {
+      const data = Uint8Array.from({ length: 2100 }, (_, i) => (i * 131 + 7) & 0xff);
+      for (let n = 0; n <= 2100; n += n < 1100 ? 1 : 97) {
+        const m = data.subarray(0, n);
+        expect(Buffer.from(blake3Bytes(m)).toString("hex"), `length ${n}`).to.equal(
+          Buffer.from(blake3(m)).toString("hex"),
+        );
+      }
+      const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+      expect(Buffer.from(blake3Bytes(data.subarray(0, 70), key)).toString("hex")).to.equal(
+        Buffer.from(blake3(data.subarray(0, 70), { key })).toString("hex"),
+      );
     });
 
     it("refuses more than one chunk with a RangeError", function () {
