@@ -21,7 +21,7 @@ const block = new Uint32Array(16);
 const cv = new Uint32Array(8);
 
 /** One BLAKE3 compression: updates `h` in place with the first 8 output words. */
-function compress(h: Uint32Array, m: Uint32Array, blockLen: number, flags: number): void {
+function compress(h: Uint32Array, m: Uint32Array, mo: number, blockLen: number, flags: number): void {
   let v0 = h[0]! | 0,
     v1 = h[1]! | 0,
     v2 = h[2]! | 0,
@@ -38,22 +38,22 @@ function compress(h: Uint32Array, m: Uint32Array, blockLen: number, flags: numbe
     v13 = 0,
     v14 = blockLen | 0,
     v15 = flags | 0;
-  let m0 = m[0]! | 0;
-  let m1 = m[1]! | 0;
-  let m2 = m[2]! | 0;
-  let m3 = m[3]! | 0;
-  let m4 = m[4]! | 0;
-  let m5 = m[5]! | 0;
-  let m6 = m[6]! | 0;
-  let m7 = m[7]! | 0;
-  let m8 = m[8]! | 0;
-  let m9 = m[9]! | 0;
-  let m10 = m[10]! | 0;
-  let m11 = m[11]! | 0;
-  let m12 = m[12]! | 0;
-  let m13 = m[13]! | 0;
-  let m14 = m[14]! | 0;
-  let m15 = m[15]! | 0;
+  let m0 = m[mo + 0]! | 0;
+  let m1 = m[mo + 1]! | 0;
+  let m2 = m[mo + 2]! | 0;
+  let m3 = m[mo + 3]! | 0;
+  let m4 = m[mo + 4]! | 0;
+  let m5 = m[mo + 5]! | 0;
+  let m6 = m[mo + 6]! | 0;
+  let m7 = m[mo + 7]! | 0;
+  let m8 = m[mo + 8]! | 0;
+  let m9 = m[mo + 9]! | 0;
+  let m10 = m[mo + 10]! | 0;
+  let m11 = m[mo + 11]! | 0;
+  let m12 = m[mo + 12]! | 0;
+  let m13 = m[mo + 13]! | 0;
+  let m14 = m[mo + 14]! | 0;
+  let m15 = m[mo + 15]! | 0;
   for (let r = 0; r < 7; r++) {
     v0 = (v0 + v4 + m0) | 0;
     v12 ^= v0;
@@ -209,20 +209,23 @@ export function blake3Words(
 ): void {
   if (count > MAX_WORDS) throw new RangeError(`blake3Words hashes at most ${MAX_WORDS} words, got ${count}`);
   const keyed = key === BLAKE3_IV ? 0 : KEYED_HASH;
-  cv.set(key.subarray(0, 8));
-  const blocks = Math.max(1, Math.ceil(count / 16));
-  for (let b = 0; b < blocks; b++) {
-    const start = offset + b * 16;
-    const n = Math.min(16, count - b * 16);
-    if (n === 16) {
-      for (let i = 0; i < 16; i++) block[i] = words[start + i] as number;
-    } else {
-      for (let i = 0; i < 16; i++) block[i] = i < n ? (words[start + i] as number) : 0;
-    }
-    let flags = keyed;
-    if (b === 0) flags |= CHUNK_START;
-    if (b === blocks - 1) flags |= CHUNK_END | ROOT;
-    compress(cv, block, Math.max(0, n) * 4, flags);
+  for (let i = 0; i < 8; i++) cv[i] = key[i] as number;
+  // full blocks straight from the input, the last (possibly partial or empty) block through the padded buffer
+  let pos = offset;
+  let remaining = count;
+  let flags = keyed | CHUNK_START;
+  while (remaining > 16) {
+    compress(cv, words, pos, 64, flags);
+    flags = keyed;
+    pos += 16;
+    remaining -= 16;
+  }
+  flags |= CHUNK_END | ROOT;
+  if (remaining === 16) {
+    compress(cv, words, pos, 64, flags);
+  } else {
+    for (let i = 0; i < 16; i++) block[i] = i < remaining ? (words[pos + i] as number) : 0;
+    compress(cv, block, 0, remaining * 4, flags);
   }
   for (let i = 0; i < 8; i++) out[outOffset + i] = cv[i] as number;
 }
@@ -255,7 +258,7 @@ export function blake3Bytes(data: Uint8Array, key?: Uint8Array): Uint8Array {
     let flags = 0;
     if (b === 0) flags |= CHUNK_START;
     if (b === blocks - 1) flags |= CHUNK_END | ROOT;
-    compress(cv, block, Math.max(0, bytes), flags);
+    compress(cv, block, 0, Math.max(0, bytes), flags);
   }
   byteOut.set(cv);
   return wordsToBytes(byteOut);

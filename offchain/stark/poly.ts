@@ -239,16 +239,18 @@ export function evalBaseAtPowers(coeffs: Uint32Array, powers: readonly Ext[]): E
   let c1 = 0;
   let c2 = 0;
   let c3 = 0;
+  // reduced products summed exactly in doubles (< 2^53 for fewer than 2^22 terms), reduced once at the end
+  if (coeffs.length >= 1 << 22) throw new RangeError("evalBaseAtPowers: polynomial too long");
   for (let i = 0; i < coeffs.length; i++) {
     const c = coeffs[i] as number;
     if (c === 0) continue;
     const x = powers[i] as Ext;
-    c0 = add(c0, mul(c, x[0]));
-    c1 = add(c1, mul(c, x[1]));
-    c2 = add(c2, mul(c, x[2]));
-    c3 = add(c3, mul(c, x[3]));
+    c0 += mul(c, x[0]);
+    c1 += mul(c, x[1]);
+    c2 += mul(c, x[2]);
+    c3 += mul(c, x[3]);
   }
-  return [c0, c1, c2, c3];
+  return [c0 % P, c1 % P, c2 % P, c3 % P];
 }
 
 /** x^0, x^1, …, x^(count−1) for an extension point x. */
@@ -304,12 +306,19 @@ export function divideByLinear(coeffs: ExtVec, z: Ext): ExtVec {
 /** out += c · a for an extension vector a and an extension scalar c (lengths may differ; extra entries skipped). */
 export function extAxpy(out: ExtVec, c: Ext, a: ExtVec): void {
   const n = Math.min(out[0].length, a[0].length);
+  const [c0, c1, c2, c3] = c;
+  const [o0, o1, o2, o3] = out;
+  const [x0, x1, x2, x3] = a;
   for (let i = 0; i < n; i++) {
-    const v = emul(c, [a[0][i] as number, a[1][i] as number, a[2][i] as number, a[3][i] as number]);
-    out[0][i] = add(out[0][i] as number, v[0]);
-    out[1][i] = add(out[1][i] as number, v[1]);
-    out[2][i] = add(out[2][i] as number, v[2]);
-    out[3][i] = add(out[3][i] as number, v[3]);
+    // out + c·a with X^4 = 3: each coordinate an exact double sum (< 11p) reduced once
+    const b0 = x0[i] as number;
+    const b1 = x1[i] as number;
+    const b2 = x2[i] as number;
+    const b3 = x3[i] as number;
+    o0[i] = ((o0[i] as number) + mul(c0, b0) + 3 * (mul(c1, b3) + mul(c2, b2) + mul(c3, b1))) % P;
+    o1[i] = ((o1[i] as number) + mul(c0, b1) + mul(c1, b0) + 3 * (mul(c2, b3) + mul(c3, b2))) % P;
+    o2[i] = ((o2[i] as number) + mul(c0, b2) + mul(c1, b1) + mul(c2, b0) + 3 * mul(c3, b3)) % P;
+    o3[i] = ((o3[i] as number) + mul(c0, b3) + mul(c1, b2) + mul(c2, b1) + mul(c3, b0)) % P;
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { type AirStatement, type ComplianceWitness, type Trace, buildTrace, validateStatement } from "./air";
 import type { StarkAir } from "./engine";
-import { type Ext, add, mul, rootOfUnity, sub } from "./field";
+import { type Ext, P, add, mul, rootOfUnity, sub } from "./field";
 import { friCommit, friOpen, friShape } from "./fri";
 import { type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted } from "./merkle";
 import {
@@ -19,7 +19,6 @@ import {
   evalBaseAtPowers,
   evalExt,
   extAxpy,
-  extAxpyBase,
   extPowers,
   extSubConstant,
   extZeros,
@@ -41,6 +40,34 @@ export interface ProverHooks {
   readonly disableZk?: boolean;
   /** Receives the milliseconds spent in each proving step (for profiling). */
   readonly timings?: Record<string, number>;
+}
+
+/**
+ * Σ_j c_j·cols_j for base columns and extension coefficients, over the first `len` entries: each coordinate an exact
+ * double sum of reduced products (< 2^53 for fewer than 2^22 columns), reduced once.
+ */
+function combineBase(cols: readonly Uint32Array[], coeffs: readonly Ext[], len: number): ExtVec {
+  if (cols.length >= 1 << 22) throw new RangeError("combineBase: too many columns");
+  const acc = [new Float64Array(len), new Float64Array(len), new Float64Array(len), new Float64Array(len)];
+  const [a0, a1, a2, a3] = acc as [Float64Array, Float64Array, Float64Array, Float64Array];
+  cols.forEach((col, j) => {
+    const [c0, c1, c2, c3] = coeffs[j] as Ext;
+    const n = Math.min(len, col.length);
+    for (let i = 0; i < n; i++) {
+      const v = col[i] as number;
+      a0[i] = (a0[i] as number) + mul(c0, v);
+      a1[i] = (a1[i] as number) + mul(c1, v);
+      a2[i] = (a2[i] as number) + mul(c2, v);
+      a3[i] = (a3[i] as number) + mul(c3, v);
+    }
+  });
+  const out = extZeros(len);
+  for (let k = 0; k < 4; k++) {
+    const a = acc[k] as Float64Array;
+    const o = out[k] as Uint32Array;
+    for (let i = 0; i < len; i++) o[i] = (a[i] as number) % P;
+  }
+  return out;
 }
 
 /** An error raised when the prover's own consistency checks fail. */
@@ -211,8 +238,7 @@ export function proveStark(
   lap("ood");
   // 8 ----- DEEP composition F(X) in coefficient form
   const deep = deepCoefficients(transcript.challengeExt(), K, W);
-  const s1 = extZeros(D);
-  traceCoeffs.forEach((c, j) => extAxpyBase(s1, deep.trace[j] as Ext, c));
+  const s1 = combineBase(traceCoeffs, deep.trace, D);
   const s3 = extZeros(D);
   chunks.forEach((c, k) => extAxpy(s3, deep.chunks[k] as Ext, c));
   const atZ = extZeros(D);

@@ -22,14 +22,15 @@ import {
 const INV_P = 1 / P;
 
 // local copies so that the hot loop does not call through the module object
+// branch-free: on random operands a data-dependent branch mispredicts half the time (a + b − P and a − b fit int32)
 function add(a: number, b: number): number {
-  const s = a + b;
-  return s >= P ? s - P : s;
+  const s = (a + b - P) | 0;
+  return s + ((s >> 31) & P);
 }
 
 function sub(a: number, b: number): number {
-  const s = a - b;
-  return s < 0 ? s + P : s;
+  const s = (a - b) | 0;
+  return s + ((s >> 31) & P);
 }
 
 function m(a: number, b: number): number {
@@ -95,6 +96,82 @@ function split(coeffs: readonly Ext[]): { lo: Float64Array; hi: Float64Array } {
 
 function lazyReduce(lo: number, hi: number): number {
   return (lo + (hi % P) * 65536) % P;
+}
+
+/** Constraints 0–15 at one point: nxt − round(cur) under the FULL and PART selectors (fu, pa), into vals[0..16). */
+function poseidonTransition(
+  cur: Float64Array,
+  nxt: Float64Array,
+  rc: readonly Uint32Array[],
+  i: number,
+  fu: number,
+  pa: number,
+  diag: Float64Array,
+  f: Float64Array,
+  vals: Float64Array,
+): void {
+  for (let j = 0; j < 16; j++) {
+    const x = add(cur[j] as number, (rc[j] as Uint32Array)[i] as number);
+    f[j] = m(m(x, x), x);
+  }
+  for (let c = 0; c < 16; c += 4) {
+    const x0 = f[c] as number;
+    const x1 = f[c + 1] as number;
+    const x2 = f[c + 2] as number;
+    const x3 = f[c + 3] as number;
+    const t01 = add(x0, x1);
+    const t23 = add(x2, x3);
+    const t0123 = add(t01, t23);
+    const t01123 = add(t0123, x1);
+    const t01233 = add(t0123, x3);
+    f[c + 3] = add(t01233, add(x0, x0));
+    f[c + 1] = add(t01123, add(x2, x2));
+    f[c] = add(t01123, t01);
+    f[c + 2] = add(t01233, t23);
+  }
+  for (let k = 0; k < 4; k++) {
+    const s = add(add(f[k] as number, f[k + 4] as number), add(f[k + 8] as number, f[k + 12] as number));
+    for (let c = 0; c < 16; c += 4) f[c + k] = add(f[c + k] as number, s);
+  }
+  const x0 = add(cur[0] as number, (rc[0] as Uint32Array)[i] as number);
+  const v0 = m(m(x0, x0), x0);
+  let sum = v0;
+  for (let j = 1; j < 16; j++) sum = add(sum, cur[j] as number);
+  for (let j = 0; j < 16; j++) {
+    const n = nxt[j] as number;
+    const mi = add(sum, m(diag[j] as number, j === 0 ? v0 : (cur[j] as number)));
+    vals[j] = add(m(fu, sub(n, f[j] as number)), m(pa, sub(n, mi)));
+  }
+}
+
+/**
+ * Σ_i v[i]·coeff_i into 4 extension coordinates, lazily: coeff_i's coordinates split into 16-bit halves lo/hi, so
+ * each product is < 2^47 and up to 32 of them sum exactly before one reduction.
+ */
+function dotLazy(count: number, lo: Float64Array, hi: Float64Array, v: Float64Array, into: Float64Array): void {
+  let l0 = 0;
+  let l1 = 0;
+  let l2 = 0;
+  let l3 = 0;
+  let h0 = 0;
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  for (let i = 0, o = 0; i < count; i++, o += 4) {
+    const x = v[i] as number;
+    l0 += x * (lo[o] as number);
+    l1 += x * (lo[o + 1] as number);
+    l2 += x * (lo[o + 2] as number);
+    l3 += x * (lo[o + 3] as number);
+    h0 += x * (hi[o] as number);
+    h1 += x * (hi[o + 1] as number);
+    h2 += x * (hi[o + 2] as number);
+    h3 += x * (hi[o + 3] as number);
+  }
+  into[0] = lazyReduce(l0, h0);
+  into[1] = lazyReduce(l1, h1);
+  into[2] = lazyReduce(l2, h2);
+  into[3] = lazyReduce(l3, h3);
 }
 
 /**
@@ -166,37 +243,13 @@ export function composeQuotient(
   const nxt = new Float64Array(16 + 8);
   const f = new Float64Array(16);
   const vals = new Float64Array(24);
-  const acc = new Float64Array(8);
   const diag = Float64Array.from(INTERNAL_DIAG);
 
-  // Σ_i vals[i]·coeff_i into 4 extension coordinates, lazily
-  const dot = (
-    count: number,
-    sp: { lo: Float64Array; hi: Float64Array },
-    v: Float64Array | number[],
-    into: number[],
-  ): void => {
-    acc.fill(0);
-    for (let i = 0; i < count; i++) {
-      const x = v[i] as number;
-      if (x === 0) continue;
-      const o = 4 * i;
-      acc[0] = (acc[0] as number) + x * (sp.lo[o] as number);
-      acc[1] = (acc[1] as number) + x * (sp.lo[o + 1] as number);
-      acc[2] = (acc[2] as number) + x * (sp.lo[o + 2] as number);
-      acc[3] = (acc[3] as number) + x * (sp.lo[o + 3] as number);
-      acc[4] = (acc[4] as number) + x * (sp.hi[o] as number);
-      acc[5] = (acc[5] as number) + x * (sp.hi[o + 1] as number);
-      acc[6] = (acc[6] as number) + x * (sp.hi[o + 2] as number);
-      acc[7] = (acc[7] as number) + x * (sp.hi[o + 3] as number);
-    }
-    for (let k = 0; k < 4; k++) into[k] = lazyReduce(acc[k] as number, acc[4 + k] as number);
-  };
-  const sT = [0, 0, 0, 0];
-  const sA = [0, 0, 0, 0];
-  const sF = [0, 0, 0, 0];
-  const sO = [0, 0, 0, 0];
-  const sL = [0, 0, 0, 0];
+  const sT = new Float64Array(4);
+  const sA = new Float64Array(4);
+  const sF = new Float64Array(4);
+  const sO = new Float64Array(4);
+  const sL = new Float64Array(4);
 
   for (let i = 0; i < QN; i++) {
     const li = i * step;
@@ -209,38 +262,7 @@ export function composeQuotient(
     const fu = full[i] as number;
     const pa = part[i] as number;
     // 0–15: Poseidon2 rounds
-    for (let j = 0; j < 16; j++) {
-      const x = add(cur[j] as number, (rc[j] as Uint32Array)[i] as number);
-      f[j] = m(m(x, x), x);
-    }
-    for (let c = 0; c < 16; c += 4) {
-      const x0 = f[c] as number;
-      const x1 = f[c + 1] as number;
-      const x2 = f[c + 2] as number;
-      const x3 = f[c + 3] as number;
-      const t01 = add(x0, x1);
-      const t23 = add(x2, x3);
-      const t0123 = add(t01, t23);
-      const t01123 = add(t0123, x1);
-      const t01233 = add(t0123, x3);
-      f[c + 3] = add(t01233, add(x0, x0));
-      f[c + 1] = add(t01123, add(x2, x2));
-      f[c] = add(t01123, t01);
-      f[c + 2] = add(t01233, t23);
-    }
-    for (let k = 0; k < 4; k++) {
-      const s = add(add(f[k] as number, f[k + 4] as number), add(f[k + 8] as number, f[k + 12] as number));
-      for (let c = 0; c < 16; c += 4) f[c + k] = add(f[c + k] as number, s);
-    }
-    const x0 = add(cur[0] as number, (rc[0] as Uint32Array)[i] as number);
-    const v0 = m(m(x0, x0), x0);
-    let sum = v0;
-    for (let j = 1; j < 16; j++) sum = add(sum, cur[j] as number);
-    for (let j = 0; j < 16; j++) {
-      const n = nxt[j] as number;
-      const mi = add(sum, m(diag[j] as number, j === 0 ? v0 : (cur[j] as number)));
-      vals[j] = add(m(fu, sub(n, f[j] as number)), m(pa, sub(n, mi)));
-    }
+    poseidonTransition(cur, nxt, rc, i, fu, pa, diag, f, vals);
     // 16: carry chain; 17–19: limb carriers
     const a0 = cur[COL.A0] as number;
     const a1 = cur[COL.A1] as number;
@@ -259,23 +281,23 @@ export function composeQuotient(
         m((wcol[k] as Uint32Array)[i] as number, digitA),
       );
     }
-    dot(20, tSplit, vals, sT);
+    dotLazy(20, tSplit.lo, tSplit.hi, vals, sT);
     // 20–24: booleanity
     vals[0] = m(a0, sub(a0, 1));
     vals[1] = m(a1, sub(a1, 1));
     vals[2] = m(d0, sub(d0, 1));
     vals[3] = m(d1, sub(d1, 1));
     vals[4] = m(c, sub(c, 1));
-    dot(5, aSplit, vals, sA);
+    dotLazy(5, aSplit.lo, aSplit.hi, vals, sA);
     // 25–36 and 37–44: linear in the current row
-    dot(TRACE_WIDTH, fSplit, cur, sF);
-    dot(8, oSplit, cur, sO);
+    dotLazy(TRACE_WIDTH, fSplit.lo, fSplit.hi, cur, sF);
+    dotLazy(8, oSplit.lo, oSplit.hi, cur, sO);
     // 45–48: last row
     vals[0] = sub(digitSum, el);
     vals[1] = cur[COL.K0] as number;
     vals[2] = cur[COL.K1] as number;
     vals[3] = sub(cur[COL.K2] as number, m((wcol[2] as Uint32Array)[i] as number, digitA));
-    dot(4, lSplit, vals, sL);
+    dotLazy(4, lSplit.lo, lSplit.hi, vals, sL);
     const t = dT[i] as number;
     const a = dA[i] as number;
     const fi = dF[i] as number;

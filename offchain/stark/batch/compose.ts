@@ -34,13 +34,14 @@ const LAST_ROW = BLOCK - 1;
 const PER_NOTLAST = PER.ELL + 1;
 
 function add(a: number, b: number): number {
-  const s = a + b;
-  return s >= P ? s - P : s;
+  // branch-free (a + b − P fits int32): a data-dependent branch mispredicts half the time on random operands
+  const s = (a + b - P) | 0;
+  return s + ((s >> 31) & P);
 }
 
 function sub(a: number, b: number): number {
-  const s = a - b;
-  return s < 0 ? s + P : s;
+  const s = (a - b) | 0;
+  return s + ((s >> 31) & P);
 }
 
 function m(a: number, b: number): number {
