@@ -99,7 +99,7 @@ function lazyReduce(lo: number, hi: number): number {
 }
 
 /** Constraints 0–15 at one point: nxt − round(cur) under the FULL and PART selectors (fu, pa), into vals[0..16). */
-function poseidonTransition(
+export function poseidonTransition(
   cur: Float64Array,
   nxt: Float64Array,
   rc: readonly Uint32Array[],
@@ -148,7 +148,7 @@ function poseidonTransition(
  * Σ_i v[i]·coeff_i into 4 extension coordinates, lazily: coeff_i's coordinates split into 16-bit halves lo/hi, so
  * each product is < 2^47 and up to 32 of them sum exactly before one reduction.
  */
-function dotLazy(count: number, lo: Float64Array, hi: Float64Array, v: Float64Array, into: Float64Array): void {
+export function dotLazy(count: number, lo: Float64Array, hi: Float64Array, v: Float64Array, into: Float64Array): void {
   let l0 = 0;
   let l1 = 0;
   let l2 = 0;

@@ -19,6 +19,7 @@ import {
   TRACE_LENGTH as BLOCK,
   TRACE_WIDTH as EVENT_WIDTH,
 } from "../air/layout";
+import { dotLazy, poseidonTransition } from "../air/compose";
 import {
   BATCH_CONSTRAINTS,
   BATCH_WIDTH,
@@ -222,34 +223,12 @@ export function batchComposeQuotientFast(
   const nxt = new Float64Array(BATCH_WIDTH);
   const f = new Float64Array(16);
   const vals = new Float64Array(24);
-  const acc = new Float64Array(8);
   const diag = Float64Array.from(INTERNAL_DIAG);
-  const sT = [0, 0, 0, 0];
-  const sA = [0, 0, 0, 0];
-  const sF = [0, 0, 0, 0];
-  const sO = [0, 0, 0, 0];
-  const sL = [0, 0, 0, 0];
-
-  // Σ_i v[i]·coeff_i into 4 extension coordinates, lazily (count ≤ 32)
-  const dot = (cnt: number, sp: Split, v: Float64Array, into: number[]): void => {
-    acc.fill(0);
-    const lo = sp.lo;
-    const hi = sp.hi;
-    for (let i = 0; i < cnt; i++) {
-      const x = v[i] as number;
-      if (x === 0) continue;
-      const o = 4 * i;
-      acc[0] = (acc[0] as number) + x * (lo[o] as number);
-      acc[1] = (acc[1] as number) + x * (lo[o + 1] as number);
-      acc[2] = (acc[2] as number) + x * (lo[o + 2] as number);
-      acc[3] = (acc[3] as number) + x * (lo[o + 3] as number);
-      acc[4] = (acc[4] as number) + x * (hi[o] as number);
-      acc[5] = (acc[5] as number) + x * (hi[o + 1] as number);
-      acc[6] = (acc[6] as number) + x * (hi[o + 2] as number);
-      acc[7] = (acc[7] as number) + x * (hi[o + 3] as number);
-    }
-    for (let k = 0; k < 4; k++) into[k] = ((acc[k] as number) + ((acc[4 + k] as number) % P) * 65536) % P;
-  };
+  const sT = new Float64Array(4);
+  const sA = new Float64Array(4);
+  const sF = new Float64Array(4);
+  const sO = new Float64Array(4);
+  const sL = new Float64Array(4);
 
   for (let i = 0; i < QN; i++) {
     const li = i * step;
@@ -266,38 +245,7 @@ export function batchComposeQuotientFast(
     const fl = cur[BCOL.FLAG] as number;
     const cnt = cur[BCOL.COUNT] as number;
     // 0–15: Poseidon2 rounds
-    for (let j = 0; j < 16; j++) {
-      const x = add(cur[j] as number, (rc[j] as Uint32Array)[pi] as number);
-      f[j] = m(m(x, x), x);
-    }
-    for (let c = 0; c < 16; c += 4) {
-      const x0 = f[c] as number;
-      const x1 = f[c + 1] as number;
-      const x2 = f[c + 2] as number;
-      const x3 = f[c + 3] as number;
-      const t01 = add(x0, x1);
-      const t23 = add(x2, x3);
-      const t0123 = add(t01, t23);
-      const t01123 = add(t0123, x1);
-      const t01233 = add(t0123, x3);
-      f[c + 3] = add(t01233, add(x0, x0));
-      f[c + 1] = add(t01123, add(x2, x2));
-      f[c] = add(t01123, t01);
-      f[c + 2] = add(t01233, t23);
-    }
-    for (let k = 0; k < 4; k++) {
-      const sm = add(add(f[k] as number, f[k + 4] as number), add(f[k + 8] as number, f[k + 12] as number));
-      for (let c = 0; c < 16; c += 4) f[c + k] = add(f[c + k] as number, sm);
-    }
-    const x0 = add(cur[0] as number, (rc[0] as Uint32Array)[pi] as number);
-    const v0 = m(m(x0, x0), x0);
-    let sum = v0;
-    for (let j = 1; j < 16; j++) sum = add(sum, cur[j] as number);
-    for (let j = 0; j < 16; j++) {
-      const nx = nxt[j] as number;
-      const mi = add(sum, m(diag[j] as number, j === 0 ? v0 : (cur[j] as number)));
-      vals[j] = add(m(fu, sub(nx, f[j] as number)), m(pa, sub(nx, mi)));
-    }
+    poseidonTransition(cur, nxt, rc, pi, fu, pa, diag, f, vals);
     // 16: carry chain; 17–19: limb carriers (all NOTLAST-gated); 50: F constant; 52: count step
     const a0 = cur[COL.A0] as number;
     const a1 = cur[COL.A1] as number;
@@ -321,7 +269,7 @@ export function batchComposeQuotientFast(
     }
     vals[20] = m(notLast, sub(nxt[BCOL.FLAG] as number, fl));
     vals[21] = sub(sub(nxt[BCOL.COUNT] as number, cnt), m(sub(1, notLast), fl));
-    dot(22, tSplit, vals, sT);
+    dotLazy(22, tSplit.lo, tSplit.hi, vals, sT);
     // 20–24, 49: booleanity
     vals[0] = m(a0, sub(a0, 1));
     vals[1] = m(a1, sub(a1, 1));
@@ -329,16 +277,16 @@ export function batchComposeQuotientFast(
     vals[3] = m(d1, sub(d1, 1));
     vals[4] = m(c, sub(c, 1));
     vals[5] = m(fl, sub(fl, 1));
-    dot(6, aSplit, vals, sA);
+    dotLazy(6, aSplit.lo, aSplit.hi, vals, sA);
     // 25–36: linear in the current row; 37–44: F·(Σ α_j s_j − Σ α_j C_j(x))
-    dot(EVENT_WIDTH, fSplit, cur, sF);
-    dot(8, oSplit, cur, sO);
+    dotLazy(EVENT_WIDTH, fSplit.lo, fSplit.hi, cur, sF);
+    dotLazy(8, oSplit.lo, oSplit.hi, cur, sO);
     // 45–48: last row of each block
     vals[0] = m(fl, sub(digitSum, el));
     vals[1] = cur[COL.K0] as number;
     vals[2] = cur[COL.K1] as number;
     vals[3] = sub(cur[COL.K2] as number, m((wcol[2] as Uint32Array)[pi] as number, digitA));
-    dot(4, lSplit, vals, sL);
+    dotLazy(4, lSplit.lo, lSplit.hi, vals, sL);
     const gAllowed = m(fl, sub(1, allowed[i] as number));
     const traceLast = sub(add(cnt, fl), count);
     const t = dT[i] as number;
