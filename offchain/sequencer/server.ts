@@ -11,13 +11,27 @@ import type { AddressInfo } from "node:net";
 import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 
 import { createLogger, type Logger } from "../common";
-import { buildApi } from "./api";
+import { authHook, type RouteContext, type SequencerApp } from "./http/context";
+import { createApp, type AppOptions } from "./http/app";
+import { security, uuidSchema } from "./http/route-schemas";
+import { sendJson } from "./http/json";
+import { anchorRoutes } from "./commitments/anchor-routes";
+import { leaseRoutes } from "./commitments/lease-routes";
+import { commitmentRoutes } from "./commitments/routes";
+import { CommitWorker } from "./commitments/worker";
 import type { SequencerConfig } from "./config";
-import type { SchemaMode } from "./schemas";
+import { eventRoutes } from "./events/routes";
+import { streamRoutes } from "./events/stream-routes";
+import { VerifyPool } from "./events/verify-pool";
+import { registerExplorer, type ExplorerOptions } from "./explorer/routes";
+import { agentKeyRoutes, sequencerKeyRoutes } from "./keys/routes";
+import { proofRoutes } from "./proofs/routes";
+import type { SchemaMode } from "./schemas/registry";
+import { schemaRoutes } from "./schemas/routes";
 import { SequencerService, type SequencerServiceOptions } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
-import { VerifyPool } from "./verify-pool";
-import { CommitWorker } from "./worker";
+import { agentApiKeyCreateRoutes, agentApiKeyRoutes, apiKeyRoutes } from "./tenants/api-key-routes";
+import { auditRoutes, tenantRoutes } from "./tenants/routes";
 
 /** A running (or startable) sequencer. */
 export interface Sequencer {
@@ -81,6 +95,47 @@ function closeServer(server: http.Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/** What the HTTP API needs: the app's options and the explorer page's chain settings. */
+export interface ApiOptions extends AppOptions {
+  /** The explorer page's chain settings (`/explorer`); without them the page skips its on-chain root check. */
+  readonly explorer?: ExplorerOptions;
+}
+
+/**
+ * Builds the HTTP API (not listening): the app with its shared hooks (`http/app.ts`), then every concern's routes
+ * plugin, in the order their paths appear in the OpenAPI document.
+ */
+export async function buildApi(options: ApiOptions): Promise<SequencerApp> {
+  const app = await createApp(options);
+  const ctx: RouteContext = {
+    service: options.service,
+    auth: authHook(options.service),
+    sendJson,
+    security,
+    uuidSchema,
+  };
+  for (const plugin of [
+    eventRoutes,
+    sequencerKeyRoutes,
+    commitmentRoutes,
+    agentKeyRoutes,
+    agentApiKeyCreateRoutes,
+    tenantRoutes,
+    apiKeyRoutes,
+    auditRoutes,
+    agentApiKeyRoutes,
+    leaseRoutes,
+    schemaRoutes,
+    proofRoutes,
+    streamRoutes,
+  ]) {
+    await app.register(plugin, ctx);
+  }
+  registerExplorer(app, options.explorer);
+  await app.register(anchorRoutes, ctx);
+  return app;
 }
 
 /** Opens the configured store with its pool size and database timeout. */

@@ -21,8 +21,8 @@ import { registerOpsCommands } from "./ops";
 // needs them: `--help` and usage errors start without them (issue 17).
 const loadServer = () => import("../server");
 const loadContext = () => import("./context");
-const loadAdminApi = () => import("../api-admin");
-const loadProofs = () => import("../proofs");
+const loadAdminApi = () => import("../tenants/json");
+const loadProofs = () => import("../proofs/service");
 
 /** Where the CLI writes, and the environment it reads (tests pass their own). */
 export interface CliIo {
@@ -362,7 +362,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     }
     // A SequencerError comes only from the service, so its module is already loaded when one is thrown.
     const sequencerError =
-      isAppError(e) && e.name === "SequencerError" ? (await import("../service")).SequencerError : null;
+      isAppError(e) && e.name === "SequencerError" ? (await import("../errors")).SequencerError : null;
     if (sequencerError !== null && e instanceof sequencerError) {
       io.stderr(`stateset-sequencer: ${e.code}: ${e.message}\n`);
       return e.status >= 500 ? ExitCode.INVALID : e.status === 400 ? ExitCode.USAGE : ExitCode.INVALID;

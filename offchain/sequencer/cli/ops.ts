@@ -14,7 +14,7 @@ import { intArg, uuidArg } from "./main";
 import type { CliIo } from "./main";
 
 /** The stream transfer code (and the server modules it uses), loaded by the commands that run it. */
-const loadTransfer = () => import("../transfer");
+const loadTransfer = () => import("../events/transfer");
 
 /** What the operations commands borrow from the main program. */
 export interface OpsContext {

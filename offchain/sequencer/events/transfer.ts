@@ -24,18 +24,15 @@ import {
   stringifyJsonExact,
   verifyReceipt,
   type ExactJsonValue,
-} from "../ves";
-import { commitmentJson } from "./api";
+} from "../../ves";
+import { commitmentJson } from "../commitments/json";
 import { canonicalEnvelope, eventCandidate, normalizeEnvelope } from "./envelope";
-import {
-  SequencerError,
-  agentKeyJson,
-  agentKeyProblem,
-  receiptJson,
-  type Principal,
-  type SequencerService,
-} from "./service";
-import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "./store/types";
+import type { Principal } from "../auth/principal";
+import { SequencerError } from "../errors";
+import { agentKeyJson, agentKeyProblem } from "../keys/agent-keys";
+import type { SequencerService } from "../service";
+import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "../store/types";
+import { receiptJson } from "./receipts";
 
 /** The export format's name and version (header line). */
 export const EXPORT_FORMAT = "ves-sequencer-stream";

@@ -1,5 +1,5 @@
 /**
- * Proofs stored, verified and served by the sequencer (issue 13), independent of HTTP (routes: `api-proofs.ts`).
+ * Proofs stored, verified and served by the sequencer (issue 13), independent of HTTP (routes: `routes.ts`).
  *
  * Two families (ves-protocol.md §9.1 "Validity and compliance proofs"): per-event compliance proofs (offchain/stark
  * `verifyCompliance`) and per-commitment validity proofs (batch proofs; their verifier sits behind `BatchVerifier`).
@@ -29,11 +29,14 @@ import {
   type AcceptableOptions,
   type CompliancePublicInputs,
   type Policy,
-} from "../stark";
-import { bytesToHex, hexToBytes, parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../ves";
-import { NIL_UUID, SequencerError, type ApiKeyInfo, type Principal, type SequencerService } from "./service";
-import type { ClaimOutcome, PendingValidity, ProofClaim, ProofKind, StoredProof } from "./store/proofs";
-import type { StoredCommitment, StoredEvent } from "./store/types";
+} from "../../stark";
+import { bytesToHex, hexToBytes, parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../../ves";
+import { NIL_UUID, type Principal } from "../auth/principal";
+import { SequencerError } from "../errors";
+import type { SequencerService } from "../service";
+import type { ApiKeyInfo } from "../tenants/api-keys";
+import type { ClaimOutcome, PendingValidity, ProofClaim, ProofKind, StoredProof } from "../store/proofs";
+import type { StoredCommitment, StoredEvent } from "../store/types";
 
 /** The longest lease a prover may take (ms). */
 export const MAX_LEASE_MS = 3_600_000;
