@@ -28,7 +28,7 @@ import { agentKeyRoutes, sequencerKeyRoutes } from "./keys/routes";
 import { proofRoutes } from "./proofs/routes";
 import type { SchemaMode } from "./schemas/registry";
 import { schemaRoutes } from "./schemas/routes";
-import { SequencerService, type SequencerServiceOptions } from "./service";
+import { SequencerService, type SequencerHooks, type SequencerServiceOptions } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
 import { agentApiKeyCreateRoutes, agentApiKeyRoutes, apiKeyRoutes } from "./tenants/api-key-routes";
 import { auditRoutes, tenantRoutes } from "./tenants/routes";
@@ -161,15 +161,8 @@ export function baseServiceOptions(config: SequencerConfig, store: SequencerStor
   };
 }
 
-/** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
-export async function createSequencer(
-  config: SequencerConfig,
-  logger?: Logger,
-  deps: SequencerDeps = {},
-): Promise<Sequencer> {
-  const log = logger ?? createLogger("sequencer", config.logLevel);
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+/** The event and commitment counters on `metrics`, as the service's hooks. */
+function ingestMetrics(metrics: Registry): SequencerHooks {
   const accepted = new Counter({ name: "ves_events_accepted_total", help: "Events sequenced", registers: [metrics] });
   const replayed = new Counter({
     name: "ves_events_replayed_total",
@@ -183,8 +176,19 @@ export async function createSequencer(
     registers: [metrics],
   });
   const commitments = new Counter({ name: "ves_commitments_total", help: "Commitments created", registers: [metrics] });
+  return {
+    onIngest: (a, r, p, reasons) => {
+      accepted.inc(a);
+      replayed.inc(p);
+      for (const reason of reasons) rejected.inc({ reason });
+      void r;
+    },
+    onCommitment: () => commitments.inc(),
+  };
+}
 
-  // 1. Preflight: the database is reachable and its schema current.
+/** Opens and migrates the store, checks it answers, and builds the service on it (closing the store on failure). */
+async function openService(config: SequencerConfig, deps: SequencerDeps, log: Logger, hooks: SequencerHooks) {
   const opened = openStore(config);
   const store = deps.wrapStore?.(opened) ?? opened;
   try {
@@ -205,15 +209,7 @@ export async function createSequencer(
       mode: config.rateLimitMode as "fixed" | "sliding",
     },
     logger: log.child({ component: "service" }),
-    hooks: {
-      onIngest: (a, r, p, reasons) => {
-        accepted.inc(a);
-        replayed.inc(p);
-        for (const reason of reasons) rejected.inc({ reason });
-        void r;
-      },
-      onCommitment: () => commitments.inc(),
-    },
+    hooks,
   });
   try {
     await service.init();
@@ -221,6 +217,22 @@ export async function createSequencer(
     await store.close().catch(() => undefined);
     throw e;
   }
+  return { store, verifyPool, service };
+}
+
+/** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
+export async function createSequencer(
+  config: SequencerConfig,
+  logger?: Logger,
+  deps: SequencerDeps = {},
+): Promise<Sequencer> {
+  const log = logger ?? createLogger("sequencer", config.logLevel);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const hooks = ingestMetrics(metrics);
+
+  // 1. Preflight: the database is reachable and its schema current; the service on it.
+  const { store, verifyPool, service } = await openService(config, deps, log, hooks);
   let ready = false;
   let shuttingDown = false;
   const app = await buildApi({

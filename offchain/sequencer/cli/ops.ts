@@ -70,11 +70,9 @@ async function rotateReceiptKey({ config, service, principal }: OperatorContext,
   };
 }
 
-/** Adds the operations commands to `program` (and its `admin` command). */
-export function registerOpsCommands(program: Command, admin: Command, ctx: OpsContext): void {
+/** `admin receipt-key list|rotate`. */
+function registerReceiptKeyCommands(admin: Command, ctx: OpsContext): void {
   const { run, withOperator } = ctx;
-  const ctxOpen = ctx.open;
-  void program;
 
   const receiptKey = admin.command("receipt-key").description("receipt-signing keys (versioned)");
   receiptKey
@@ -100,7 +98,12 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
     .description("generate a new receipt-signing key and publish it as the next version")
     .option("--out <file>", "write the new seed here (required when the key is configured, not generated)")
     .action(run(async (o: { out?: string }, cmd: Command) => withOperator(cmd, (c) => rotateReceiptKey(c, o.out))));
+}
 
+/** `export`, `backup` and `import` of streams and databases. */
+function registerTransferCommands(program: Command, ctx: OpsContext): void {
+  const { run, withOperator } = ctx;
+  const ctxOpen = ctx.open;
   program
     .command("export")
     .description("write a stream (events, receipts, commitments, the keys to verify them) as JSON lines")
@@ -182,4 +185,10 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
         }),
       ),
     );
+}
+
+/** Adds the operations commands to `program` (and its `admin` command). */
+export function registerOpsCommands(program: Command, admin: Command, ctx: OpsContext): void {
+  registerReceiptKeyCommands(admin, ctx);
+  registerTransferCommands(program, ctx);
 }

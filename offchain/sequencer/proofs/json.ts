@@ -1,5 +1,6 @@
-/** The prover's JSON forms of commitments and events (camelCase, hex without `0x`) for the proof routes. */
+/** The JSON forms of the proof routes (camelCase, hex without `0x`): stored proofs, leases, commitments and events. */
 import { amountFieldOf, bytesToHex, parseJsonExact, type ExactJsonValue } from "../../ves";
+import type { ProofClaim, StoredProof } from "../store/proofs";
 import type { StoredCommitment, StoredEvent } from "../store/types";
 
 const hex = (b: Uint8Array) => bytesToHex(b);
@@ -55,5 +56,41 @@ export function proverEventJson(e: StoredEvent): Record<string, unknown> {
     eventSigningHash: hex(e.eventSigningHash),
     agentSignature: hex(e.agentSignature),
     envelope: parseJsonExact(e.envelopeJson),
+  };
+}
+
+/** The JSON form of a stored proof (camelCase; hashes as hex without `0x`); `withBundle` adds the bundle. */
+export function proofJson(p: StoredProof, withBundle: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    proofId: p.proofId,
+    proofType: p.kind,
+    tenantId: p.tenantId,
+    storeId: p.storeId,
+    batchId: p.batchId,
+    eventId: p.eventId,
+    policyId: p.policyId,
+    policyHash: bytesToHex(p.policyHash),
+    policyLimit: p.policyLimit,
+    allCompliant: p.allCompliant,
+    compliantCount: p.compliantCount,
+    proofHash: bytesToHex(p.proofHash),
+    proofSize: p.proofSize,
+    provingTimeMs: p.provingTimeMs,
+    securityBits: p.securityBits,
+    proverId: p.proverId,
+    submittedAt: p.submittedAt,
+  };
+  if (withBundle) out.bundle = parseJsonExact(p.bundleJson);
+  return out;
+}
+
+/** The JSON form of a lease. */
+export function claimJson(c: ProofClaim | null): Record<string, unknown> | null {
+  if (c === null) return null;
+  return {
+    batchId: c.batchId,
+    proverId: c.proverId,
+    claimedAt: c.claimedAt,
+    expiresAt: new Date(c.expiresAtMs).toISOString(),
   };
 }

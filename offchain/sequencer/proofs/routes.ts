@@ -16,7 +16,7 @@ import { normalizeUuid } from "../../ves";
 import type { RouteContext, RoutePlugin, SequencerApp } from "../http/context";
 import type { ProofKind } from "../store/proofs";
 import { apiKeyJson } from "../tenants/json";
-import { commitmentInputs, eventInputs, proverEventJson } from "./json";
+import { claimJson, commitmentInputs, eventInputs, proofJson, proverEventJson } from "./json";
 import {
   claimSchema,
   complianceInputsSchema,
@@ -30,7 +30,7 @@ import {
   validityInputsSchema,
   verifyProofSchema,
 } from "./route-schemas";
-import { ProofService, claimJson, policyArg, proofJson } from "./service";
+import { ProofService, policyArg } from "./service";
 
 /** What every group of proof routes uses. */
 interface ProofRouteContext extends RouteContext {
