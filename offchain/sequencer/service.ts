@@ -102,9 +102,9 @@ export class SequencerService {
       ...(options.schemaMode === undefined ? {} : { schemaMode: options.schemaMode }),
       ...(options.verifyPool === undefined ? {} : { verifyPool: options.verifyPool }),
       ...(logger === undefined ? {} : { logger }),
-      onIngest: (a, r, p, reasons) => hooks?.onIngest?.(a, r, p, reasons),
+      ...(hooks?.onIngest === undefined ? {} : { onIngest: hooks.onIngest.bind(hooks) }),
     });
-    this.commitments = new CommitmentService(store, (c) => hooks?.onCommitment?.(c));
+    this.commitments = new CommitmentService(store, hooks?.onCommitment?.bind(hooks));
   }
 
   // Receipt keys -------------------------------------------------------------------------------------------------
