@@ -17,10 +17,10 @@ import { security, uuidSchema } from "./http/route-schemas";
 import { sendJson } from "./http/json";
 import { anchorRoutes } from "./commitments/anchor-routes";
 import { leaseRoutes } from "./commitments/lease-routes";
-import { commitmentRoutes } from "./commitments/routes";
+import { commitmentRoutes, inclusionProofRoutes } from "./commitments/routes";
 import { CommitWorker } from "./commitments/worker";
 import type { SequencerConfig } from "./config";
-import { eventRoutes } from "./events/routes";
+import { eventReadRoutes, ingestRoutes } from "./events/routes";
 import { streamRoutes } from "./events/stream-routes";
 import { VerifyPool } from "./events/verify-pool";
 import { registerExplorer, type ExplorerOptions } from "./explorer/routes";
@@ -117,9 +117,11 @@ export async function buildApi(options: ApiOptions): Promise<SequencerApp> {
     uuidSchema,
   };
   for (const plugin of [
-    eventRoutes,
+    ingestRoutes,
+    eventReadRoutes,
     sequencerKeyRoutes,
     commitmentRoutes,
+    inclusionProofRoutes,
     agentKeyRoutes,
     agentApiKeyCreateRoutes,
     tenantRoutes,
@@ -220,6 +222,24 @@ async function openService(config: SequencerConfig, deps: SequencerDeps, log: Lo
   return { store, verifyPool, service };
 }
 
+/** Closes the API: in-flight requests are answered; at the deadline every connection still open is closed. */
+async function closeApp(app: SequencerApp, shutdownTimeoutMs: number, log: Logger): Promise<void> {
+  let deadline: NodeJS.Timeout | undefined;
+  const closed = app.close();
+  const timedOut = await Promise.race([
+    closed.then(() => false),
+    new Promise<boolean>((resolve) => {
+      deadline = setTimeout(() => resolve(true), shutdownTimeoutMs);
+    }),
+  ]);
+  clearTimeout(deadline);
+  if (timedOut) {
+    log.warn({ shutdownTimeoutMs }, "shutdown deadline: closing open connections");
+    app.server.closeAllConnections();
+    await closed;
+  }
+}
+
 /** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
 export async function createSequencer(
   config: SequencerConfig,
@@ -296,20 +316,7 @@ export async function createSequencer(
         ready = false;
         shuttingDown = true;
         log.info({ shutdownTimeoutMs: config.shutdownTimeoutMs }, "sequencer stopping");
-        let deadline: NodeJS.Timeout | undefined;
-        const closed = app.close();
-        const timedOut = await Promise.race([
-          closed.then(() => false),
-          new Promise<boolean>((resolve) => {
-            deadline = setTimeout(() => resolve(true), config.shutdownTimeoutMs);
-          }),
-        ]);
-        clearTimeout(deadline);
-        if (timedOut) {
-          log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, "shutdown deadline: closing open connections");
-          app.server.closeAllConnections();
-          await closed;
-        }
+        await closeApp(app, config.shutdownTimeoutMs, log);
         if (metricsHttp !== undefined) await closeServer(metricsHttp);
         await worker.stop();
         await verifyPool.close();

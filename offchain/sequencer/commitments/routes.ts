@@ -24,7 +24,7 @@ interface VerifyBody {
   leaf_count?: number | bigint;
 }
 
-/** Registers the commitment and inclusion-proof routes. */
+/** Registers the commitment routes: commit, list, one commitment. */
 export const commitmentRoutes: RoutePlugin = async (app, { service, auth, sendJson }) => {
   app.post("/api/v1/ves/commitments", { schema: commitSchema }, async (req, reply) => {
     const b = req.body as { tenant_id: string; store_id: string; sequence_start: unknown; sequence_end: unknown };
@@ -66,7 +66,10 @@ export const commitmentRoutes: RoutePlugin = async (app, { service, auth, sendJs
       throw fail(404, "NOT_FOUND", `no commitment ${id}`);
     return sendJson(reply, commitmentJson(c, true));
   });
+};
 
+/** Registers the inclusion-proof routes: an event's proof in its commitment, and verifying a proof. */
+export const inclusionProofRoutes: RoutePlugin = async (app, { service, auth, sendJson }) => {
   app.get("/api/v1/ves/proofs/:sequence_number", { schema: inclusionProofSchema }, async (req, reply) => {
     const q = req.query as { tenant_id: string; store_id: string; batch_id?: string };
     const stream = streamOf(q);

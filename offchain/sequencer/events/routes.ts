@@ -8,12 +8,15 @@ import { fail, streamOf, u64 } from "../http/json";
 import { eventJson } from "./json";
 import { entityHistorySchema, eventSchema, headSchema, ingestSchema, pullSchema } from "./route-schemas";
 
-/** Registers the event routes. */
-export const eventRoutes: RoutePlugin = async (app, { service, auth, sendJson }) => {
+/** Registers the ingest route. */
+export const ingestRoutes: RoutePlugin = async (app, { service, auth, sendJson }) => {
   app.post("/api/v1/ves/events/ingest", { schema: ingestSchema }, async (req, reply) =>
     sendJson(reply, await service.ingest(await auth(req), req.body)),
   );
+};
 
+/** Registers the event reads: pull a stream, one event, an entity's history, a stream's head. */
+export const eventReadRoutes: RoutePlugin = async (app, { service, auth, sendJson }) => {
   app.get("/api/v1/ves/events", { schema: pullSchema }, async (req, reply) => {
     const q = req.query as { tenant_id: string; store_id: string; from?: string; limit?: number };
     const stream = streamOf(q);
