@@ -13,7 +13,6 @@ import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 import { createLogger, type Logger } from "../common";
 import { authHook, type RouteContext, type SequencerApp } from "./http/context";
 import { createApp, type AppOptions } from "./http/app";
-import { security, uuidSchema } from "./http/route-schemas";
 import { sendJson } from "./http/json";
 import { anchorRoutes } from "./commitments/anchor-routes";
 import { leaseRoutes } from "./commitments/lease-routes";
@@ -113,8 +112,6 @@ export async function buildApi(options: ApiOptions): Promise<SequencerApp> {
     service: options.service,
     auth: authHook(options.service),
     sendJson,
-    security,
-    uuidSchema,
   };
   for (const plugin of [
     ingestRoutes,

@@ -15,6 +15,7 @@ import type { CliIo } from "./main";
 
 /** The stream transfer code (and the server modules it uses), loaded by the commands that run it. */
 const loadTransfer = () => import("../events/transfer");
+const loadImport = () => import("../events/import");
 
 /** What the operations commands borrow from the main program. */
 export interface OpsContext {
@@ -171,7 +172,7 @@ function registerTransferCommands(program: Command, ctx: OpsContext): void {
       run(async (file: string, _o: unknown, cmd: Command) =>
         withOperator(cmd, async (c) => {
           const text = readFileSync(file === "-" ? 0 : file, "utf8");
-          const { importStream } = await loadTransfer();
+          const { importStream } = await loadImport();
           const s = await importStream(c.service, c.principal, text);
           return {
             tenant_id: s.tenantId,

@@ -1,6 +1,6 @@
 /**
  * What every concern's fastify plugin receives: the sequencer's fastify instance type, the route context (the
- * service, the authentication hook, the shared helpers) and the plugin type.
+ * service, the authentication hook, `sendJson`) and the plugin type. JSON-schema pieces are in `route-schemas.ts`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -26,8 +26,6 @@ export interface RouteContext {
   /** Authenticates a request and counts it against its rate limits. */
   readonly auth: (req: FastifyRequest) => Promise<Principal>;
   readonly sendJson: (reply: FastifyReply, value: unknown, status?: number) => FastifyReply;
-  readonly security: { [label: string]: string[] }[];
-  readonly uuidSchema: { readonly type: "string"; readonly pattern: string };
 }
 
 /** A concern's routes as a fastify plugin. */
