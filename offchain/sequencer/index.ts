@@ -4,20 +4,16 @@
  */
 export { SEQUENCER_OPTIONS, resolveSequencerConfig, type SequencerConfig, type SequencerOptions } from "./config";
 export { createSequencer, type Sequencer, type SequencerDeps } from "./server";
-export {
-  NIL_UUID,
-  SequencerError,
-  SequencerService,
-  deriveSequencerId,
-  rateLimitVerdict,
-  receiptJson,
-  type IngestResponseJson,
-  type Principal,
-  type ReceiptJson,
-} from "./service";
+export { SequencerService } from "./service";
+export { SequencerError } from "./errors";
+export { NIL_UUID, type Principal } from "./auth/principal";
+export { rateLimitVerdict } from "./auth/rate-limit";
+export { deriveSequencerId } from "./keys/receipt-keys";
+export { receiptJson, type ReceiptJson } from "./events/receipts";
+export type { IngestResponseJson } from "./events/ingest";
 export { runCli, type CliIo } from "./cli/main";
-export { CommitWorker, type CommitWorkerOptions } from "./worker";
-export { VerifyPool, type VerifyItem } from "./verify-pool";
+export { CommitWorker, type CommitWorkerOptions } from "./commitments/worker";
+export { VerifyPool, type VerifyItem } from "./events/verify-pool";
 export { StoreUnavailableError, nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";
 export {

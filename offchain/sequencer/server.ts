@@ -11,13 +11,26 @@ import type { AddressInfo } from "node:net";
 import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 
 import { createLogger, type Logger } from "../common";
-import { buildApi } from "./api";
+import { authHook, type RouteContext, type SequencerApp } from "./http/context";
+import { createApp, type AppOptions } from "./http/app";
+import { sendJson } from "./http/json";
+import { anchorRoutes } from "./commitments/anchor-routes";
+import { leaseRoutes } from "./commitments/lease-routes";
+import { commitmentRoutes, inclusionProofRoutes } from "./commitments/routes";
+import { CommitWorker } from "./commitments/worker";
 import type { SequencerConfig } from "./config";
-import type { SchemaMode } from "./schemas";
-import { SequencerService, type SequencerServiceOptions } from "./service";
+import { eventReadRoutes, ingestRoutes } from "./events/routes";
+import { streamRoutes } from "./events/stream-routes";
+import { VerifyPool } from "./events/verify-pool";
+import { registerExplorer, type ExplorerOptions } from "./explorer/routes";
+import { agentKeyRoutes, sequencerKeyRoutes } from "./keys/routes";
+import { proofRoutes } from "./proofs/routes";
+import type { SchemaMode } from "./schemas/registry";
+import { schemaRoutes } from "./schemas/routes";
+import { SequencerService, type SequencerHooks, type SequencerServiceOptions } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
-import { VerifyPool } from "./verify-pool";
-import { CommitWorker } from "./worker";
+import { agentApiKeyCreateRoutes, agentApiKeyRoutes, apiKeyRoutes } from "./tenants/api-key-routes";
+import { auditRoutes, tenantRoutes } from "./tenants/routes";
 
 /** A running (or startable) sequencer. */
 export interface Sequencer {
@@ -83,6 +96,47 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
+/** What the HTTP API needs: the app's options and the explorer page's chain settings. */
+export interface ApiOptions extends AppOptions {
+  /** The explorer page's chain settings (`/explorer`); without them the page skips its on-chain root check. */
+  readonly explorer?: ExplorerOptions;
+}
+
+/**
+ * Builds the HTTP API (not listening): the app with its shared hooks (`http/app.ts`), then every concern's routes
+ * plugin, in the order their paths appear in the OpenAPI document.
+ */
+export async function buildApi(options: ApiOptions): Promise<SequencerApp> {
+  const app = await createApp(options);
+  const ctx: RouteContext = {
+    service: options.service,
+    auth: authHook(options.service),
+    sendJson,
+  };
+  for (const plugin of [
+    ingestRoutes,
+    eventReadRoutes,
+    sequencerKeyRoutes,
+    commitmentRoutes,
+    inclusionProofRoutes,
+    agentKeyRoutes,
+    agentApiKeyCreateRoutes,
+    tenantRoutes,
+    apiKeyRoutes,
+    auditRoutes,
+    agentApiKeyRoutes,
+    leaseRoutes,
+    schemaRoutes,
+    proofRoutes,
+    streamRoutes,
+  ]) {
+    await app.register(plugin, ctx);
+  }
+  registerExplorer(app, options.explorer);
+  await app.register(anchorRoutes, ctx);
+  return app;
+}
+
 /** Opens the configured store with its pool size and database timeout. */
 export function openStore(config: SequencerConfig): SequencerStore {
   return config.database.kind === "sqlite"
@@ -106,15 +160,8 @@ export function baseServiceOptions(config: SequencerConfig, store: SequencerStor
   };
 }
 
-/** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
-export async function createSequencer(
-  config: SequencerConfig,
-  logger?: Logger,
-  deps: SequencerDeps = {},
-): Promise<Sequencer> {
-  const log = logger ?? createLogger("sequencer", config.logLevel);
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
+/** The event and commitment counters on `metrics`, as the service's hooks. */
+function ingestMetrics(metrics: Registry): SequencerHooks {
   const accepted = new Counter({ name: "ves_events_accepted_total", help: "Events sequenced", registers: [metrics] });
   const replayed = new Counter({
     name: "ves_events_replayed_total",
@@ -128,8 +175,19 @@ export async function createSequencer(
     registers: [metrics],
   });
   const commitments = new Counter({ name: "ves_commitments_total", help: "Commitments created", registers: [metrics] });
+  return {
+    onIngest: (a, r, p, reasons) => {
+      accepted.inc(a);
+      replayed.inc(p);
+      for (const reason of reasons) rejected.inc({ reason });
+      void r;
+    },
+    onCommitment: () => commitments.inc(),
+  };
+}
 
-  // 1. Preflight: the database is reachable and its schema current.
+/** Opens and migrates the store, checks it answers, and builds the service on it (closing the store on failure). */
+async function openService(config: SequencerConfig, deps: SequencerDeps, log: Logger, hooks: SequencerHooks) {
   const opened = openStore(config);
   const store = deps.wrapStore?.(opened) ?? opened;
   try {
@@ -150,15 +208,7 @@ export async function createSequencer(
       mode: config.rateLimitMode as "fixed" | "sliding",
     },
     logger: log.child({ component: "service" }),
-    hooks: {
-      onIngest: (a, r, p, reasons) => {
-        accepted.inc(a);
-        replayed.inc(p);
-        for (const reason of reasons) rejected.inc({ reason });
-        void r;
-      },
-      onCommitment: () => commitments.inc(),
-    },
+    hooks,
   });
   try {
     await service.init();
@@ -166,6 +216,40 @@ export async function createSequencer(
     await store.close().catch(() => undefined);
     throw e;
   }
+  return { store, verifyPool, service };
+}
+
+/** Closes the API: in-flight requests are answered; at the deadline every connection still open is closed. */
+async function closeApp(app: SequencerApp, shutdownTimeoutMs: number, log: Logger): Promise<void> {
+  let deadline: NodeJS.Timeout | undefined;
+  const closed = app.close();
+  const timedOut = await Promise.race([
+    closed.then(() => false),
+    new Promise<boolean>((resolve) => {
+      deadline = setTimeout(() => resolve(true), shutdownTimeoutMs);
+    }),
+  ]);
+  clearTimeout(deadline);
+  if (timedOut) {
+    log.warn({ shutdownTimeoutMs }, "shutdown deadline: closing open connections");
+    app.server.closeAllConnections();
+    await closed;
+  }
+}
+
+/** Creates a sequencer from a resolved configuration; nothing listens until `start()`. */
+export async function createSequencer(
+  config: SequencerConfig,
+  logger?: Logger,
+  deps: SequencerDeps = {},
+): Promise<Sequencer> {
+  const log = logger ?? createLogger("sequencer", config.logLevel);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const hooks = ingestMetrics(metrics);
+
+  // 1. Preflight: the database is reachable and its schema current; the service on it.
+  const { store, verifyPool, service } = await openService(config, deps, log, hooks);
   let ready = false;
   let shuttingDown = false;
   const app = await buildApi({
@@ -229,20 +313,7 @@ export async function createSequencer(
         ready = false;
         shuttingDown = true;
         log.info({ shutdownTimeoutMs: config.shutdownTimeoutMs }, "sequencer stopping");
-        let deadline: NodeJS.Timeout | undefined;
-        const closed = app.close();
-        const timedOut = await Promise.race([
-          closed.then(() => false),
-          new Promise<boolean>((resolve) => {
-            deadline = setTimeout(() => resolve(true), config.shutdownTimeoutMs);
-          }),
-        ]);
-        clearTimeout(deadline);
-        if (timedOut) {
-          log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, "shutdown deadline: closing open connections");
-          app.server.closeAllConnections();
-          await closed;
-        }
+        await closeApp(app, config.shutdownTimeoutMs, log);
         if (metricsHttp !== undefined) await closeServer(metricsHttp);
         await worker.stop();
         await verifyPool.close();

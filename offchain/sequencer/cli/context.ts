@@ -3,7 +3,8 @@
  * builds the service on it, with the command-line operator as principal (bootstrap rights, audited as `cli:<user>`).
  */
 import type { SequencerConfig } from "../config";
-import { SequencerService, operatorPrincipal, type Principal } from "../service";
+import { operatorPrincipal, type Principal } from "../auth/principal";
+import { SequencerService } from "../service";
 import { baseServiceOptions, openStore } from "../server";
 import type { SequencerStore } from "../store";
 

@@ -15,14 +15,13 @@ import { AppError, ExitCode, describeOptions, flagName, isAppError } from "../..
 import { normalizeUuid, stringifyJsonExact, type ExactJsonValue } from "../../ves";
 import { SEQUENCER_OPTIONS, resolveSequencerConfig } from "../config";
 import type { OperatorContext } from "./context";
+import { registerAdminCommands } from "./admin";
 import { registerOpsCommands } from "./ops";
 
 // The server, the store drivers (pg, better-sqlite3), fastify, ajv and prom-client load only inside the command that
 // needs them: `--help` and usage errors start without them (issue 17).
 const loadServer = () => import("../server");
 const loadContext = () => import("./context");
-const loadAdminApi = () => import("../api-admin");
-const loadProofs = () => import("../proofs");
 
 /** Where the CLI writes, and the environment it reads (tests pass their own). */
 export interface CliIo {
@@ -130,207 +129,10 @@ function buildProgram(io: CliIo, actions: Promise<void>[]): Command {
     }
   };
 
-  // admin ----------------------------------------------------------------------------------------------------------
   const admin = program.command("admin").description("administer tenants, stores, API keys and receipt keys");
-
-  const tenant = admin.command("tenant").description("tenants");
-  tenant
-    .command("create")
-    .description("register a tenant")
-    .requiredOption("--name <name>", "display name")
-    .option("--id <uuid>", "tenant id (default: a new UUID)")
-    .action(
-      run(async (o: { name: string; id?: string }, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const t = await service.createTenant(principal, {
-            name: o.name,
-            ...(o.id === undefined ? {} : { tenantId: uuidArg(o.id, "--id") }),
-          });
-          return { tenant_id: t.tenantId, name: t.name, created_at: t.createdAt };
-        }),
-      ),
-    );
-  tenant
-    .command("list")
-    .description("list tenants")
-    .action(
-      run(async (_o: unknown, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const list = await service.listTenants(principal);
-          return { tenants: list.map((t) => ({ tenant_id: t.tenantId, name: t.name, created_at: t.createdAt })) };
-        }),
-      ),
-    );
-
-  const store = admin.command("store").description("stores of a tenant");
-  store
-    .command("create")
-    .description("register a store of a tenant")
-    .requiredOption("--tenant <uuid>", "tenant id")
-    .requiredOption("--name <name>", "display name")
-    .option("--id <uuid>", "store id (default: a new UUID)")
-    .action(
-      run(async (o: { tenant: string; name: string; id?: string }, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const s = await service.createTenantStore(principal, {
-            tenantId: uuidArg(o.tenant, "--tenant"),
-            name: o.name,
-            ...(o.id === undefined ? {} : { storeId: uuidArg(o.id, "--id") }),
-          });
-          return { tenant_id: s.tenantId, store_id: s.storeId, name: s.name, created_at: s.createdAt };
-        }),
-      ),
-    );
-  store
-    .command("list")
-    .description("list a tenant's stores")
-    .requiredOption("--tenant <uuid>", "tenant id")
-    .action(
-      run(async (o: { tenant: string }, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const list = await service.listTenantStores(principal, uuidArg(o.tenant, "--tenant"));
-          return {
-            stores: list.map((s) => ({
-              tenant_id: s.tenantId,
-              store_id: s.storeId,
-              name: s.name,
-              created_at: s.createdAt,
-            })),
-          };
-        }),
-      ),
-    );
-
-  const key = admin.command("key").description("API keys");
-  key
-    .command("create")
-    .description("create an API key (printed once)")
-    .requiredOption("--tenant <uuid>", "tenant id")
-    .option("--stores <uuids>", "comma-separated store ids (default: every store)")
-    .option("--permissions <p>", "read, read_write or admin", "read_write")
-    .option("--agent <uuid>", "bind the key to an agent id")
-    .option("--label <text>", "a note for operators")
-    .option("--rate-limit <n>", "requests per rate-limit window for this key")
-    .action(
-      run(
-        async (
-          o: {
-            tenant: string;
-            stores?: string;
-            permissions: string;
-            agent?: string;
-            label?: string;
-            rateLimit?: string;
-          },
-          cmd: Command,
-        ) =>
-          withOperator(cmd, async ({ service, principal }) => {
-            const { apiKeyJson, permissionFlags } = await loadAdminApi();
-            let flags: ReturnType<typeof permissionFlags>;
-            try {
-              flags = permissionFlags(o.permissions);
-            } catch (e) {
-              throw new AppError("USAGE", (e as Error).message, { exitCode: ExitCode.USAGE });
-            }
-            const created = await service.createApiKey(principal, {
-              tenantId: uuidArg(o.tenant, "--tenant"),
-              storeIds: o.stores === undefined ? [] : o.stores.split(",").map((s) => uuidArg(s.trim(), "--stores")),
-              agentId: o.agent === undefined ? null : uuidArg(o.agent, "--agent"),
-              label: o.label ?? null,
-              rateLimit: o.rateLimit === undefined ? null : intArg(o.rateLimit, "--rate-limit"),
-              ...flags,
-            });
-            return { api_key: created.apiKey, ...apiKeyJson(created.info) };
-          }),
-      ),
-    );
-  key
-    .command("create-prover")
-    .description("create a prover key (printed once): the proof routes across tenants, nothing else")
-    .option("--label <text>", "a note for operators")
-    .option("--rate-limit <n>", "requests per rate-limit window for this key")
-    .action(
-      run(async (o: { label?: string; rateLimit?: string }, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const [{ apiKeyJson }, { ProofService }] = await Promise.all([loadAdminApi(), loadProofs()]);
-          const created = await new ProofService(service).createProverKey(principal, {
-            label: o.label ?? null,
-            rateLimit: o.rateLimit === undefined ? null : intArg(o.rateLimit, "--rate-limit"),
-          });
-          return { api_key: created.apiKey, ...apiKeyJson(created.info) };
-        }),
-      ),
-    );
-  key
-    .command("list")
-    .description("list API keys (hash prefix, scope, last use)")
-    .option("--tenant <uuid>", "only this tenant's keys")
-    .action(
-      run(async (o: { tenant?: string }, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const { apiKeyJson } = await loadAdminApi();
-          const keys = await service.listApiKeys(
-            principal,
-            o.tenant === undefined ? undefined : uuidArg(o.tenant, "--tenant"),
-          );
-          return { keys: keys.map(apiKeyJson) };
-        }),
-      ),
-    );
-  key
-    .command("revoke")
-    .description("revoke an API key by its hash prefix")
-    .argument("<prefix>", "key hash prefix (8–12 hex characters)")
-    .action(
-      run(async (prefix: string, _o: unknown, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const { apiKeyJson } = await loadAdminApi();
-          return { key: apiKeyJson(await service.revokeApiKey(principal, prefix)) };
-        }),
-      ),
-    );
-  key
-    .command("rotate")
-    .description("replace an API key by a new one with the same scope (printed once) and revoke the old one")
-    .argument("<prefix>", "key hash prefix (8–12 hex characters)")
-    .action(
-      run(async (prefix: string, _o: unknown, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const r = await service.rotateApiKey(principal, prefix);
-          const { apiKeyJson } = await loadAdminApi();
-          return { api_key: r.apiKey, replaced: r.replaced, ...apiKeyJson(r.info) };
-        }),
-      ),
-    );
-
-  admin
-    .command("audit")
-    .description("the audit log, newest first")
-    .option("--tenant <uuid>", "only this tenant's entries")
-    .option("--limit <n>", "how many", "100")
-    .action(
-      run(async (o: { tenant?: string; limit: string }, cmd: Command) =>
-        withOperator(cmd, async ({ service, principal }) => {
-          const entries = await service.listAudit(principal, {
-            ...(o.tenant === undefined ? {} : { tenantId: uuidArg(o.tenant, "--tenant") }),
-            limit: intArg(o.limit, "--limit", 1, 10_000),
-          });
-          return {
-            entries: entries.map((e) => ({
-              id: e.id,
-              at: e.at,
-              actor: e.actor,
-              action: e.action,
-              tenant_id: e.tenantId,
-              target: e.target,
-              details: e.details,
-            })),
-          };
-        }),
-      ),
-    );
-
-  registerOpsCommands(program, admin, { io, run, print, withOperator, open });
+  const ctx = { io, run, print, withOperator, open };
+  registerAdminCommands(admin, ctx);
+  registerOpsCommands(program, admin, ctx);
   return program;
 }
 
@@ -362,7 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     }
     // A SequencerError comes only from the service, so its module is already loaded when one is thrown.
     const sequencerError =
-      isAppError(e) && e.name === "SequencerError" ? (await import("../service")).SequencerError : null;
+      isAppError(e) && e.name === "SequencerError" ? (await import("../errors")).SequencerError : null;
     if (sequencerError !== null && e instanceof sequencerError) {
       io.stderr(`stateset-sequencer: ${e.code}: ${e.message}\n`);
       return e.status >= 500 ? ExitCode.INVALID : e.status === 400 ? ExitCode.USAGE : ExitCode.INVALID;

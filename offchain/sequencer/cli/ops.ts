@@ -14,7 +14,8 @@ import { intArg, uuidArg } from "./main";
 import type { CliIo } from "./main";
 
 /** The stream transfer code (and the server modules it uses), loaded by the commands that run it. */
-const loadTransfer = () => import("../transfer");
+const loadTransfer = () => import("../events/transfer");
+const loadImport = () => import("../events/import");
 
 /** What the operations commands borrow from the main program. */
 export interface OpsContext {
@@ -70,11 +71,9 @@ async function rotateReceiptKey({ config, service, principal }: OperatorContext,
   };
 }
 
-/** Adds the operations commands to `program` (and its `admin` command). */
-export function registerOpsCommands(program: Command, admin: Command, ctx: OpsContext): void {
+/** `admin receipt-key list|rotate`. */
+function registerReceiptKeyCommands(admin: Command, ctx: OpsContext): void {
   const { run, withOperator } = ctx;
-  const ctxOpen = ctx.open;
-  void program;
 
   const receiptKey = admin.command("receipt-key").description("receipt-signing keys (versioned)");
   receiptKey
@@ -100,7 +99,12 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
     .description("generate a new receipt-signing key and publish it as the next version")
     .option("--out <file>", "write the new seed here (required when the key is configured, not generated)")
     .action(run(async (o: { out?: string }, cmd: Command) => withOperator(cmd, (c) => rotateReceiptKey(c, o.out))));
+}
 
+/** `export`, `backup` and `import` of streams and databases. */
+function registerTransferCommands(program: Command, ctx: OpsContext): void {
+  const { run, withOperator } = ctx;
+  const ctxOpen = ctx.open;
   program
     .command("export")
     .description("write a stream (events, receipts, commitments, the keys to verify them) as JSON lines")
@@ -168,7 +172,7 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
       run(async (file: string, _o: unknown, cmd: Command) =>
         withOperator(cmd, async (c) => {
           const text = readFileSync(file === "-" ? 0 : file, "utf8");
-          const { importStream } = await loadTransfer();
+          const { importStream } = await loadImport();
           const s = await importStream(c.service, c.principal, text);
           return {
             tenant_id: s.tenantId,
@@ -182,4 +186,10 @@ export function registerOpsCommands(program: Command, admin: Command, ctx: OpsCo
         }),
       ),
     );
+}
+
+/** Adds the operations commands to `program` (and its `admin` command). */
+export function registerOpsCommands(program: Command, admin: Command, ctx: OpsContext): void {
+  registerReceiptKeyCommands(admin, ctx);
+  registerTransferCommands(program, ctx);
 }

@@ -1,5 +1,5 @@
 /**
- * Proofs stored, verified and served by the sequencer (issue 13), independent of HTTP (routes: `api-proofs.ts`).
+ * Proofs stored, verified and served by the sequencer (issue 13), independent of HTTP (routes: `routes.ts`).
  *
  * Two families (ves-protocol.md §9.1 "Validity and compliance proofs"): per-event compliance proofs (offchain/stark
  * `verifyCompliance`) and per-commitment validity proofs (batch proofs; their verifier sits behind `BatchVerifier`).
@@ -24,16 +24,19 @@ import {
   rawLimit,
   unboundInputs,
   validateBundle,
-  verifyBatch,
   verifyCompliance,
   type AcceptableOptions,
   type CompliancePublicInputs,
   type Policy,
-} from "../stark";
-import { bytesToHex, hexToBytes, parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../ves";
-import { NIL_UUID, SequencerError, type ApiKeyInfo, type Principal, type SequencerService } from "./service";
-import type { ClaimOutcome, PendingValidity, ProofClaim, ProofKind, StoredProof } from "./store/proofs";
-import type { StoredCommitment, StoredEvent } from "./store/types";
+} from "../../stark";
+import { bytesToHex, hexToBytes, parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../../ves";
+import { NIL_UUID, type Principal } from "../auth/principal";
+import { SequencerError } from "../errors";
+import type { SequencerService } from "../service";
+import type { ApiKeyInfo } from "../tenants/api-keys";
+import type { ClaimOutcome, PendingValidity, ProofClaim, ProofKind, StoredProof } from "../store/proofs";
+import type { StoredCommitment, StoredEvent } from "../store/types";
+import { DEFAULT_BATCH_VERIFIER, type BatchVerifier } from "./batch-verifier";
 
 /** The longest lease a prover may take (ms). */
 export const MAX_LEASE_MS = 3_600_000;
@@ -41,88 +44,6 @@ export const MAX_LEASE_MS = 3_600_000;
 export const MAX_PENDING = 500;
 /** The most events one commitment's event list returns (a batch proof covers at most 1,024 events). */
 export const MAX_BATCH_EVENTS_SERVED = 1024;
-
-/**
- * The batch library's verification step for a submitted validity proof, as one function: given the commitment, its
- * events, the submitted bundle and the policy the submitter names (else the statement's), either the verified
- * record's figures or a refusal with a reason code. Null: validity submissions answer 501 `BATCH_PROOFS_UNAVAILABLE`.
- */
-export type BatchVerifier = (input: {
-  readonly commitment: StoredCommitment;
-  readonly events: readonly StoredEvent[];
-  readonly bundle: unknown;
-  readonly policy: Policy | null;
-  readonly acceptable: AcceptableOptions;
-}) =>
-  | {
-      readonly valid: true;
-      readonly policy: Policy;
-      readonly allCompliant: boolean;
-      readonly compliantCount: number;
-      readonly proofHash: Uint8Array;
-      readonly proofSize: number;
-      readonly provingTimeMs: number;
-      readonly securityBits: number;
-    }
-  | { readonly valid: false; readonly reason: string; readonly detail: string };
-
-/**
- * The sequencer's batch verifier: offchain/stark `verifyBatch` against the stored commitment (its REST form) and the
- * commitment's stored events, so the proof is about exactly those events, roots and range (the F5 fix is the
- * library's: it recomputes every leaf, the padded Merkle root and the new state root); for plaintext payloads it also
- * checks each statement's amount commitment against the signed payload.
- */
-export const DEFAULT_BATCH_VERIFIER: BatchVerifier = ({ commitment, events, bundle, policy, acceptable }) => {
-  let expected = policy;
-  if (expected === null) {
-    const st = (bundle as { statement?: { policyId?: unknown; policyParams?: unknown } } | null)?.statement;
-    try {
-      expected = parsePolicy(st?.policyId, st?.policyParams);
-    } catch (e) {
-      return { valid: false, reason: "INVALID_STATEMENT", detail: (e as Error).message };
-    }
-  }
-  let verdict: ReturnType<typeof verifyBatch>;
-  try {
-    verdict = verifyBatch(
-      bundle,
-      {
-        commitment: {
-          batch_id: commitment.batchId,
-          tenant_id: commitment.tenantId,
-          store_id: commitment.storeId,
-          merkle_root: bytesToHex(commitment.merkleRoot),
-          prev_state_root: bytesToHex(commitment.prevStateRoot),
-          new_state_root: bytesToHex(commitment.newStateRoot),
-          sequence_start: commitment.sequenceStart,
-          sequence_end: commitment.sequenceEnd,
-        },
-        policy: expected,
-        events: events.map((e) => ({
-          sequence_number: e.sequenceNumber,
-          event_id: e.eventId,
-          envelope: parseJsonExact(e.envelopeJson),
-        })),
-      },
-      acceptable,
-    );
-  } catch (e) {
-    // verifyBatch throws only on a value it cannot read at all (a hostile bundle): a refusal, not a server error.
-    return { valid: false, reason: "INVALID_BUNDLE", detail: `${(e as Error).name}: ${(e as Error).message}` };
-  }
-  if (!verdict.valid) return verdict;
-  const time = (bundle as { metadata?: { proving_time_ms?: unknown } }).metadata?.proving_time_ms;
-  return {
-    valid: true,
-    policy: expected,
-    allCompliant: verdict.allCompliant,
-    compliantCount: verdict.compliantCount,
-    proofHash: hexToBytes(verdict.proofHash),
-    proofSize: verdict.proofSize,
-    provingTimeMs: typeof time === "number" && Number.isFinite(time) ? Math.round(time) : 0,
-    securityBits: verdict.securityBits,
-  };
-};
 
 /** The policy a stored proof was accepted under. */
 function parsePolicyOf(proof: StoredProof): Policy {
@@ -200,42 +121,6 @@ export function complianceInputsOf(event: StoredEvent, policy: Policy): Complian
     policyId: policy.id,
     policyParams: policyParams(policy),
     policyHash: policyHashHex(policy),
-  };
-}
-
-/** The JSON form of a stored proof (camelCase; hashes as hex without `0x`); `withBundle` adds the bundle. */
-export function proofJson(p: StoredProof, withBundle: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    proofId: p.proofId,
-    proofType: p.kind,
-    tenantId: p.tenantId,
-    storeId: p.storeId,
-    batchId: p.batchId,
-    eventId: p.eventId,
-    policyId: p.policyId,
-    policyHash: bytesToHex(p.policyHash),
-    policyLimit: p.policyLimit,
-    allCompliant: p.allCompliant,
-    compliantCount: p.compliantCount,
-    proofHash: bytesToHex(p.proofHash),
-    proofSize: p.proofSize,
-    provingTimeMs: p.provingTimeMs,
-    securityBits: p.securityBits,
-    proverId: p.proverId,
-    submittedAt: p.submittedAt,
-  };
-  if (withBundle) out.bundle = parseJsonExact(p.bundleJson);
-  return out;
-}
-
-/** The JSON form of a lease. */
-export function claimJson(c: ProofClaim | null): Record<string, unknown> | null {
-  if (c === null) return null;
-  return {
-    batchId: c.batchId,
-    proverId: c.proverId,
-    claimedAt: c.claimedAt,
-    expiresAt: new Date(c.expiresAtMs).toISOString(),
   };
 }
 

@@ -11,7 +11,7 @@ import path from "node:path";
 
 import type { FastifyReply } from "fastify";
 
-import type { SequencerApp } from "./api-admin";
+import type { SequencerApp } from "../http/context";
 
 /** What the explorer page is told about the chain (both optional: without them it skips the on-chain check). */
 export interface ExplorerOptions {
@@ -70,7 +70,7 @@ export function registerExplorer(app: SequencerApp, options: ExplorerOptions = {
   const csp = explorerCsp(rpcOrigin);
 
   // 1. The files, read once: the page is a handful of small files, and a fixed set cannot be walked out of.
-  const dir = options.directory ?? path.resolve(__dirname, "../explorer");
+  const dir = options.directory ?? path.resolve(__dirname, "../../explorer");
   const files = new Map<string, { readonly body: Buffer; readonly type: string }>();
   for (const name of readdirSync(dir)) {
     const type = TYPES[path.extname(name)];

@@ -13,8 +13,8 @@ import {
   type ExactJsonValue,
   type VesEvent,
   type VesEventEnvelope,
-} from "../ves";
-import type { EventCandidate } from "./store/types";
+} from "../../ves";
+import type { EventCandidate } from "../store/types";
 
 /** The normalized wire envelope of a decoded event. */
 export function normalizeEnvelope(event: VesEvent): VesEventEnvelope {

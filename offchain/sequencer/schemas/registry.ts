@@ -10,7 +10,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 
-import type { PayloadSchemaRecord, SequencerStore } from "./store/types";
+import type { PayloadSchemaRecord, SequencerStore } from "../store/types";
 
 /** How payloads are checked against registered schemas. */
 export type SchemaMode = "enforce" | "warn" | "disabled";

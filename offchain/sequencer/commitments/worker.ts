@@ -3,8 +3,8 @@
  * when `maxEvents` are waiting or the oldest has waited `maxWaitMs`. Commitments hold at most `maxEvents` events, so a
  * batch proof can cover one. With several processes on PostgreSQL only the leader (an advisory lock) works.
  */
-import type { Logger } from "../common";
-import type { SequencerService } from "./service";
+import type { Logger } from "../../common";
+import type { SequencerService } from "../service";
 
 /** Settings of the worker. */
 export interface CommitWorkerOptions {

@@ -1,0 +1,133 @@
+/** JSON schemas of the proof routes (`routes.ts`). */
+import { security, uuidSchema } from "../http/route-schemas";
+import type { ProofKind } from "../store/proofs";
+import { MAX_LEASE_MS, MAX_PENDING } from "./service";
+
+const PROVER_ID = { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" } as const;
+const LIMIT = {
+  anyOf: [
+    { type: "string", pattern: "^[0-9]{1,20}$" },
+    { type: "integer", minimum: 0 },
+  ],
+} as const;
+const eventParams = { type: "object", required: ["event_id"], properties: { event_id: uuidSchema } } as const;
+const batchParams = { type: "object", required: ["batch_id"], properties: { batch_id: uuidSchema } } as const;
+const proofParams = { type: "object", required: ["proof_id"], properties: { proof_id: uuidSchema } } as const;
+const policyQuery = {
+  type: "object",
+  required: ["policy_id", "policy_limit"],
+  properties: {
+    policy_id: { type: "string", maxLength: 64 },
+    policy_limit: { type: "string", pattern: "^[0-9]{1,20}$" },
+  },
+} as const;
+const submitBody = {
+  type: "object",
+  required: ["bundle"],
+  properties: {
+    bundle: { type: "object" },
+    proverId: PROVER_ID,
+    policyId: { type: "string", maxLength: 64 },
+    policyLimit: LIMIT,
+  },
+} as const;
+const claimBody = {
+  type: "object",
+  required: ["proverId"],
+  properties: { proverId: PROVER_ID, leaseMs: { type: "integer", minimum: 1, maximum: MAX_LEASE_MS } },
+} as const;
+
+export const proverKeySchema = {
+  summary: "Create a prover key (bootstrap admin): the proof routes across tenants, nothing else; shown once",
+  security,
+  body: {
+    type: "object",
+    properties: {
+      label: { type: "string", maxLength: 256 },
+      rate_limit: { type: "integer", minimum: 1, maximum: 1_000_000 },
+    },
+  },
+};
+
+export const complianceInputsSchema = {
+  summary: "The unbound public inputs of a compliance proof of this event under a policy (raw limit)",
+  security,
+  params: eventParams,
+  querystring: policyQuery,
+};
+
+/** The schema of a proof list route: per event (compliance) or per commitment (validity). */
+export const listProofsSchema = (kind: ProofKind) => ({
+  summary: `The accepted ${kind} proofs of this ${kind === "compliance" ? "event" : "commitment"}, oldest first`,
+  security,
+  params: kind === "compliance" ? eventParams : batchParams,
+});
+
+export const submitComplianceSchema = {
+  summary:
+    "Submit a compliance proof bundle of this event (prover): verified against the stored event and the policy " +
+    "before it is stored; refusals are 422 with the failing check's code",
+  security,
+  params: eventParams,
+  body: submitBody,
+};
+
+export const getProofSchema = (kind: ProofKind) => ({
+  summary: `One accepted ${kind} proof with its bundle`,
+  security,
+  params: proofParams,
+});
+
+export const verifyProofSchema = (kind: ProofKind) => ({
+  summary: `Verify a stored ${kind} proof again`,
+  security,
+  params: proofParams,
+});
+
+export const pendingSchema = {
+  summary: "Commitments without a validity proof, oldest first, across tenants, with their leases (prover)",
+  security,
+  querystring: { type: "object", properties: { limit: { type: "integer", minimum: 1, maximum: MAX_PENDING } } },
+};
+
+export const validityInputsSchema = {
+  summary:
+    "The public inputs of a batch statement about this commitment: the commitment (range, merkle_root, " +
+    "prev/new state roots) and per event its scope, amount commitment (plaintext payloads), signing hash and " +
+    "agent signature; with policy_id and policy_limit, the policy, its hash and raw limit",
+  security,
+  params: batchParams,
+  querystring: {
+    type: "object",
+    properties: {
+      policy_id: { type: "string", maxLength: 64 },
+      policy_limit: { type: "string", pattern: "^[0-9]{1,20}$" },
+    },
+  },
+};
+
+export const validityEventsSchema = {
+  summary: "The events this commitment covers, in sequence order, with envelopes (prover, or read permission)",
+  security,
+  params: batchParams,
+};
+
+export const submitValiditySchema = {
+  summary:
+    "Submit a batch proof of this commitment (prover): verified against the commitment's events, roots and " +
+    "the policy before it is stored; 501 BATCH_PROOFS_UNAVAILABLE while the sequencer has no batch verifier",
+  security,
+  params: batchParams,
+  body: submitBody,
+};
+
+/** The schema of a lease route: claim, renew or release. */
+export const claimSchema = (action: "claim" | "renew" | "release") => ({
+  summary:
+    action === "claim"
+      ? "Lease this commitment for proving (prover): 200 with the lease, 409 CLAIM_HELD if another holds it"
+      : `${action === "renew" ? "Extend" : "Give up"} this prover's lease (409 CLAIM_NOT_HELD otherwise)`,
+  security,
+  params: batchParams,
+  body: claimBody,
+});
