@@ -1,8 +1,12 @@
 /**
  * The anchor lease: one anchor process per sequencer works at a time (like the provers' claims). One row, taken with
  * a single conditional upsert — by a new holder only when the current lease has lapsed — so it holds across sequencer
- * processes sharing one PostgreSQL database. Times are the sequencer's clock, in milliseconds since the epoch.
+ * processes sharing one PostgreSQL database. Times are the sequencer's clock, in milliseconds since the epoch. The
+ * table is created by migration 7 (store/migrations.ts).
  */
+
+import type { PostgresAccess, SqliteAccess } from "../store/access";
+import type { Row } from "../store/rows";
 
 /** The current lease. */
 export interface AnchorLease {
@@ -25,21 +29,6 @@ export interface AnchorLeaseStore {
   releaseAnchorLease(holderId: string): Promise<AnchorLeaseRelease>;
 }
 
-/** The migration creating the lease table (the same SQL on both backends). */
-export function anchorLeaseMigration(): string {
-  return `
-  CREATE TABLE ves_anchor_lease (
-    name TEXT PRIMARY KEY,
-    holder_id TEXT NOT NULL,
-    expires_at_ms BIGINT NOT NULL,
-    acquired_at_ms BIGINT NOT NULL
-  );
-  `;
-}
-
-import type Database from "better-sqlite3";
-
-type Row = Record<string, unknown>;
 const toLease = (r: Row): AnchorLease => ({
   holderId: r.holder_id as string,
   expiresAtMs: Number(r.expires_at_ms as number | bigint | string),
@@ -56,10 +45,7 @@ const UPSERT = (p: (i: number) => string) => `
   RETURNING holder_id, expires_at_ms`;
 
 /** The SQLite implementation over the store's serialized writes and prepared statements. */
-export function sqliteAnchorLease(a: {
-  write: <T>(fn: () => Promise<T>) => Promise<T>;
-  stmt: (sql: string) => Database.Statement;
-}): AnchorLeaseStore {
+export function sqliteAnchorLease(a: SqliteAccess): AnchorLeaseStore {
   const upsert = UPSERT((i) => ["", "@holder", "@expires", "@now"][i]!);
   return {
     acquireAnchorLease: (holderId, leaseMs, nowMs) =>
@@ -82,9 +68,7 @@ export function sqliteAnchorLease(a: {
 }
 
 /** The PostgreSQL implementation over the store's pool. */
-export function postgresAnchorLease(a: {
-  query: (text: string, values?: unknown[]) => Promise<{ rows: Row[]; rowCount: number | null }>;
-}): AnchorLeaseStore {
+export function postgresAnchorLease(a: PostgresAccess): AnchorLeaseStore {
   const upsert = UPSERT((i) => `$${i}`);
   const current = async () =>
     (await a.query("SELECT holder_id, expires_at_ms FROM ves_anchor_lease WHERE name = 'anchor'")).rows[0];

@@ -1,0 +1,262 @@
+/**
+ * The PostgreSQL per-stream transaction: a locked counter row, one query each for what the rules will read, and the
+ * writes deferred to a few multi-row statements at `flush`. The statements the SQLite side shares come from the events
+ * and commitments slices.
+ */
+import type { PoolClient } from "pg";
+
+import {
+  commitmentRow,
+  commitmentsSql,
+  toCommitment,
+  toLeaf,
+  type LeafInput,
+  type StoredCommitment,
+} from "../commitments/store";
+import {
+  EVENT_COLUMNS,
+  EVENT_SELECT,
+  EVENT_WIDTH,
+  eventRow,
+  eventsSql,
+  toEvent,
+  type EventCandidate,
+  type StoredEvent,
+  type StoredReceipt,
+} from "../events/store";
+
+import { EventIdRace } from "./access";
+import { big, postgresParam, type Row } from "./rows";
+import type { StreamRef } from "./stream";
+import type { StreamTx } from "./stream-tx";
+
+const E = eventsSql(postgresParam);
+const C = commitmentsSql(postgresParam);
+/** 64-bit integers go to `pg` as decimal text. */
+const decimal = (v: bigint) => v.toString();
+
+/** Rows per multi-row INSERT of events (20 parameters each, well under PostgreSQL's 65,535). */
+const INSERT_CHUNK = 1000;
+
+/**
+ * One stream's transaction on a locked client. What the rules will read about the request's event ids, command ids
+ * and entity versions is fetched in one query each after the lock; events, command reservations and entity-version
+ * bumps are written at `flush` in a few multi-row statements, so an append costs a handful of round trips whatever
+ * its size. An event id that another stream stored between the prefetch and the flush fails the flush with
+ * `EventIdRace`, and the whole transaction is run again.
+ */
+export class PgStreamTx implements StreamTx {
+  private current = 0n;
+  /** Known events by id (null: known absent); a miss goes to the database. */
+  private readonly events = new Map<string, StoredEvent | null>();
+  /** Known command reservations of this stream (null: known free). */
+  private readonly commands = new Map<string, string | null>();
+  private readonly pendingCommands: [string, string][] = [];
+  /** Insert parameters of the accepted events, in sequence order. */
+  private readonly pendingEvents: unknown[][] = [];
+  /** Known entity versions, including this transaction's bumps. */
+  private readonly versions = new Map<string, bigint>();
+  private readonly bumps = new Map<string, { type: string; id: string; by: bigint }>();
+
+  constructor(
+    private readonly db: PoolClient,
+    private readonly stream: StreamRef,
+  ) {}
+
+  /** Creates the counter row at 0 if needed and locks it for the rest of the transaction. */
+  async lock(): Promise<void> {
+    const { tenantId, storeId } = this.stream;
+    await this.db.query(
+      `INSERT INTO ves_sequence_counters (tenant_id, store_id, current_sequence) VALUES ($1, $2, 0)
+       ON CONFLICT (tenant_id, store_id) DO NOTHING`,
+      [tenantId, storeId],
+    );
+    const r = await this.db.query<Row>(
+      "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = $1 AND store_id = $2 FOR UPDATE",
+      [tenantId, storeId],
+    );
+    this.current = big(r.rows[0]?.current_sequence ?? 0);
+  }
+
+  /** Loads, under the lock, what the rules will read about `candidates`. */
+  async prefetch(candidates: readonly EventCandidate[]): Promise<void> {
+    const { tenantId, storeId } = this.stream;
+    const ids = [...new Set(candidates.map((c) => c.eventId))];
+    const found = await this.db.query<Row>(`${EVENT_SELECT} WHERE e.event_id = ANY($1::text[])`, [ids]);
+    for (const id of ids) this.events.set(id, null);
+    for (const r of found.rows) this.events.set(r.event_id as string, toEvent(r));
+
+    const commandIds = [...new Set(candidates.flatMap((c) => (c.commandId === undefined ? [] : [c.commandId])))];
+    if (commandIds.length > 0) {
+      const owners = await this.db.query<Row>(
+        `SELECT command_id, event_id FROM ves_command_dedupe
+         WHERE tenant_id = $1 AND store_id = $2 AND command_id = ANY($3::text[])`,
+        [tenantId, storeId, commandIds],
+      );
+      for (const id of commandIds) this.commands.set(id, null);
+      for (const r of owners.rows) this.commands.set(r.command_id as string, r.event_id as string);
+    }
+
+    const entities = new Map<string, { type: string; id: string }>();
+    for (const c of candidates) {
+      if (c.baseVersion !== undefined)
+        entities.set(entityKey(c.entityType, c.entityId), { type: c.entityType, id: c.entityId });
+    }
+    if (entities.size > 0) {
+      const list = [...entities.values()];
+      const rows = await this.db.query<Row>(
+        `SELECT v.entity_type, v.entity_id, v.version
+         FROM unnest($3::text[], $4::text[]) AS k(entity_type, entity_id)
+         JOIN entity_versions v ON v.tenant_id = $1 AND v.store_id = $2
+           AND v.entity_type = k.entity_type AND v.entity_id = k.entity_id`,
+        [tenantId, storeId, list.map((e) => e.type), list.map((e) => e.id)],
+      );
+      for (const key of entities.keys()) this.versions.set(key, 0n);
+      for (const r of rows.rows) {
+        this.versions.set(entityKey(r.entity_type as string, r.entity_id as string), big(r.version));
+      }
+    }
+  }
+
+  /** Writes the deferred events, command reservations and entity-version bumps. */
+  async flush(): Promise<void> {
+    const { tenantId, storeId } = this.stream;
+    for (let i = 0; i < this.pendingEvents.length; i += INSERT_CHUNK) {
+      const chunk = this.pendingEvents.slice(i, i + INSERT_CHUNK);
+      const values = chunk.map(
+        (_, r) => `(${Array.from({ length: EVENT_WIDTH }, (_, k) => `$${r * EVENT_WIDTH + k + 1}`).join(", ")})`,
+      );
+      const inserted = await this.db.query<Row>(
+        `INSERT INTO ves_events (${EVENT_COLUMNS})
+         VALUES ${values.join(", ")}
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        chunk.flat(),
+      );
+      if (inserted.rows.length !== chunk.length) {
+        const done = new Set(inserted.rows.map((r) => r.event_id as string));
+        throw new EventIdRace(chunk.map((p) => p[0] as string).filter((id) => !done.has(id)));
+      }
+    }
+    this.pendingEvents.length = 0;
+    if (this.pendingCommands.length > 0) {
+      await this.db.query(
+        `INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id)
+         SELECT $1, $2, k.command_id, k.event_id FROM unnest($3::text[], $4::text[]) AS k(command_id, event_id)`,
+        [tenantId, storeId, this.pendingCommands.map((p) => p[0]), this.pendingCommands.map((p) => p[1])],
+      );
+      this.pendingCommands.length = 0;
+    }
+    if (this.bumps.size > 0) {
+      const list = [...this.bumps.values()];
+      await this.db.query(
+        `INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version)
+         SELECT $1, $2, k.entity_type, k.entity_id, k.by
+         FROM unnest($3::text[], $4::text[], $5::bigint[]) AS k(entity_type, entity_id, by)
+         ON CONFLICT (tenant_id, store_id, entity_type, entity_id)
+         DO UPDATE SET version = entity_versions.version + excluded.version`,
+        [tenantId, storeId, list.map((b) => b.type), list.map((b) => b.id), list.map((b) => b.by.toString())],
+      );
+      this.bumps.clear();
+    }
+  }
+
+  async head(): Promise<bigint> {
+    return this.current;
+  }
+
+  async setHead(sequence: bigint): Promise<void> {
+    await this.db.query(
+      "UPDATE ves_sequence_counters SET current_sequence = $3 WHERE tenant_id = $1 AND store_id = $2",
+      [this.stream.tenantId, this.stream.storeId, sequence.toString()],
+    );
+    this.current = sequence;
+  }
+
+  async eventById(eventId: string): Promise<StoredEvent | null> {
+    const known = this.events.get(eventId);
+    if (known !== undefined) return known;
+    const r = await this.db.query<Row>(`${EVENT_SELECT} WHERE e.event_id = $1`, [eventId]);
+    const row = r.rows[0];
+    return row === undefined ? null : toEvent(row);
+  }
+
+  async commandEventId(commandId: string): Promise<string | null> {
+    const known = this.commands.get(commandId);
+    if (known !== undefined) return known;
+    const r = await this.db.query<Row>(E.commandOwner, [this.stream.tenantId, this.stream.storeId, commandId]);
+    const row = r.rows[0];
+    return row === undefined ? null : (row.event_id as string);
+  }
+
+  async entityVersion(entityType: string, entityId: string): Promise<bigint> {
+    const known = this.versions.get(entityKey(entityType, entityId));
+    if (known !== undefined) return known;
+    const r = await this.db.query<Row>(E.entityVersion, [
+      this.stream.tenantId,
+      this.stream.storeId,
+      entityType,
+      entityId,
+    ]);
+    const row = r.rows[0];
+    return (row === undefined ? 0n : big(row.version)) + (this.bumps.get(entityKey(entityType, entityId))?.by ?? 0n);
+  }
+
+  async insertEvent(c: EventCandidate, seq: bigint, r: StoredReceipt): Promise<boolean> {
+    const { tenantId, storeId } = this.stream;
+    this.pendingEvents.push(eventRow(this.stream, c, seq, r, decimal));
+    // The same id again in this request reads this (the row it will become).
+    this.events.set(c.eventId, {
+      tenantId,
+      storeId,
+      eventId: c.eventId,
+      sequenceNumber: seq,
+      eventSigningHash: c.eventSigningHash,
+      agentSignature: c.agentSignature,
+      contentHash: c.contentHash,
+      envelopeJson: c.envelopeJson,
+      receipt: r,
+      batchId: null,
+    });
+    return true;
+  }
+
+  async insertCommand(commandId: string, eventId: string): Promise<void> {
+    this.pendingCommands.push([commandId, eventId]);
+    this.commands.set(commandId, eventId);
+  }
+
+  async bumpEntityVersion(entityType: string, entityId: string): Promise<void> {
+    const key = entityKey(entityType, entityId);
+    const bump = this.bumps.get(key) ?? { type: entityType, id: entityId, by: 0n };
+    bump.by += 1n;
+    this.bumps.set(key, bump);
+    const known = this.versions.get(key);
+    if (known !== undefined) this.versions.set(key, known + 1n);
+  }
+
+  async commitmentStartingAt(start: bigint): Promise<StoredCommitment | null> {
+    const r = await this.db.query<Row>(C.startingAt, [this.stream.tenantId, this.stream.storeId, start.toString()]);
+    const row = r.rows[0];
+    return row === undefined ? null : toCommitment(row);
+  }
+
+  async latestCommitment(): Promise<StoredCommitment | null> {
+    const r = await this.db.query<Row>(C.latest, [this.stream.tenantId, this.stream.storeId]);
+    const row = r.rows[0];
+    return row === undefined ? null : toCommitment(row);
+  }
+
+  async leafInputs(start: bigint, end: bigint): Promise<LeafInput[]> {
+    const { tenantId, storeId } = this.stream;
+    const r = await this.db.query<Row>(C.leaves, [tenantId, storeId, start.toString(), end.toString()]);
+    return r.rows.map(toLeaf);
+  }
+
+  async insertCommitment(c: StoredCommitment): Promise<void> {
+    await this.db.query(C.insert, commitmentRow(c, decimal));
+  }
+}
+
+function entityKey(entityType: string, entityId: string): string {
+  return `${entityType}\u0000${entityId}`;
+}
