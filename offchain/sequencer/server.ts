@@ -157,6 +157,15 @@ export function baseServiceOptions(config: SequencerConfig, store: SequencerStor
     keyCacheMs: config.keyCacheMs,
     strictFormat: config.strictFormat,
     schemaMode: config.schemaValidation as SchemaMode,
+    ...(config.jwtSecret === undefined
+      ? {}
+      : {
+          jwt: {
+            secret: new TextEncoder().encode(config.jwtSecret),
+            issuer: config.jwtIssuer,
+            audience: config.jwtAudience,
+          },
+        }),
   };
 }
 

@@ -7,6 +7,7 @@
 import type { MerkleTree } from "../ves";
 import type { Logger } from "../common";
 import { Authenticator, type RequestHeaders } from "./auth/authenticate";
+import type { JwtVerifier } from "./auth/jwt";
 import { can, requireBootstrap, requirePermission, type Permission, type Principal } from "./auth/principal";
 import { RateLimiter, type RateLimitOptions } from "./auth/rate-limit";
 import { CommitmentService } from "./commitments/service";
@@ -45,6 +46,8 @@ export interface SequencerServiceOptions {
   readonly signingSeed: Uint8Array;
   readonly sequencerId?: string;
   readonly adminApiKey: string;
+  /** JWT bearer credentials (HS256 secret, issuer, audience); absent: bearer tokens are refused. */
+  readonly jwt?: JwtVerifier;
   readonly keyCacheMs: number;
   readonly strictFormat: boolean;
   /** How payloads are checked against registered schemas (default `enforce`). */
@@ -79,7 +82,7 @@ export class SequencerService {
     this.store = store;
     this.schemas = new SchemaRegistry(store, options.keyCacheMs);
     this.auditLog = new AuditLog(store);
-    this.authenticator = new Authenticator(store, options.adminApiKey);
+    this.authenticator = new Authenticator(store, options.adminApiKey, options.jwt);
     this.rateLimiter = new RateLimiter(store, options.rateLimits);
     this.tenants = new TenantService(store, this.auditLog);
     this.apiKeys = new ApiKeyService(store, this.auditLog);

@@ -1,8 +1,9 @@
 /**
- * Authentication (ves-protocol.md §10): finds the request's credential and resolves it to a `Principal`. Today the
- * one credential kind is an API key — `Authorization: ApiKey <key>`, a bare `Authorization: ss_…`, or `X-API-Key` —
- * checked against the bootstrap admin key and the stored key hashes. Another kind (a JWT bearer token) is one more
- * case in `credentialOf` and one more branch in `Authenticator.authenticate`.
+ * Authentication (ves-protocol.md §10): finds the request's credential and resolves it to a `Principal`. Two kinds:
+ * an API key — `Authorization: ApiKey <key>`, a bare `Authorization: ss_…`, or `X-API-Key` — checked against the
+ * bootstrap admin key and the stored key hashes; and a JWT — `Authorization: Bearer <token>`, HS256 under the
+ * configured secret (auth/jwt.ts), refused when no secret is configured. As in the reference, whatever follows
+ * `Bearer` is read as a JWT, never as an API key.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 
@@ -10,6 +11,7 @@ import { bytesToHex } from "../../ves";
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
 import { API_KEY_PREFIX_LENGTH, type SequencerStore } from "../store/types";
+import { JwtError, verifyJwt, type JwtVerifier } from "./jwt";
 import { bootstrapPrincipal, type Principal } from "./principal";
 
 /** How often a key's last use is written (per process). */
@@ -19,14 +21,15 @@ const KEY_USE_RESOLUTION_MS = 60_000;
 export type RequestHeaders = Record<string, string | string[] | undefined>;
 
 /** A request's credential, by kind. */
-export type Credential = { readonly kind: "api-key"; readonly key: string };
+export type Credential =
+  { readonly kind: "api-key"; readonly key: string } | { readonly kind: "jwt"; readonly token: string };
 
 /** SHA-256 of a key as bytes. */
 export const sha256 = (data: string | Uint8Array) => new Uint8Array(createHash("sha256").update(data).digest());
 
 /**
  * The credential a request presents.
- * @throws SequencerError 401 `missing_auth` / `invalid_api_key`.
+ * @throws SequencerError 401 `missing_auth` / `invalid_api_key` / `invalid_jwt`.
  */
 export function credentialOf(headers: RequestHeaders): Credential {
   const header = (name: string) => {
@@ -37,9 +40,15 @@ export function credentialOf(headers: RequestHeaders): Credential {
   let key: string | undefined;
   if (authz !== undefined) {
     const m = /^ApiKey\s+(\S+)$/i.exec(authz.trim());
+    const bearer = /^Bearer(?:\s+(.*))?$/i.exec(authz.trim());
+    if (bearer) {
+      const token = (bearer[1] ?? "").trim();
+      if (token === "") throw new SequencerError(401, "invalid_jwt", "Authorization: Bearer needs a token");
+      return { kind: "jwt", token };
+    }
     if (m) key = m[1];
     else if (/^ss_\S+$/.test(authz.trim())) key = authz.trim();
-    else throw new SequencerError(401, "invalid_api_key", "Authorization must be `ApiKey <key>`");
+    else throw new SequencerError(401, "invalid_api_key", "Authorization must be `ApiKey <key>` or `Bearer <JWT>`");
   } else {
     key = header("x-api-key");
   }
@@ -53,23 +62,58 @@ export class Authenticator {
   /** When each API key's use was last recorded by this process. */
   private readonly keyUse = new Map<string, number>();
 
+  /**
+   * @param jwt the JWT settings; absent: bearer tokens are refused (401 `invalid_jwt`).
+   */
   constructor(
     private readonly store: Pick<SequencerStore, "getApiKey" | "touchApiKey">,
     adminApiKey: string,
+    private readonly jwt?: JwtVerifier,
   ) {
     this.adminKeyHash = sha256(adminApiKey);
   }
 
   /**
    * Resolves the credential of a request (see `credentialOf`).
-   * @throws SequencerError 401 `missing_auth` / `invalid_api_key`.
+   * @throws SequencerError 401 `missing_auth` / `invalid_api_key` / `invalid_jwt` / `token_expired`.
    */
   async authenticate(headers: RequestHeaders): Promise<Principal> {
     const credential = credentialOf(headers);
     switch (credential.kind) {
       case "api-key":
         return this.apiKeyPrincipal(credential.key);
+      case "jwt":
+        return this.jwtPrincipal(credential.token);
     }
+  }
+
+  /** The principal of a JWT: its tenant (`sub`), stores, agent and permissions; never a prover or the bootstrap. */
+  private jwtPrincipal(token: string): Principal {
+    if (this.jwt === undefined) {
+      throw new SequencerError(401, "invalid_jwt", "JWT authentication is not enabled on this sequencer");
+    }
+    let grant;
+    try {
+      grant = verifyJwt(token, this.jwt, Math.floor(Date.now() / 1000));
+    } catch (e) {
+      if (e instanceof JwtError) throw new SequencerError(401, e.code, e.message);
+      throw e;
+    }
+    const who = grant.agentId === null ? grant.tenantId : `${grant.tenantId}/${grant.agentId}`;
+    return {
+      actor: `jwt:${who}`,
+      keyPrefix: null,
+      rateBucket: `jwt:${grant.tenantId}:${grant.agentId ?? "-"}`,
+      rateLimit: null,
+      tenantId: grant.tenantId,
+      storeIds: grant.storeIds,
+      read: grant.read,
+      write: grant.write,
+      admin: grant.admin,
+      prover: false,
+      agentId: grant.agentId,
+      bootstrap: false,
+    };
   }
 
   /** The principal of an API key: the bootstrap admin's, or a stored active key's. */
@@ -86,6 +130,7 @@ export class Authenticator {
     return {
       actor: `api-key:${prefix}`,
       keyPrefix: prefix,
+      rateBucket: `key:${prefix}`,
       rateLimit: record.rateLimit ?? null,
       tenantId: record.tenantId,
       storeIds: record.storeIds,

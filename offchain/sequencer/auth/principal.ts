@@ -20,10 +20,15 @@ export interface Principal {
   readonly prover?: boolean;
   /** The configured bootstrap admin: every tenant, every permission. */
   readonly bootstrap: boolean;
-  /** Who this is in the audit log: `bootstrap-admin`, `api-key:<prefix>` or `cli:<user>`. */
+  /** Who this is in the audit log: `bootstrap-admin`, `api-key:<prefix>`, `jwt:<sub>[/<agent>]` or `cli:<user>`. */
   readonly actor: string;
-  /** The hash prefix of the API key used, null for the bootstrap admin and the CLI. */
+  /** The hash prefix of the API key used, null for JWTs, the bootstrap admin and the CLI. */
   readonly keyPrefix: string | null;
+  /**
+   * The credential's own rate-limit bucket: `key:<prefix>` for an API key, `jwt:<sub>:<agent or ->` for JWTs (every
+   * token of one agent shares it), null for the exempt bootstrap admin and CLI.
+   */
+  readonly rateBucket: string | null;
   /** The key's own rate limit (requests per window), if it has one. */
   readonly rateLimit: number | null;
 }
@@ -43,6 +48,7 @@ export function bootstrapPrincipal(actor: string): Principal {
     bootstrap: true,
     actor,
     keyPrefix: null,
+    rateBucket: null,
     rateLimit: null,
   };
 }

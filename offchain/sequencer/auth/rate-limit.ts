@@ -64,7 +64,7 @@ export class RateLimiter {
     if (limits === undefined || p.bootstrap) return;
     const buckets: [string, number][] = [];
     const keyLimit = p.rateLimit ?? limits.perKey;
-    if (keyLimit > 0 && p.keyPrefix !== null) buckets.push([`key:${p.keyPrefix}`, keyLimit]);
+    if (keyLimit > 0 && p.rateBucket !== null) buckets.push([p.rateBucket, keyLimit]);
     if (limits.perTenant > 0) buckets.push([`tenant:${p.tenantId}`, limits.perTenant]);
     if (buckets.length === 0) return;
     const windowMs = limits.windowSeconds * 1000;
@@ -74,7 +74,7 @@ export class RateLimiter {
       const counts = await this.store.hitRateLimit(bucket, windowStart, windowMs);
       const verdict = rateLimitVerdict(counts, limit, now, windowStart, windowMs, limits.mode);
       if (verdict.over) {
-        const which = bucket.startsWith("key:") ? "API key" : "tenant";
+        const which = bucket.startsWith("key:") ? "API key" : bucket.startsWith("jwt:") ? "agent's tokens" : "tenant";
         throw new SequencerError(
           429,
           "rate_limited",

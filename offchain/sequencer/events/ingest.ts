@@ -7,7 +7,14 @@
  */
 import { randomUUID } from "node:crypto";
 
-import { REASON, agentKeyInvalidReason, bytesEqual, deriveEventHashes, ed25519Node } from "../../ves";
+import {
+  REASON,
+  agentKeyInvalidReason,
+  bytesEqual,
+  deriveEventHashes,
+  ed25519Node,
+  schemaValidationReason,
+} from "../../ves";
 import type { Logger } from "../../common";
 import type { AppendOutcome, SequencerStore } from "../store/types";
 import type { Principal } from "../auth/principal";
@@ -112,7 +119,10 @@ export class IngestPipeline {
     await this.validatePayloads(b);
   }
 
-  /** Plaintext payloads against their event type's active schema (`enforce`: reject, `warn`: log). */
+  /**
+   * Plaintext payloads against their event type's active schema (`enforce`: reject, `required`: reject, and reject
+   * event types without an active schema too, `warn`: log). Encrypted payloads pass: they cannot be read here.
+   */
   private async validatePayloads(b: IngestBatch): Promise<void> {
     const mode = this.deps.schemaMode ?? "enforce";
     if (mode === "disabled") return;
@@ -121,9 +131,14 @@ export class IngestPipeline {
       const e = b.events[i]!;
       if (e.payloadKind !== 0 || e.payload === undefined) continue;
       const check = await this.deps.schemas.validate(e.tenantId, e.eventType, e.payload);
+      if (check.valid && check.schema === null && mode === "required") {
+        const message = `no active schema for ${e.eventType}`;
+        b.rejected.set(i, { reason: schemaValidationReason(message), message });
+        continue;
+      }
       if (check.valid) continue;
       const message = `payload does not match schema ${check.schema.schemaId} (version ${check.schema.version}): ${describeProblems(check.problems)}`;
-      if (mode === "enforce") b.rejected.set(i, { reason: "schema_validation", message });
+      if (mode === "enforce" || mode === "required") b.rejected.set(i, { reason: "schema_validation", message });
       else {
         this.deps.logger?.warn(
           { eventId: e.eventId, schemaId: check.schema.schemaId, problems: check.problems },

@@ -2,8 +2,10 @@
  * Payload schemas (ves-protocol.md §7.1 step 8, §9.1 "Schemas"): a JSON Schema registry per (tenant, event type) with
  * versions, validated with ajv (draft 2020-12 is not needed by the reference; ajv's default draft-07 plus formats).
  * The highest-version `active` schema of an event type validates plaintext payloads: in `enforce` mode (default) a
- * failing event is rejected with reason `schema_validation`, in `warn` mode it is only logged, and `disabled` skips
- * validation. An event type with no schema is accepted. Compiled validators are cached by schema id (a schema's text
+ * failing event is rejected with reason `schema_validation`, `required` does the same and also rejects a plaintext
+ * event whose type has no active schema (`schema_validation: no active schema for <event_type>`), in `warn` mode a
+ * failure is only logged, and `disabled` skips validation. Outside `required`, an event type with no schema is
+ * accepted; encrypted payloads cannot be validated and are accepted in every mode. Compiled validators are cached by schema id (a schema's text
  * never changes); which schema is active is cached for a short time, so a change made through another process is
  * honoured within that time (at least 100 ms).
  */
@@ -13,10 +15,10 @@ import addFormats from "ajv-formats";
 import type { PayloadSchemaRecord, SequencerStore } from "../store/types";
 
 /** How payloads are checked against registered schemas. */
-export type SchemaMode = "enforce" | "warn" | "disabled";
+export type SchemaMode = "enforce" | "required" | "warn" | "disabled";
 
 /** The schema modes. */
-export const SCHEMA_MODES: readonly SchemaMode[] = ["enforce", "warn", "disabled"];
+export const SCHEMA_MODES: readonly SchemaMode[] = ["enforce", "required", "warn", "disabled"];
 
 /** One validation problem: where in the payload, and what. */
 export interface SchemaProblem {

@@ -68,7 +68,7 @@ for (const backend of BACKENDS) {
 
     before(async function () {
       setup = await backend.setup();
-      ({ seq, url } = await startSequencer(setup, { rateLimitPerKey: 3 }, { SEQUENCER__JWT_SECRET: SECRET_TEXT }));
+      ({ seq, url } = await startSequencer(setup, { rateLimitPerKey: 10 }, { SEQUENCER__JWT_SECRET: SECRET_TEXT }));
       agent = await newAgent(client(url, ADMIN_KEY));
     });
     after(async function () {
@@ -81,7 +81,7 @@ for (const backend of BACKENDS) {
       const events = [await agent.event()];
       const r = await bearer(url, token, "POST", "/api/v1/ves/events/ingest", { agentId: agent.agentId, events });
       expect(r.status, r.text).to.equal(200);
-      expect(r.json.events_accepted).to.equal(1);
+      expect(r.json.eventsAccepted).to.equal(1);
       const read = await bearer(
         url,
         signJwt(claimsFor(agent), SECRET),
@@ -150,7 +150,7 @@ for (const backend of BACKENDS) {
         store_ids: [agent.storeId],
         permissions: "read",
       });
-      expect(narrow.status, narrow.text).to.equal(200);
+      expect(narrow.status, narrow.text).to.equal(201);
       const audit = await bearer(url, scoped, "GET", `/api/v1/admin/audit?tenant_id=${agent.tenantId}`);
       expect(audit.status, audit.text).to.equal(403);
       const prover = await bearer(url, scoped, "POST", "/api/v1/admin/prover-keys", {});
@@ -161,7 +161,7 @@ for (const backend of BACKENDS) {
       const a = await newAgent(client(url, ADMIN_KEY), agent.tenantId, agent.storeId);
       const b = await newAgent(client(url, ADMIN_KEY), agent.tenantId, agent.storeId);
       const path = `/api/v1/ves/head?${streamQuery(a)}`;
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 10; i++) {
         const r = await bearer(url, signJwt(claimsFor(a), SECRET), "GET", path);
         expect(r.status, r.text).to.equal(200);
       }

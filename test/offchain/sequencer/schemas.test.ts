@@ -276,7 +276,7 @@ describe("sequencer payload schemas", function () {
 
       it("refuses an unknown mode at start-up", function () {
         expect(() => resolveSequencerConfig({ schemaValidation: "strict" }, sequencerEnv(setup))).to.throw(
-          /schemaValidation|SCHEMA_VALIDATION|enforce, warn or disabled/,
+          /schema-validation: must be enforce, required, warn or disabled/,
         );
       });
     });
