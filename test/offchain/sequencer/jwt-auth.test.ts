@@ -13,7 +13,6 @@ import {
   ADMIN_KEY,
   BACKENDS,
   client,
-  ingest,
   newAgent,
   startSequencer,
   type Agent,
