@@ -75,6 +75,78 @@ export default tseslint.config(
     },
   })),
   {
+    // Sequencer size rule (issue 11): each file and function readable whole. Route JSON-schema literals live in
+    // route-schemas.ts files of their own, exempt from the function-length rule.
+    files: ["offchain/sequencer/**/*.ts"],
+    rules: {
+      "max-lines": ["error", { max: 500 }],
+      "max-lines-per-function": ["error", { max: 100 }],
+    },
+  },
+  {
+    files: ["offchain/sequencer/**/route-schemas.ts"],
+    rules: { "max-lines-per-function": "off" },
+  },
+  {
+    // Sequencer concerns (auth/, tenants/, keys/, schemas/, events/, commitments/, proofs/, explorer/, http/, cli/,
+    // store/): a folder is reached from outside only through its index.ts. The storage layer — store/ and each
+    // concern's store*.ts slice — is the one exception: slices share SQL and row mappers with each other and with
+    // store/, and only store/ composes them.
+    files: ["offchain/sequencer/*/**/*.ts"],
+    ignores: ["offchain/sequencer/store/**", "offchain/sequencer/*/store*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
+            starkTestingPattern,
+            {
+              regex: "^\\.\\./(?!\\.\\.)[^/]+/",
+              message: "Import another sequencer folder through its index.ts (`../<folder>`), not its files.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["offchain/sequencer/store/**/*.ts", "offchain/sequencer/*/store*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
+            starkTestingPattern,
+            {
+              regex: "^\\.\\./(?!\\.\\.)(?!store/)[^/]+/(?!store)[^/]+$",
+              message: "The storage layer imports only other storage files (store/, <concern>/store*.ts).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["offchain/sequencer/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
+            starkTestingPattern,
+            {
+              regex: "^\\./[^/]+/",
+              message: "Import a sequencer folder through its index.ts (`./<folder>`), not its files.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**/*.ts"],
     plugins: { mocha },
     rules: {

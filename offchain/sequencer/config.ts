@@ -7,7 +7,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 
 import { AppError, ExitCode, loadConfig, type ConfigOf, type OptionsSpec } from "../common";
-import { MIN_JWT_SECRET_LENGTH } from "./auth/jwt";
+import { MIN_JWT_SECRET_LENGTH } from "./auth";
 
 const positive = (what: string) => (v: number) => (v > 0 ? undefined : `${what} must be positive`);
 

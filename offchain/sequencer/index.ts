@@ -6,14 +6,14 @@ export { SEQUENCER_OPTIONS, resolveSequencerConfig, type SequencerConfig, type S
 export { createSequencer, type Sequencer, type SequencerDeps } from "./server";
 export { SequencerService } from "./service";
 export { SequencerError } from "./errors";
-export { NIL_UUID, type Principal } from "./auth/principal";
-export { rateLimitVerdict } from "./auth/rate-limit";
-export { deriveSequencerId } from "./keys/receipt-keys";
-export { receiptJson, type ReceiptJson } from "./events/receipts";
-export type { IngestResponseJson } from "./events/ingest";
-export { runCli, type CliIo } from "./cli/main";
-export { CommitWorker, type CommitWorkerOptions } from "./commitments/worker";
-export { VerifyPool, type VerifyItem } from "./events/verify-pool";
+export { NIL_UUID, type Principal } from "./auth";
+export { rateLimitVerdict } from "./auth";
+export { deriveSequencerId } from "./keys";
+export { receiptJson, type ReceiptJson } from "./events";
+export type { IngestResponseJson } from "./events";
+export { runCli, type CliIo } from "./cli";
+export { CommitWorker, type CommitWorkerOptions } from "./commitments";
+export { VerifyPool, type VerifyItem } from "./events";
 export { StoreUnavailableError, nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";
 export {
@@ -25,4 +25,4 @@ export {
   type JwtClaims,
   type JwtGrant,
   type JwtVerifier,
-} from "./auth/jwt";
+} from "./auth";

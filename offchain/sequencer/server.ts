@@ -11,26 +11,26 @@ import type { AddressInfo } from "node:net";
 import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 
 import { createLogger, type Logger } from "../common";
-import { authHook, type RouteContext, type SequencerApp } from "./http/context";
-import { createApp, type AppOptions } from "./http/app";
-import { sendJson } from "./http/json";
-import { anchorRoutes } from "./commitments/anchor-routes";
-import { leaseRoutes } from "./commitments/lease-routes";
-import { commitmentRoutes, inclusionProofRoutes } from "./commitments/routes";
-import { CommitWorker } from "./commitments/worker";
+import { authHook, type RouteContext, type SequencerApp } from "./http";
+import { createApp, type AppOptions } from "./http";
+import { sendJson } from "./http";
+import { anchorRoutes } from "./commitments";
+import { leaseRoutes } from "./commitments";
+import { commitmentRoutes, inclusionProofRoutes } from "./commitments";
+import { CommitWorker } from "./commitments";
 import type { SequencerConfig } from "./config";
-import { eventReadRoutes, ingestRoutes } from "./events/routes";
-import { streamRoutes } from "./events/stream-routes";
-import { VerifyPool } from "./events/verify-pool";
-import { registerExplorer, type ExplorerOptions } from "./explorer/routes";
-import { agentKeyRoutes, sequencerKeyRoutes } from "./keys/routes";
-import { proofRoutes } from "./proofs/routes";
-import type { SchemaMode } from "./schemas/registry";
-import { schemaRoutes } from "./schemas/routes";
+import { eventReadRoutes, ingestRoutes } from "./events";
+import { streamRoutes } from "./events";
+import { VerifyPool } from "./events";
+import { registerExplorer, type ExplorerOptions } from "./explorer";
+import { agentKeyRoutes, sequencerKeyRoutes } from "./keys";
+import { proofRoutes } from "./proofs";
+import type { SchemaMode } from "./schemas";
+import { schemaRoutes } from "./schemas";
 import { SequencerService, type SequencerHooks, type SequencerServiceOptions } from "./service";
 import { openPostgresStore, openSqliteStore, type SequencerStore } from "./store";
-import { agentApiKeyCreateRoutes, agentApiKeyRoutes, apiKeyRoutes } from "./tenants/api-key-routes";
-import { auditRoutes, tenantRoutes } from "./tenants/routes";
+import { agentApiKeyCreateRoutes, agentApiKeyRoutes, apiKeyRoutes } from "./tenants";
+import { auditRoutes, tenantRoutes } from "./tenants";
 
 /** A running (or startable) sequencer. */
 export interface Sequencer {

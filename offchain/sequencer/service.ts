@@ -6,18 +6,18 @@
  */
 import type { MerkleTree } from "../ves";
 import type { Logger } from "../common";
-import { Authenticator, type RequestHeaders } from "./auth/authenticate";
-import type { JwtVerifier } from "./auth/jwt";
-import { can, requireBootstrap, requirePermission, type Permission, type Principal } from "./auth/principal";
-import { RateLimiter, type RateLimitOptions } from "./auth/rate-limit";
-import { CommitmentService } from "./commitments/service";
-import { IngestPipeline, type IngestResponseJson } from "./events/ingest";
-import { Presigner } from "./events/receipts";
-import type { VerifyPool } from "./events/verify-pool";
-import { AgentKeyService } from "./keys/agent-keys";
-import { ReceiptKeys } from "./keys/receipt-keys";
-import { SchemaRegistry, type SchemaCheck, type SchemaMode } from "./schemas/registry";
-import { SchemaService } from "./schemas/service";
+import { Authenticator, type RequestHeaders } from "./auth";
+import type { JwtVerifier } from "./auth";
+import { can, requireBootstrap, requirePermission, type Permission, type Principal } from "./auth";
+import { RateLimiter, type RateLimitOptions } from "./auth";
+import { CommitmentService } from "./commitments";
+import { IngestPipeline, type IngestResponseJson } from "./events";
+import { Presigner } from "./events";
+import type { VerifyPool } from "./events";
+import { AgentKeyService } from "./keys";
+import { ReceiptKeys } from "./keys";
+import { SchemaRegistry, type SchemaCheck, type SchemaMode } from "./schemas";
+import { SchemaService } from "./schemas";
 import type {
   AgentKey,
   ApiKeyRecord,
@@ -29,10 +29,10 @@ import type {
   StoredCommitment,
   TenantRecord,
   TenantStoreRecord,
-} from "./store/types";
-import { ApiKeyService, apiKeyWithinScope, type ApiKeyInfo, type ApiKeyScope } from "./tenants/api-keys";
-import { AuditLog } from "./tenants/audit";
-import { TenantService } from "./tenants/service";
+} from "./store";
+import { ApiKeyService, apiKeyWithinScope, type ApiKeyInfo, type ApiKeyScope } from "./tenants";
+import { AuditLog } from "./tenants";
+import { TenantService } from "./tenants";
 
 /** Counters the service reports to metrics. */
 export interface SequencerHooks {

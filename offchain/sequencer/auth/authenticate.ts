@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { bytesToHex } from "../../ves";
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
-import { API_KEY_PREFIX_LENGTH, type SequencerStore } from "../store/types";
+import { API_KEY_PREFIX_LENGTH, type SequencerStore } from "../store";
 import { JwtError, verifyJwt, type JwtVerifier } from "./jwt";
 import { bootstrapPrincipal, type Principal } from "./principal";
 

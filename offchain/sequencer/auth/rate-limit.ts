@@ -3,7 +3,7 @@
  * in the database (so they hold across sequencer processes). The bootstrap admin and the CLI are exempt.
  */
 import { SequencerError } from "../errors";
-import type { SequencerStore } from "../store/types";
+import type { SequencerStore } from "../store";
 import type { Principal } from "./principal";
 
 /** Per-key and per-tenant request limits per window. */

@@ -3,7 +3,7 @@
  * builds the service on it, with the command-line operator as principal (bootstrap rights, audited as `cli:<user>`).
  */
 import type { SequencerConfig } from "../config";
-import { operatorPrincipal, type Principal } from "../auth/principal";
+import { operatorPrincipal, type Principal } from "../auth";
 import { SequencerService } from "../service";
 import { baseServiceOptions, openStore } from "../server";
 import type { SequencerStore } from "../store";

@@ -3,8 +3,8 @@
  * unanchored commitments of every stream, and recording or clearing a commitment's anchoring transaction.
  */
 import { bytesTo0xHex, hexToBytes, normalizeUuid } from "../../ves";
-import type { RoutePlugin } from "../http/context";
-import { fail } from "../http/json";
+import type { RoutePlugin } from "../http";
+import { fail } from "../http";
 import { commitmentJson } from "./json";
 import { markAnchoredSchema, pendingAnchorsSchema, unmarkAnchoredSchema } from "./route-schemas";
 

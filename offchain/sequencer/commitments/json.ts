@@ -1,6 +1,6 @@
 /** The REST form of a commitment (ves-protocol.md §9.1), shared by the commitment, stream and export code. */
 import { bytesToHex } from "../../ves";
-import type { StoredCommitment } from "../store/types";
+import type { StoredCommitment } from "../store";
 
 /** The REST form of a commitment (§9.1), hashes as hex without `0x`; `withChain` adds its anchoring. */
 export function commitmentJson(c: StoredCommitment, withChain: boolean): Record<string, unknown> {

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-import type { RoutePlugin } from "../http/context";
+import type { RoutePlugin } from "../http";
 import { releaseLeaseSchema, renewLeaseSchema, takeLeaseSchema } from "./route-schemas";
 
 const leaseJson = (l: { holderId: string; expiresAtMs: number }) => ({

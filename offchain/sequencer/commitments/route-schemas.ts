@@ -2,7 +2,7 @@
  * JSON schemas of the commitment routes: commit, list, one commitment, inclusion proofs (`routes.ts`), and the
  * anchor-service compatibility routes (`anchor-routes.ts`).
  */
-import { security, streamQuery, u64String, uuidSchema } from "../http/route-schemas";
+import { security, streamQuery, u64String, uuidSchema } from "../http";
 
 const HASH = { type: "string", pattern: "^[0-9a-fA-F]{64}$" } as const;
 const batchParams = { type: "object", properties: { batch_id: uuidSchema } } as const;

@@ -3,9 +3,9 @@
  * with its anchoring, an event's inclusion proof, and verifying an inclusion proof.
  */
 import { bytesToHex, hexToBytes, normalizeUuid, verifyInclusionProof } from "../../ves";
-import type { StoredCommitment } from "../store/types";
-import type { RoutePlugin } from "../http/context";
-import { fail, streamOf, u64 } from "../http/json";
+import type { StoredCommitment } from "../store";
+import type { RoutePlugin } from "../http";
+import { fail, streamOf, u64 } from "../http";
 import { commitmentJson } from "./json";
 import {
   commitSchema,

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 
 import { buildCommitment, buildMerkleTree, inclusionProof, leafHash, type MerkleTree } from "../../ves";
 import { SequencerError } from "../errors";
-import type { SequencerStore, StoredCommitment, StreamRef } from "../store/types";
+import type { SequencerStore, StoredCommitment, StreamRef } from "../store";
 
 /** Called with every newly created commitment (metrics). */
 export type OnCommitment = (commitment: StoredCommitment) => void;

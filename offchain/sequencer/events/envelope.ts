@@ -14,7 +14,7 @@ import {
   type VesEvent,
   type VesEventEnvelope,
 } from "../../ves";
-import type { EventCandidate } from "../store/types";
+import type { EventCandidate } from "../store";
 
 /** The normalized wire envelope of a decoded event. */
 export function normalizeEnvelope(event: VesEvent): VesEventEnvelope {

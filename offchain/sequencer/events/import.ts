@@ -16,11 +16,11 @@ import {
   parseReceipt,
   verifyReceipt,
 } from "../../ves";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../auth";
 import { SequencerError } from "../errors";
-import { agentKeyProblem } from "../keys/agent-keys";
+import { agentKeyProblem } from "../keys";
 import type { SequencerService } from "../service";
-import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "../store/types";
+import type { AgentKey, ImportedEvent, SequencerKeyRecord, StoredCommitment, StreamRef } from "../store";
 import { canonicalEnvelope, eventCandidate, normalizeEnvelope } from "./envelope";
 import { EXPORT_FORMAT, EXPORT_VERSION } from "./transfer";
 

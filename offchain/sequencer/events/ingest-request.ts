@@ -6,8 +6,8 @@
  */
 import { REASON, normalizeUuid, parseEnvelope, schemaValidationReason, type VesEvent } from "../../ves";
 import { SequencerError } from "../errors";
-import type { StoredReceipt, StreamRef } from "../store/types";
-import { requirePermission, type Principal } from "../auth/principal";
+import type { StoredReceipt, StreamRef } from "../store";
+import { requirePermission, type Principal } from "../auth";
 import type { CanonicalEnvelope } from "./envelope";
 
 /** Why one event was rejected. */

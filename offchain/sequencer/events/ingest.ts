@@ -16,11 +16,11 @@ import {
   schemaValidationReason,
 } from "../../ves";
 import type { Logger } from "../../common";
-import type { AppendOutcome, SequencerStore } from "../store/types";
-import type { Principal } from "../auth/principal";
-import { agentKeyProblem, type AgentKeyService } from "../keys/agent-keys";
-import type { ReceiptKeys } from "../keys/receipt-keys";
-import { describeProblems, type SchemaMode, type SchemaRegistry } from "../schemas/registry";
+import type { AppendOutcome, SequencerStore } from "../store";
+import type { Principal } from "../auth";
+import { agentKeyProblem, type AgentKeyService } from "../keys";
+import type { ReceiptKeys } from "../keys";
+import { describeProblems, type SchemaMode, type SchemaRegistry } from "../schemas";
 import { canonicalEnvelope, eventCandidate, normalizeEnvelope } from "./envelope";
 import {
   authorise,

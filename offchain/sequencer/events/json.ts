@@ -1,6 +1,6 @@
 /** The REST form of a stored event (pull, one event, entity history, explorer). */
 import { parseJsonExact } from "../../ves";
-import type { StoredEvent } from "../store/types";
+import type { StoredEvent } from "../store";
 import { receiptJson } from "./receipts";
 
 /** A stored event with its envelope, receipt and commitment (snake_case). */

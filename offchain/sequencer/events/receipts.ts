@@ -4,7 +4,7 @@
  */
 import { bytesToHex, receiptHash, type SequencerReceipt, type VesEvent } from "../../ves";
 import type { Logger } from "../../common";
-import type { SequencerStore, StoredReceipt, StreamRef } from "../store/types";
+import type { SequencerStore, StoredReceipt, StreamRef } from "../store";
 import type { VerifyPool } from "./verify-pool";
 
 /** A receipt in the ingest response's camelCase form (§7.6). */

@@ -1,5 +1,5 @@
 /** JSON schemas of the event routes (`events/routes.ts`): ingest, pull, one event, entity history, head. */
-import { errorSchema, security, streamQuery, u64String, uuidSchema } from "../http/route-schemas";
+import { errorSchema, security, streamQuery, u64String, uuidSchema } from "../http";
 
 export const ingestSchema = {
   summary: "Ingest signed VES events (one stream per request)",

@@ -3,8 +3,8 @@
  * reference lacks — pull a stream from a sequence number, one event by id, an entity's history, a stream's head.
  */
 import { bytesToHex, normalizeUuid } from "../../ves";
-import type { RoutePlugin } from "../http/context";
-import { fail, streamOf, u64 } from "../http/json";
+import type { RoutePlugin } from "../http";
+import { fail, streamOf, u64 } from "../http";
 import { eventJson } from "./json";
 import { entityHistorySchema, eventSchema, headSchema, ingestSchema, pullSchema } from "./route-schemas";
 

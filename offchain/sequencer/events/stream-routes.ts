@@ -5,10 +5,10 @@
  * store-scoped key sees only its stores. The explorer page's first view reads it.
  */
 import { bytesToHex, normalizeUuid } from "../../ves";
-import { commitmentJson } from "../commitments/json";
+import { commitmentJson } from "../commitments";
 import { SequencerError } from "../errors";
-import type { RoutePlugin } from "../http/context";
-import type { StoredCommitment } from "../store/types";
+import type { RoutePlugin } from "../http";
+import type { StoredCommitment } from "../store";
 import { MAX_STREAMS, streamsSchema } from "./route-schemas";
 
 /** Where a stream's newest events stand: none committed yet, committed but not anchored, or anchored. */

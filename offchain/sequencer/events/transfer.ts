@@ -10,11 +10,11 @@
  * root and state-root chain recomputed from the events. A stream that does not verify is refused as a whole.
  */
 import { bytesToHex, parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../../ves";
-import type { Principal } from "../auth/principal";
-import { commitmentJson } from "../commitments/json";
-import { agentKeyJson } from "../keys/agent-keys";
+import type { Principal } from "../auth";
+import { commitmentJson } from "../commitments";
+import { agentKeyJson } from "../keys";
 import type { SequencerService } from "../service";
-import type { AgentKey, StreamRef } from "../store/types";
+import type { AgentKey, StreamRef } from "../store";
 import { receiptJson } from "./receipts";
 
 /** The export format's name and version (header line). */

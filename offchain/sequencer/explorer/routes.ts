@@ -11,7 +11,7 @@ import path from "node:path";
 
 import type { FastifyReply } from "fastify";
 
-import type { SequencerApp } from "../http/context";
+import type { SequencerApp } from "../http";
 
 /** What the explorer page is told about the chain (both optional: without them it skips the on-chain check). */
 export interface ExplorerOptions {

@@ -14,7 +14,7 @@ import type {
 } from "fastify";
 
 import type { Logger } from "../../common";
-import type { Principal } from "../auth/principal";
+import type { Principal } from "../auth";
 import type { SequencerService } from "../service";
 
 /** The sequencer's fastify instance (pino logger). */

@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 import { SequencerError } from "../errors";
-import { unavailable } from "../store/errors";
+import { unavailable } from "../store";
 import { sendJson } from "./json";
 
 /** An error as fastify hands it to the error handler. */

@@ -6,7 +6,7 @@ import type { FastifyReply } from "fastify";
 
 import { normalizeUuid, stringifyJsonExact } from "../../ves";
 import { SequencerError } from "../errors";
-import type { StreamRef } from "../store/types";
+import type { StreamRef } from "../store";
 
 /** Sends a value as exact JSON (bigints printed as integers); a no-op once the request was answered (timeout). */
 export function sendJson(reply: FastifyReply, value: unknown, status = 200): FastifyReply {

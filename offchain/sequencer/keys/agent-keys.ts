@@ -5,9 +5,9 @@
 import { bytesToHex } from "../../ves";
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
-import type { AgentKey, SequencerStore } from "../store/types";
-import { requirePermission, requireTenantWideAdmin, type Principal } from "../auth/principal";
-import type { AuditLog } from "../tenants/audit";
+import type { AgentKey, SequencerStore } from "../store";
+import { requirePermission, requireTenantWideAdmin, type Principal } from "../auth";
+import type { AuditLog } from "../tenants";
 
 /** The store methods agent keys use. */
 export type AgentKeyStoreSlice = Pick<

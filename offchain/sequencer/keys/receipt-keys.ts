@@ -4,10 +4,10 @@
  */
 import { bytesEqual, bytesToHex, ed25519Node, receiptHash, type Ed25519Signer } from "../../ves";
 import { nowRfc3339 } from "../store";
-import type { EventCandidate, SequencerKeyRecord, SequencerStore, StoredReceipt, StreamRef } from "../store/types";
-import { sha256 } from "../auth/authenticate";
-import { requireBootstrap, type Principal } from "../auth/principal";
-import type { AuditLog } from "../tenants/audit";
+import type { EventCandidate, SequencerKeyRecord, SequencerStore, StoredReceipt, StreamRef } from "../store";
+import { sha256 } from "../auth";
+import { requireBootstrap, type Principal } from "../auth";
+import type { AuditLog } from "../tenants";
 
 /** A stable sequencer id derived from the receipt-signing public key (UUID-shaped). */
 export function deriveSequencerId(publicKey: Uint8Array): string {

@@ -1,5 +1,5 @@
 /** JSON schemas of the key routes (`keys/routes.ts`): the sequencer's receipt keys and agents' signing keys. */
-import { security, uuidSchema } from "../http/route-schemas";
+import { security, uuidSchema } from "../http";
 
 const KEY_ID = { type: "integer", minimum: 0, maximum: 4294967295 } as const;
 

@@ -3,7 +3,7 @@
  * lacks) and agents' Ed25519 keys (the reference's `POST /api/v1/agents/keys`, plus list and revoke).
  */
 import { bytesToHex, hexToBytes, normalizeUuid } from "../../ves";
-import type { RoutePlugin } from "../http/context";
+import type { RoutePlugin } from "../http";
 import { agentKeyJson } from "./agent-keys";
 import { listAgentKeysSchema, registerAgentKeySchema, revokeAgentKeySchema, sequencerKeySchema } from "./route-schemas";
 

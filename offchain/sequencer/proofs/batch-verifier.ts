@@ -4,7 +4,7 @@
  */
 import { parsePolicy, verifyBatch, type AcceptableOptions, type Policy } from "../../stark";
 import { bytesToHex, hexToBytes, parseJsonExact } from "../../ves";
-import type { StoredCommitment, StoredEvent } from "../store/types";
+import type { StoredCommitment, StoredEvent } from "../store";
 
 /**
  * The batch library's verification step for a submitted validity proof, as one function: given the commitment, its

@@ -1,7 +1,7 @@
 /** The JSON forms of the proof routes (camelCase, hex without `0x`): stored proofs, leases, commitments and events. */
 import { amountFieldOf, bytesToHex, parseJsonExact, type ExactJsonValue } from "../../ves";
-import type { ProofClaim, StoredProof } from "../store/proofs";
-import type { StoredCommitment, StoredEvent } from "../store/types";
+import type { ProofClaim, StoredProof } from "../store";
+import type { StoredCommitment, StoredEvent } from "../store";
 
 const hex = (b: Uint8Array) => bytesToHex(b);
 

@@ -1,6 +1,6 @@
 /** JSON schemas of the proof routes (`routes.ts`). */
-import { security, uuidSchema } from "../http/route-schemas";
-import type { ProofKind } from "../store/proofs";
+import { security, uuidSchema } from "../http";
+import type { ProofKind } from "../store";
 import { MAX_LEASE_MS, MAX_PENDING } from "./service";
 
 const PROVER_ID = { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9._:-]+$" } as const;

@@ -13,9 +13,9 @@ import type { FastifyRequest } from "fastify";
 
 import { policyHashHex, policyParams, rawLimit } from "../../stark";
 import { normalizeUuid } from "../../ves";
-import type { RouteContext, RoutePlugin, SequencerApp } from "../http/context";
-import type { ProofKind } from "../store/proofs";
-import { apiKeyJson } from "../tenants/json";
+import type { RouteContext, RoutePlugin, SequencerApp } from "../http";
+import type { ProofKind } from "../store";
+import { apiKeyJson } from "../tenants";
 import { claimJson, commitmentInputs, eventInputs, proofJson, proverEventJson } from "./json";
 import {
   claimSchema,

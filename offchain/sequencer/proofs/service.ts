@@ -30,12 +30,12 @@ import {
   type Policy,
 } from "../../stark";
 import { bytesToHex, hexToBytes, parseJsonExact, stringifyJsonExact, type ExactJsonValue } from "../../ves";
-import { NIL_UUID, type Principal } from "../auth/principal";
+import { NIL_UUID, type Principal } from "../auth";
 import { SequencerError } from "../errors";
 import type { SequencerService } from "../service";
-import type { ApiKeyInfo } from "../tenants/api-keys";
-import type { ClaimOutcome, PendingValidity, ProofClaim, ProofKind, StoredProof } from "../store/proofs";
-import type { StoredCommitment, StoredEvent } from "../store/types";
+import type { ApiKeyInfo } from "../tenants";
+import type { ClaimOutcome, PendingValidity, ProofClaim, ProofKind, StoredProof } from "../store";
+import type { StoredCommitment, StoredEvent } from "../store";
 import { DEFAULT_BATCH_VERIFIER, type BatchVerifier } from "./batch-verifier";
 
 /** The longest lease a prover may take (ms). */

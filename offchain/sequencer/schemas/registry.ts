@@ -12,7 +12,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 
-import type { PayloadSchemaRecord, SequencerStore } from "../store/types";
+import type { PayloadSchemaRecord, SequencerStore } from "../store";
 
 /** How payloads are checked against registered schemas. */
 export type SchemaMode = "enforce" | "required" | "warn" | "disabled";

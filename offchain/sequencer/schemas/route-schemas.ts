@@ -1,5 +1,5 @@
 /** JSON schemas of the payload-schema routes (`routes.ts`). */
-import { security, uuidSchema } from "../http/route-schemas";
+import { security, uuidSchema } from "../http";
 
 const EVENT_TYPE = { type: "string", minLength: 1, maxLength: 256 } as const;
 const STATUS = { type: "string", enum: ["active", "deprecated", "disabled"] } as const;

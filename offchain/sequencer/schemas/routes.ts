@@ -8,8 +8,8 @@
 import type { FastifyRequest } from "fastify";
 
 import { normalizeUuid, parseJsonExact } from "../../ves";
-import type { RoutePlugin } from "../http/context";
-import type { PayloadSchemaRecord, SchemaStatus } from "../store/types";
+import type { RoutePlugin } from "../http";
+import type { PayloadSchemaRecord, SchemaStatus } from "../store";
 import type { SchemaCheck } from "./registry";
 import {
   deleteSchemaSchema,

@@ -8,9 +8,9 @@ import { randomUUID } from "node:crypto";
 import { stringifyJsonExact, type ExactJsonValue } from "../../ves";
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
-import type { PayloadSchemaRecord, SchemaStatus, SequencerStore } from "../store/types";
-import { can, requirePermission, requireTenantWideAdmin, type Principal } from "../auth/principal";
-import type { AuditLog } from "../tenants/audit";
+import type { PayloadSchemaRecord, SchemaStatus, SequencerStore } from "../store";
+import { can, requirePermission, requireTenantWideAdmin, type Principal } from "../auth";
+import type { AuditLog } from "../tenants";
 import { MAX_SCHEMA_BYTES, type SchemaCheck, type SchemaRegistry } from "./registry";
 
 /** The store methods schema administration uses. */

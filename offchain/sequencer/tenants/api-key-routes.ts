@@ -7,9 +7,9 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 
 import { normalizeUuid } from "../../ves";
 import { SequencerError } from "../errors";
-import type { Principal } from "../auth/principal";
-import type { RoutePlugin } from "../http/context";
-import { fail } from "../http/json";
+import type { Principal } from "../auth";
+import type { RoutePlugin } from "../http";
+import { fail } from "../http";
 import { apiKeyInfo } from "./api-keys";
 import { apiKeyJson, permissionFlags } from "./json";
 import {

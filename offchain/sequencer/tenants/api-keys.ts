@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import { bytesToHex } from "../../ves";
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
-import { API_KEY_PREFIX_LENGTH, type ApiKeyRecord, type SequencerStore } from "../store/types";
-import { sha256 } from "../auth/authenticate";
-import { can, permissionRank, requireBootstrap, requirePermission, type Principal } from "../auth/principal";
+import { API_KEY_PREFIX_LENGTH, type ApiKeyRecord, type SequencerStore } from "../store";
+import { sha256 } from "../auth";
+import { can, permissionRank, requireBootstrap, requirePermission, type Principal } from "../auth";
 import type { AuditLog } from "./audit";
 
 /** An API key as administration shows it: never the key, only its hash prefix. */

@@ -4,8 +4,8 @@
  */
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
-import type { AuditEntry, SequencerStore } from "../store/types";
-import { requireBootstrap, requirePermission, type Principal } from "../auth/principal";
+import type { AuditEntry, SequencerStore } from "../store";
+import { requireBootstrap, requirePermission, type Principal } from "../auth";
 
 /** Appends and lists audit entries. */
 export class AuditLog {

@@ -1,6 +1,6 @@
 /** The JSON forms of the administration routes and the CLI: API keys, tenants, stores, audit entries. */
 import { SequencerError } from "../errors";
-import type { AuditEntry, TenantRecord, TenantStoreRecord } from "../store/types";
+import type { AuditEntry, TenantRecord, TenantStoreRecord } from "../store";
 import type { ApiKeyInfo } from "./api-keys";
 
 /** The JSON form of an API key (never the key itself). */

@@ -1,5 +1,5 @@
 /** JSON schemas of the administration routes: tenants, stores and the audit log (`routes.ts`), API keys (`api-key-routes.ts`). */
-import { security, uuidSchema } from "../http/route-schemas";
+import { security, uuidSchema } from "../http";
 
 const PREFIX = { type: "string", pattern: "^[0-9a-fA-F]{8,12}$" } as const;
 const NAME = { type: "string", minLength: 1, maxLength: 128 } as const;

@@ -3,7 +3,7 @@
  * the audit log. Every change is recorded in the audit log by the service. API keys are in `api-key-routes.ts`.
  */
 import { normalizeUuid } from "../../ves";
-import type { RoutePlugin } from "../http/context";
+import type { RoutePlugin } from "../http";
 import { auditJson, storeJson, tenantJson } from "./json";
 import {
   auditSchema,

@@ -6,8 +6,8 @@ import { randomUUID } from "node:crypto";
 
 import { SequencerError } from "../errors";
 import { nowRfc3339 } from "../store";
-import type { SequencerStore, TenantRecord, TenantStoreRecord } from "../store/types";
-import { NIL_UUID, requireBootstrap, requirePermission, type Principal } from "../auth/principal";
+import type { SequencerStore, TenantRecord, TenantStoreRecord } from "../store";
+import { NIL_UUID, requireBootstrap, requirePermission, type Principal } from "../auth";
 import type { AuditLog } from "./audit";
 
 /** The store methods tenant administration uses. */
