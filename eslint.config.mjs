@@ -21,6 +21,23 @@ const starkTestingPattern = {
   message: "offchain/stark/testing.ts is for test/ and bench/ only (it lets a caller choose the prover's randomness).",
 };
 
+/** Inside offchain/sequencer: the part-level rules plus one import boundary between its folders (`regex`). */
+const sequencerBoundary = (where, regex, message) => ({
+  ...where,
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
+          starkTestingPattern,
+          { regex, message },
+        ],
+      },
+    ],
+  },
+});
+
 export default tseslint.config(
   {
     ignores: [
@@ -87,65 +104,28 @@ export default tseslint.config(
     files: ["offchain/sequencer/**/route-schemas.ts"],
     rules: { "max-lines-per-function": "off" },
   },
-  {
-    // Sequencer concerns (auth/, tenants/, keys/, schemas/, events/, commitments/, proofs/, explorer/, http/, cli/,
-    // store/): a folder is reached from outside only through its index.ts. The storage layer — store/ and each
-    // concern's store*.ts slice — is the one exception: slices share SQL and row mappers with each other and with
-    // store/, and only store/ composes them.
-    files: ["offchain/sequencer/*/**/*.ts"],
-    ignores: ["offchain/sequencer/store/**", "offchain/sequencer/*/store*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
-            starkTestingPattern,
-            {
-              regex: "^\\.\\./(?!\\.\\.)[^/]+/",
-              message: "Import another sequencer folder through its index.ts (`../<folder>`), not its files.",
-            },
-          ],
-        },
-      ],
+  // Sequencer concerns (auth/, tenants/, keys/, schemas/, events/, commitments/, proofs/, explorer/, http/, cli/,
+  // store/): a folder is reached from outside only through its index.ts. The storage layer — store/ and each
+  // concern's store*.ts slice — is the one exception: slices share SQL and row mappers with each other and with
+  // store/, and only store/ composes them.
+  sequencerBoundary(
+    {
+      files: ["offchain/sequencer/*/**/*.ts"],
+      ignores: ["offchain/sequencer/store/**", "offchain/sequencer/*/store*.ts"],
     },
-  },
-  {
-    files: ["offchain/sequencer/store/**/*.ts", "offchain/sequencer/*/store*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
-            starkTestingPattern,
-            {
-              regex: "^\\.\\./(?!\\.\\.)(?!store/)[^/]+/(?!store)[^/]+$",
-              message: "The storage layer imports only other storage files (store/, <concern>/store*.ts).",
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ["offchain/sequencer/*.ts"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          patterns: [
-            ...deepImportPatterns.filter((p) => !p.group[0].includes("/offchain/sequencer/")),
-            starkTestingPattern,
-            {
-              regex: "^\\./[^/]+/",
-              message: "Import a sequencer folder through its index.ts (`./<folder>`), not its files.",
-            },
-          ],
-        },
-      ],
-    },
-  },
+    "^\\.\\./(?!\\.\\.)[^/]+/",
+    "Import another sequencer folder through its index.ts (`../<folder>`), not its files.",
+  ),
+  sequencerBoundary(
+    { files: ["offchain/sequencer/store/**/*.ts", "offchain/sequencer/*/store*.ts"] },
+    "^\\.\\./(?!\\.\\.)(?!store/)[^/]+/(?!store)[^/]+$",
+    "The storage layer imports only other storage files (store/, <concern>/store*.ts).",
+  ),
+  sequencerBoundary(
+    { files: ["offchain/sequencer/*.ts"] },
+    "^\\./[^/]+/",
+    "Import a sequencer folder through its index.ts (`./<folder>`), not its files.",
+  ),
   {
     files: ["test/**/*.ts"],
     plugins: { mocha },
