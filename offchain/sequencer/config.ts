@@ -7,7 +7,9 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 
 import { AppError, ExitCode, loadConfig, type ConfigOf, type OptionsSpec } from "../common";
-import { MIN_JWT_SECRET_LENGTH } from "./auth";
+
+/** Shortest accepted JWT secret, characters (ves-protocol.md §10). */
+export const MIN_JWT_SECRET_LENGTH = 32;
 
 const positive = (what: string) => (v: number) => (v > 0 ? undefined : `${what} must be positive`);
 

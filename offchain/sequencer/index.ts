@@ -2,7 +2,13 @@
  * offchain/sequencer: the VES sequencer service (HTTP API, SQLite or PostgreSQL store, commit worker). This file is
  * the part's only import surface.
  */
-export { SEQUENCER_OPTIONS, resolveSequencerConfig, type SequencerConfig, type SequencerOptions } from "./config";
+export {
+  MIN_JWT_SECRET_LENGTH,
+  SEQUENCER_OPTIONS,
+  resolveSequencerConfig,
+  type SequencerConfig,
+  type SequencerOptions,
+} from "./config";
 export { createSequencer, type Sequencer, type SequencerDeps } from "./server";
 export { SequencerService } from "./service";
 export { SequencerError } from "./errors";
@@ -19,7 +25,6 @@ export type * from "./store";
 export {
   JwtError,
   MAX_CLOCK_SKEW_SECONDS,
-  MIN_JWT_SECRET_LENGTH,
   signJwt,
   verifyJwt,
   type JwtClaims,

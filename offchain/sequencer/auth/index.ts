@@ -6,7 +6,6 @@ export { Authenticator, sha256, type RequestHeaders } from "./authenticate";
 export {
   JwtError,
   MAX_CLOCK_SKEW_SECONDS,
-  MIN_JWT_SECRET_LENGTH,
   signJwt,
   verifyJwt,
   type JwtClaims,

@@ -46,8 +46,6 @@ export class JwtError extends Error {
 
 /** The most clock skew the server allows, seconds. */
 export const MAX_CLOCK_SKEW_SECONDS = 60;
-/** Shortest accepted secret, characters. */
-export const MIN_JWT_SECRET_LENGTH = 32;
 /** Longest accepted token, characters (checked before any decoding). */
 export const MAX_JWT_LENGTH = 8192;
 

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 
 import { AppError, ExitCode } from "../../common";
 import { intArg, uuidArg } from "./main";
+import { registerJwtCommands } from "./jwt";
 import type { OpsContext } from "./ops";
 
 const loadAdminApi = () => import("../tenants/json");
@@ -231,4 +232,5 @@ export function registerAdminCommands(admin: Command, ctx: OpsContext): void {
   registerKeyCreateCommands(key, ctx);
   registerKeyManageCommands(key, ctx);
   registerAuditCommand(admin, ctx);
+  registerJwtCommands(admin, ctx);
 }

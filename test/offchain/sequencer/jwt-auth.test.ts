@@ -12,8 +12,10 @@ import { signJwt, type JwtClaims, type Sequencer } from "../../../offchain/seque
 import {
   ADMIN_KEY,
   BACKENDS,
+  cli,
   client,
   newAgent,
+  sequencerEnv,
   startSequencer,
   type Agent,
   type BackendSetup,
@@ -195,5 +197,45 @@ describe("JWT authentication when no secret is configured", function () {
     expect(r.status, r.text).to.equal(401);
     expect(r.json.error?.code).to.equal("invalid_jwt");
     expect(r.json.error?.message).to.match(/not enabled|not configured/i);
+  });
+});
+
+describe("stateset-sequencer admin jwt issue", function () {
+  this.timeout(60_000);
+  let setup: BackendSetup;
+
+  before(async function () {
+    setup = await BACKENDS[0]!.setup();
+  });
+  after(async function () {
+    await setup?.cleanup();
+  });
+
+  it("mints a token the server accepts for exactly its scope, and audits its id", async function () {
+    const env = sequencerEnv(setup, { SEQUENCER__JWT_SECRET: SECRET_TEXT });
+    const tenant = randomUUID();
+    const store = randomUUID();
+    const r = await cli(["admin", "jwt", "issue", "--tenant", tenant, "--stores", store, "--permissions", "read"], env);
+    expect(r.code, r.stderr).to.equal(0);
+    const token = r.json.token as unknown as string;
+    const { seq, url } = await startSequencer(setup, {}, { SEQUENCER__JWT_SECRET: SECRET_TEXT });
+    try {
+      const ok = await bearer(url, token, "GET", `/api/v1/ves/head?tenant_id=${tenant}&store_id=${store}`);
+      expect(ok.status, ok.text).to.equal(200);
+      const other = await bearer(url, token, "GET", `/api/v1/ves/head?tenant_id=${tenant}&store_id=${randomUUID()}`);
+      expect(other.status, other.text).to.equal(403);
+    } finally {
+      await seq.stop();
+    }
+    const audit = await cli(["admin", "audit", "--tenant", tenant], env);
+    const entries = audit.json.entries as unknown as { action: string; target: string }[];
+    expect(entries.map((e) => [e.action, e.target])).to.deep.include(["jwt.issued", r.json.jti]);
+    expect(audit.stdout).not.to.include(token);
+  });
+
+  it("refuses to issue without a configured secret, with a usage exit code", async function () {
+    const r = await cli(["admin", "jwt", "issue", "--tenant", randomUUID()], sequencerEnv(setup));
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/SEQUENCER__JWT_SECRET/);
   });
 });
