@@ -134,7 +134,18 @@ export async function createApp(options: AppOptions): Promise<SequencerApp> {
       components: {
         securitySchemes: {
           apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
-          authorization: { type: "apiKey", in: "header", name: "Authorization" },
+          authorization: {
+            type: "apiKey",
+            in: "header",
+            name: "Authorization",
+            description: "`ApiKey <key>` (or a bare `ss_…` key)",
+          },
+          bearerJwt: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description: "HS256, iss/aud checked; claims sub (tenant), stores, agent, perms (SEQUENCER__JWT_SECRET)",
+          },
         },
       },
     },

@@ -13,5 +13,8 @@ export const errorSchema = {
 } as const;
 export const u64String = { type: "string", pattern: "^[0-9]{1,20}$" } as const;
 
-/** The OpenAPI security requirement of authenticated routes: an API key in `X-API-Key` or `Authorization`. */
-export const security: { [label: string]: string[] }[] = [{ apiKey: [] }, { authorization: [] }];
+/**
+ * The OpenAPI security requirement of authenticated routes: an API key in `X-API-Key` or `Authorization`
+ * (`ApiKey <key>`), or a JWT (`Authorization: Bearer <token>`, when the sequencer has a JWT secret).
+ */
+export const security: { [label: string]: string[] }[] = [{ apiKey: [] }, { authorization: [] }, { bearerJwt: [] }];
