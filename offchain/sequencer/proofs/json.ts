@@ -1,5 +1,5 @@
 /** The JSON forms of the proof routes (camelCase, hex without `0x`): stored proofs, leases, commitments and events. */
-import { amountFieldOf, bytesToHex, parseJsonExact, type ExactJsonValue } from "../../ves";
+import { amountFieldOf, bytesTo0xHex, bytesToHex, parseJsonExact, type ExactJsonValue } from "../../ves";
 import type { ProofClaim, StoredProof } from "../store";
 import type { StoredCommitment, StoredEvent } from "../store";
 
@@ -59,7 +59,10 @@ export function proverEventJson(e: StoredEvent): Record<string, unknown> {
   };
 }
 
-/** The JSON form of a stored proof (camelCase; hashes as hex without `0x`); `withBundle` adds the bundle. */
+/**
+ * The JSON form of a stored proof (camelCase; hashes as hex without `0x`, but the anchoring transaction's hash with
+ * `0x`, as the chain and the anchor route take it); `withBundle` adds the bundle.
+ */
 export function proofJson(p: StoredProof, withBundle: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
     proofId: p.proofId,
@@ -79,6 +82,15 @@ export function proofJson(p: StoredProof, withBundle: boolean): Record<string, u
     securityBits: p.securityBits,
     proverId: p.proverId,
     submittedAt: p.submittedAt,
+    anchor:
+      p.anchor === null
+        ? null
+        : {
+            chainId: p.anchor.chainId,
+            txHash: bytesTo0xHex(p.anchor.txHash),
+            blockNumber: p.anchor.blockNumber,
+            anchoredAt: p.anchor.anchoredAt,
+          },
   };
   if (withBundle) out.bundle = parseJsonExact(p.bundleJson);
   return out;

@@ -1,5 +1,5 @@
 /** JSON schemas of the proof routes (`routes.ts`). */
-import { security, uuidSchema } from "../http";
+import { errorSchema, security, uuidSchema } from "../http";
 import type { ProofKind } from "../store";
 import { MAX_LEASE_MS, MAX_PENDING } from "./service";
 
@@ -131,3 +131,92 @@ export const claimSchema = (action: "claim" | "renew" | "release") => ({
   params: batchParams,
   body: claimBody,
 });
+
+/**
+ * A u64 as a JSON integer or a decimal string, range-checked by the handler (400 INVALID_FIELD_VALUE). The route turns
+ * an integer into its decimal string before validation (`routes.ts`): the app coerces types, so an integer branch
+ * would read a string such as "0x10" or "1e3" as a number, and an integer above 2^53 arrives as a bigint, which no
+ * JSON-schema type matches.
+ */
+const U64 = { type: "string", pattern: "^[0-9]{1,20}$" } as const;
+
+/** The anchor of a validity proof as the proof routes show it. */
+const anchorSchema = {
+  type: ["object", "null"],
+  description: "the on-chain transaction that anchored this validity proof (null: not anchored, or compliance)",
+  required: ["chainId", "txHash", "blockNumber", "anchoredAt"],
+  properties: {
+    chainId: { type: "integer" },
+    txHash: { type: "string", description: "0x and 64 hex digits" },
+    blockNumber: { type: "integer" },
+    anchoredAt: { type: "string", format: "date-time" },
+  },
+} as const;
+
+/** A stored proof as the proof routes show it (without the bundle), with its anchor. */
+const proofRecordProperties = {
+  proofId: { type: "string" },
+  proofType: { type: "string", enum: ["compliance", "validity"] },
+  tenantId: { type: "string" },
+  storeId: { type: "string" },
+  batchId: { type: ["string", "null"] },
+  eventId: { type: ["string", "null"] },
+  policyId: { type: "string" },
+  policyHash: { type: "string" },
+  policyLimit: { type: "integer" },
+  allCompliant: { type: "boolean" },
+  compliantCount: { type: "integer" },
+  proofHash: { type: "string" },
+  proofSize: { type: "integer" },
+  provingTimeMs: { type: "integer" },
+  securityBits: { type: "integer" },
+  proverId: { type: ["string", "null"] },
+  submittedAt: { type: "string" },
+  anchor: anchorSchema,
+} as const;
+
+export const markProofAnchoredSchema = {
+  summary:
+    "Record the transaction that anchored a validity proof (anchor service; bootstrap admin): 200 with the record " +
+    "(status anchored, or already_anchored for the same transaction); 409 PROOF_ALREADY_ANCHORED when another " +
+    "transaction is recorded; 404 PROOF_NOT_FOUND for an unknown or compliance proof",
+  security,
+  params: proofParams,
+  body: {
+    type: "object",
+    required: ["chainId", "txHash", "blockNumber"],
+    additionalProperties: false,
+    properties: {
+      chainId: { ...U64, description: "the chain id (u64, from 1): a JSON integer or a decimal string" },
+      txHash: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" },
+      blockNumber: { ...U64, description: "the block of the transaction (u64): a JSON integer or a decimal string" },
+    },
+  },
+  response: {
+    200: {
+      type: "object",
+      required: ["proofId", "status", "anchor"],
+      properties: { ...proofRecordProperties, status: { type: "string", enum: ["anchored", "already_anchored"] } },
+    },
+    "4xx": errorSchema,
+  },
+};
+
+export const unmarkProofAnchoredSchema = {
+  summary:
+    "Clear the anchor of a validity proof whose block was reorganised away (anchor service; bootstrap admin): 200 " +
+    "with status unanchored, or not_anchored when none was recorded (unchanged); 404 PROOF_NOT_FOUND",
+  security,
+  params: proofParams,
+  response: {
+    200: {
+      type: "object",
+      required: ["status", "proof"],
+      properties: {
+        status: { type: "string", enum: ["unanchored", "not_anchored"] },
+        proof: { type: "object", properties: proofRecordProperties },
+      },
+    },
+    "4xx": errorSchema,
+  },
+};

@@ -8,6 +8,7 @@
  *   `GET /api/v1/ves/validity/{batch_id}/events`, `GET|POST /api/v1/ves/validity/{batch_id}/proofs`,
  *   `POST /api/v1/ves/validity/{batch_id}/claim[/renew|/release] {proverId, leaseMs}`,
  *   `GET /api/v1/ves/validity/proofs/{proof_id}[/verify]`.
+ * - Anchoring (anchor service, bootstrap admin): `POST|DELETE /api/v1/ves/validity/proofs/{proof_id}/anchored`.
  */
 import type { FastifyRequest } from "fastify";
 
@@ -16,16 +17,19 @@ import { normalizeUuid } from "../../ves";
 import type { RouteContext, RoutePlugin, SequencerApp } from "../http";
 import type { ProofKind } from "../store";
 import { apiKeyJson } from "../tenants";
+import { markProofAnchored, unmarkProofAnchored, type ProofAnchorInput } from "./anchor";
 import { claimJson, commitmentInputs, eventInputs, proofJson, proverEventJson } from "./json";
 import {
   claimSchema,
   complianceInputsSchema,
   getProofSchema,
   listProofsSchema,
+  markProofAnchoredSchema,
   pendingSchema,
   proverKeySchema,
   submitComplianceSchema,
   submitValiditySchema,
+  unmarkProofAnchoredSchema,
   validityEventsSchema,
   validityInputsSchema,
   verifyProofSchema,
@@ -156,6 +160,29 @@ function validityRoutes(app: SequencerApp, { proofs, auth, sendJson }: ProofRout
   }
 }
 
+/** Recording and clearing the transaction that anchored a validity proof (anchor service, bootstrap admin). */
+function anchorRoutes(app: SequencerApp, { service, auth, sendJson }: ProofRouteContext): void {
+  const path = "/api/v1/ves/validity/proofs/:proof_id/anchored";
+  // Integers (bigints above 2^53) are validated as their decimal strings (route-schemas.ts, `U64`).
+  const preValidation = async (req: FastifyRequest) => {
+    const b = req.body as Record<string, unknown> | null;
+    if (typeof b !== "object" || b === null) return;
+    for (const k of ["chainId", "blockNumber"]) {
+      const v = b[k];
+      if (typeof v === "bigint" || (typeof v === "number" && Number.isSafeInteger(v))) b[k] = v.toString();
+    }
+  };
+  app.post(path, { schema: markProofAnchoredSchema, preValidation }, async (req, reply) => {
+    const p = await auth(req);
+    const out = await markProofAnchored(service, p, param(req, "proof_id"), req.body as ProofAnchorInput);
+    return sendJson(reply, { ...proofJson(out.proof, false), status: out.status });
+  });
+  app.delete(path, { schema: unmarkProofAnchoredSchema }, async (req, reply) => {
+    const out = await unmarkProofAnchored(service, await auth(req), param(req, "proof_id"));
+    return sendJson(reply, { status: out.status, proof: proofJson(out.proof, false) });
+  });
+}
+
 /** Registers the proof routes over a `ProofService` of the context's sequencer service. */
 export const proofRoutes: RoutePlugin = async (app, ctx) => {
   const proofs = new ProofService(ctx.service, {});
@@ -163,4 +190,5 @@ export const proofRoutes: RoutePlugin = async (app, ctx) => {
   proverKeyRoutes(app, proofCtx);
   complianceRoutes(app, proofCtx);
   validityRoutes(app, proofCtx);
+  anchorRoutes(app, proofCtx);
 };

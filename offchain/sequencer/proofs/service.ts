@@ -259,6 +259,7 @@ export class ProofService {
       bundleJson: stringifyJsonExact(bundle as unknown as ExactJsonValue),
       submittedBy: p.actor,
       submittedAt: new Date().toISOString(),
+      anchor: null,
     };
     await this.store.proofs.insertProof(record);
     await this.service.audit(p, "proof.accept", record.tenantId, record.proofId, {
@@ -451,6 +452,7 @@ export class ProofService {
       bundleJson: stringifyJsonExact(input.bundle as ExactJsonValue),
       submittedBy: p.actor,
       submittedAt: new Date().toISOString(),
+      anchor: null,
     };
     await this.store.proofs.insertProof(record);
     await this.service.audit(p, "proof.accept", record.tenantId, record.proofId, {

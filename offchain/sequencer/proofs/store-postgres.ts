@@ -8,12 +8,15 @@ import type { PostgresAccess } from "../store/access";
 import { postgresParam, type Row } from "../store/rows";
 
 import {
+  anchorValues,
   claimDecision,
+  markRefused,
   proofValues,
   proofsSql,
   toClaim,
   toPending,
   toProof,
+  unmarkRefused,
   type ProofClaim,
   type ProofStore,
 } from "./store";
@@ -30,16 +33,17 @@ export function postgresProofStore(db: PostgresAccess): ProofStore {
     await client.query("SELECT 1 FROM ves_commitments WHERE batch_id = $1 FOR UPDATE", [batchId]);
     return readClaim(client, batchId);
   };
+  const getProof = async (proofId: string) => {
+    const r = await db.query(SQL.get, [proofId]);
+    return r.rows[0] === undefined ? null : toProof(r.rows[0]);
+  };
   return {
     insertProof: (p) =>
       db.transaction(async (client) => {
         await client.query(SQL.insert, [...proofValues(p), p.allCompliant]);
         if (p.kind === "validity" && p.batchId !== null) await client.query(SQL.deleteClaim, [p.batchId]);
       }),
-    getProof: async (proofId) => {
-      const r = await db.query(SQL.get, [proofId]);
-      return r.rows[0] === undefined ? null : toProof(r.rows[0]);
-    },
+    getProof,
     listProofs: async (kind, subjectId) => (await db.query(SQL.list(kind), [kind, subjectId])).rows.map(toProof),
     pendingValidity: async (limit) => (await db.query(SQL.pending, [limit])).rows.map(toPending),
     claim: (batchId, proverId, leaseMs, nowMs, at) =>
@@ -64,5 +68,16 @@ export function postgresProofStore(db: PostgresAccess): ProofStore {
         await client.query(SQL.deleteClaim, [batchId]);
         return { ok: true, claim: null };
       }),
+    // One conditional UPDATE decides atomically; the read after a refused one reports why.
+    async markAnchored(proofId, anchor) {
+      const row = (await db.query(`${SQL.markAnchored} RETURNING *`, [...anchorValues(anchor), proofId])).rows[0];
+      if (row !== undefined) return { kind: "anchored", proof: toProof(row) };
+      return markRefused(await getProof(proofId), anchor.txHash);
+    },
+    async unmarkAnchored(proofId) {
+      const row = (await db.query(`${SQL.unmarkAnchored} RETURNING *`, [proofId])).rows[0];
+      if (row !== undefined) return { kind: "unanchored", proof: toProof(row) };
+      return unmarkRefused(await getProof(proofId));
+    },
   };
 }

@@ -3,12 +3,15 @@ import type { SqliteAccess } from "../store/access";
 import { sqliteParam, type Row } from "../store/rows";
 
 import {
+  anchorValues,
   claimDecision,
+  markRefused,
   proofValues,
   proofsSql,
   toClaim,
   toPending,
   toProof,
+  unmarkRefused,
   type ProofClaim,
   type ProofStore,
 } from "./store";
@@ -21,17 +24,17 @@ export function sqliteProofStore(db: SqliteAccess): ProofStore {
     const r = db.stmt(SQL.claim).get(batchId) as Row | undefined;
     return r === undefined ? null : toClaim(r);
   };
+  const proofNow = (proofId: string) => {
+    const r = db.stmt(SQL.get).get(proofId) as Row | undefined;
+    return r === undefined ? null : toProof(r);
+  };
   return {
     insertProof: (p) =>
       db.write(async () => {
         db.stmt(SQL.insert).run(...proofValues(p), p.allCompliant ? 1 : 0);
         if (p.kind === "validity" && p.batchId !== null) db.stmt(SQL.deleteClaim).run(p.batchId);
       }),
-    getProof: (proofId) =>
-      db.read(() => {
-        const r = db.stmt(SQL.get).get(proofId) as Row | undefined;
-        return r === undefined ? null : toProof(r);
-      }),
+    getProof: (proofId) => db.read(() => proofNow(proofId)),
     listProofs: (kind, subjectId) =>
       db.read(() => (db.stmt(SQL.list(kind)).all(kind, subjectId) as Row[]).map(toProof)),
     pendingValidity: (limit) => db.read(() => (db.stmt(SQL.pending).all(limit) as Row[]).map(toPending)),
@@ -56,6 +59,20 @@ export function sqliteProofStore(db: SqliteAccess): ProofStore {
         if (held === null || held.proverId !== proverId) return { ok: false, claim: held };
         db.stmt(SQL.deleteClaim).run(batchId);
         return { ok: true, claim: null };
+      }),
+    markAnchored: (proofId, anchor) =>
+      db.write(async () => {
+        if (db.stmt(SQL.markAnchored).run(...anchorValues(anchor), proofId).changes === 1) {
+          return { kind: "anchored", proof: proofNow(proofId)! };
+        }
+        return markRefused(proofNow(proofId), anchor.txHash);
+      }),
+    unmarkAnchored: (proofId) =>
+      db.write(async () => {
+        if (db.stmt(SQL.unmarkAnchored).run(proofId).changes === 1) {
+          return { kind: "unanchored", proof: proofNow(proofId)! };
+        }
+        return unmarkRefused(proofNow(proofId));
       }),
   };
 }

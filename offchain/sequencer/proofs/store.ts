@@ -2,10 +2,20 @@
  * The proofs slice of the store (issue 13): the proofs the sequencer accepted — per-event compliance proofs and
  * per-commitment validity (batch) proofs — and the provers' leases on commitments. Its record types, its narrow
  * interface (`ProofStore`, reached as `store.proofs`), and the SQL and row mapping both backends share
- * (store-sqlite.ts, store-postgres.ts). The tables are created by migration 8 (store/migrations.ts).
+ * (store-sqlite.ts, store-postgres.ts). The tables are created by migration 8 (store/migrations.ts), the anchor
+ * columns by migration 9.
  */
 import { toCommitment, type StoredCommitment } from "../commitments/store";
-import { buf, bytes, flag, type Placeholder, type Row } from "../store/rows";
+import { buf, bytes, flag, sameBytes, type Placeholder, type Row } from "../store/rows";
+
+/** The on-chain transaction that anchored a validity proof (`commitStarkProof` / `commitBatchWithStarkProof`). */
+export interface ProofAnchor {
+  readonly chainId: bigint;
+  /** The transaction hash (32 bytes). */
+  readonly txHash: Uint8Array;
+  readonly blockNumber: bigint;
+  readonly anchoredAt: string;
+}
 
 /** The two proof families of ves-protocol.md §9.1. */
 export type ProofKind = "compliance" | "validity";
@@ -40,6 +50,8 @@ export interface StoredProof {
   /** Who submitted it (audit actor form). */
   readonly submittedBy: string;
   readonly submittedAt: string;
+  /** The transaction that anchored it (validity proofs only), or null. */
+  readonly anchor: ProofAnchor | null;
 }
 
 /** A prover's lease on a commitment (validity family). */
@@ -61,6 +73,15 @@ export interface PendingValidity {
 export type ClaimOutcome =
   { readonly ok: true; readonly claim: ProofClaim | null } | { readonly ok: false; readonly claim: ProofClaim | null };
 
+/** Result of recording a proof's anchor: recorded, the same transaction again, another one held, or no such proof. */
+export type MarkProofOutcome =
+  | { readonly kind: "anchored" | "already_anchored" | "conflict"; readonly proof: StoredProof }
+  | { readonly kind: "not_found" };
+
+/** Result of clearing a proof's anchor: cleared, not anchored in the first place, or no such proof. */
+export type UnmarkProofOutcome =
+  { readonly kind: "unanchored" | "not_anchored"; readonly proof: StoredProof } | { readonly kind: "not_found" };
+
 /** Proof and lease storage. */
 export interface ProofStore {
   insertProof(proof: StoredProof): Promise<void>;
@@ -78,6 +99,13 @@ export interface ProofStore {
   renewClaim(batchId: string, proverId: string, leaseMs: number, nowMs: number): Promise<ClaimOutcome>;
   /** Drops `proverId`'s lease; `ok: false` when another prover holds it or there is none. */
   releaseClaim(batchId: string, proverId: string): Promise<ClaimOutcome>;
+  /**
+   * Records the transaction that anchored a validity proof (the same hash again: already anchored; another: conflict).
+   * A compliance proof's id reads as `not_found`.
+   */
+  markAnchored(proofId: string, anchor: ProofAnchor): Promise<MarkProofOutcome>;
+  /** Clears a validity proof's anchor whose block was reorganised away (idempotent when not anchored). */
+  unmarkAnchored(proofId: string): Promise<UnmarkProofOutcome>;
 }
 
 /** A proof row. */
@@ -102,7 +130,21 @@ export function toProof(r: Row): StoredProof {
     bundleJson: r.bundle_json as string,
     submittedBy: r.submitted_by as string,
     submittedAt: r.submitted_at as string,
+    anchor:
+      r.anchor_tx_hash === null || r.anchor_tx_hash === undefined
+        ? null
+        : {
+            chainId: BigInt(r.anchor_chain_id as string),
+            txHash: bytes(r.anchor_tx_hash),
+            blockNumber: BigInt(r.anchor_block_number as string),
+            anchoredAt: r.anchored_at as string,
+          },
   };
+}
+
+/** The anchor columns' parameters: chain id, transaction hash, block number, anchored at. */
+export function anchorValues(a: ProofAnchor): unknown[] {
+  return [a.chainId.toString(), buf(a.txHash), a.blockNumber.toString(), a.anchoredAt];
 }
 
 /** A claim row. */
@@ -195,7 +237,29 @@ export function proofsSql(p: Placeholder) {
     renewClaim: `UPDATE ves_proof_claims SET expires_at_ms = ${p(1)} WHERE batch_id = ${p(2)}`,
     /** Batch id. */
     deleteClaim: `DELETE FROM ves_proof_claims WHERE batch_id = ${p(1)}`,
+    /** `anchorValues`, then the proof id: sets the anchor of a validity proof that has none (0 or 1 row). */
+    markAnchored: `UPDATE ves_proofs SET anchor_chain_id = ${p(1)}, anchor_tx_hash = ${p(2)},
+        anchor_block_number = ${p(3)}, anchored_at = ${p(4)}
+      WHERE proof_id = ${p(5)} AND kind = 'validity' AND anchor_tx_hash IS NULL`,
+    /** Proof id: clears the anchor of a validity proof that has one (0 or 1 row). */
+    unmarkAnchored: `UPDATE ves_proofs SET anchor_chain_id = NULL, anchor_tx_hash = NULL, anchor_block_number = NULL,
+        anchored_at = NULL WHERE proof_id = ${p(1)} AND kind = 'validity' AND anchor_tx_hash IS NOT NULL`,
   };
+}
+
+/** The outcome of a refused anchor update, from the proof as it stands (null: none, or not a validity proof). */
+export function markRefused(current: StoredProof | null, txHash: Uint8Array): MarkProofOutcome {
+  if (current === null || current.kind !== "validity") return { kind: "not_found" };
+  return current.anchor !== null && sameBytes(current.anchor.txHash, txHash)
+    ? { kind: "already_anchored", proof: current }
+    : { kind: "conflict", proof: current };
+}
+
+/** The outcome of a refused un-anchor update, from the proof as it stands (null: none, or not a validity proof). */
+export function unmarkRefused(current: StoredProof | null): UnmarkProofOutcome {
+  return current === null || current.kind !== "validity"
+    ? { kind: "not_found" }
+    : { kind: "not_anchored", proof: current };
 }
 
 /** Whether a claim request may take the lease now, and the `claimed_at` it keeps (the holder's own, unexpired). */

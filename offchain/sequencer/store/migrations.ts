@@ -55,6 +55,20 @@ function proofsMigration(backend: "sqlite" | "postgres"): string {
   `;
 }
 
+/**
+ * The migration of both backends recording the on-chain transaction that anchored a validity proof (issue 14): chain
+ * id and block number as decimal text (u64, beyond BIGINT), the transaction hash as 32 bytes.
+ */
+function proofAnchorMigration(backend: "sqlite" | "postgres"): string {
+  const blob = backend === "sqlite" ? "BLOB" : "BYTEA";
+  return `
+  ALTER TABLE ves_proofs ADD COLUMN anchor_chain_id TEXT;
+  ALTER TABLE ves_proofs ADD COLUMN anchor_tx_hash ${blob};
+  ALTER TABLE ves_proofs ADD COLUMN anchor_block_number TEXT;
+  ALTER TABLE ves_proofs ADD COLUMN anchored_at TEXT;
+  `;
+}
+
 /** SQLite's migrations, in order. */
 export const SQLITE_MIGRATIONS: readonly string[] = [
   // 1: events, receipts, counters, dedupe, entity versions, commitments, keys.
@@ -226,6 +240,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   anchorLeaseMigration(),
   // 8: prover keys, accepted proofs and provers' leases (issue 13).
   proofsMigration("sqlite"),
+  // 9: the transaction that anchored a validity proof (issue 14).
+  proofAnchorMigration("sqlite"),
 ];
 
 /** PostgreSQL's migrations, in order. */
@@ -399,4 +415,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   anchorLeaseMigration(),
   // 8: prover keys, accepted proofs and provers' leases (issue 13).
   proofsMigration("postgres"),
+  // 9: the transaction that anchored a validity proof (issue 14).
+  proofAnchorMigration("postgres"),
 ];

@@ -65,12 +65,15 @@ export type {
 export { API_KEY_PREFIX_LENGTH } from "../tenants/store";
 export type {
   ClaimOutcome,
+  MarkProofOutcome,
   PendingValidity,
+  ProofAnchor,
   ProofClaim,
   ProofKind,
   ProofStore,
   ProofsStore,
   StoredProof,
+  UnmarkProofOutcome,
 } from "../proofs/store";
 
 /** What every backend does besides storing: its kind, schema upgrades, liveness, backup, closing, leadership. */
