@@ -6,8 +6,9 @@
  *      spent); unmined for too long → replaced with higher fees under the gas-price ceiling; mined but reverted →
  *      decoded (a `BatchAlreadyCommitted` is reconciled against the on-chain record, never counted as a failure);
  *   3. reports confirmed anchors to the sequencer (a durable queue: the state file, not memory);
- *   4. watches reported anchors within the reorg window: one whose block is gone is un-recorded at the sequencer,
- *      and its commitment comes back as pending, to be anchored again;
+ *   4. watches reported anchors within the reorg window: one whose block is gone is un-recorded at the sequencer
+ *      (the commitment's anchor, and the proof's when it carried one), and its commitment (or proof) comes back as
+ *      pending, to be anchored again;
  *   5. anchors the pending commitments: per stream, strictly in order, only the oldest and only when nothing of that
  *      stream is in flight; each with its batch proof when one is available within the configured wait; a stream
  *      that fails backs off on its own and never blocks another;
@@ -422,7 +423,17 @@ export class Anchorer {
         if (r === "not_found") log.warn({ batchId: s.batchId }, "sequencer does not know the anchored batch");
       }
       if (s.proofId !== null) {
-        const pr = await proofs.markProofAnchored(s.proofId, where);
+        let pr = await proofs.markProofAnchored(s.proofId, where);
+        if (pr === "conflict") {
+          // Another transaction of this proof is recorded (one reorganised away and re-sent): replace it.
+          log.warn(
+            { batchId: s.batchId, proofId: s.proofId, txHash: s.txHash },
+            "sequencer records another proof anchor",
+          );
+          await proofs.unmarkProofAnchored(s.proofId);
+          pr = await proofs.markProofAnchored(s.proofId, where);
+          if (pr === "conflict") throw new AnchorError("ANCHOR_REPORT_CONFLICT", `cannot record proof ${s.proofId}`);
+        }
         if (pr !== "recorded")
           log.warn({ batchId: s.batchId, proofId: s.proofId, result: pr }, "proof anchor not recorded");
         metrics.proofs.inc();
@@ -473,17 +484,26 @@ export class Anchorer {
     const registry = await chain.registry();
     const id32 = toBytes32Hex(s.batchId);
     if (s.kind === "proof") {
-      if (!(await chain.rpc(() => registry.hasStarkProof(id32)))) state.proofChecked(s.batchId, "reopen");
+      // Un-record first: the proof's record at the sequencer must not keep a transaction that no longer exists.
+      const out = await this.unrecordProof(s);
+      const onChain = await chain.rpc(() => registry.hasStarkProof(id32));
+      if (!onChain) state.proofChecked(s.batchId, "reopen");
       state.update(s.id, "reorged");
       metrics.reorgs.inc();
       metrics.stats.reorgs++;
-      log.warn({ batchId: s.batchId, txHash: s.txHash }, "anchored proof reorganised away; will anchor it again");
+      log.warn(
+        { batchId: s.batchId, txHash: s.txHash, proofId: s.proofId, sequencer: out },
+        "anchored proof reorganised away: un-recorded at the sequencer; will anchor it again",
+      );
+      // On-chain through another transaction: record that one instead.
+      if (onChain) await this.reconcile(s.batchId, s.stream, "proof", 0, s.proofId);
       return;
     }
     const exists = await chain.rpc(() => registry["batchExists(bytes32)"](id32));
     if (!exists) {
       // Un-record first: only then may the commitment come back as pending and be anchored again.
       const out = await sequencer.unmarkAnchored(s.batchId);
+      await this.unrecordProof(s);
       state.update(s.id, "reorged");
       if (s.kind === "batch+proof") state.proofChecked(s.batchId, "reopen");
       metrics.reorgs.inc();
@@ -493,12 +513,26 @@ export class Anchorer {
         "reported anchor reorganised away: un-recorded at the sequencer; it will be anchored again",
       );
     } else {
-      // On-chain through another transaction: record that one instead.
+      // On-chain through another transaction: record that one instead (and the proof's, if it is on-chain too).
+      await this.unrecordProof(s);
       state.update(s.id, "reorged");
       metrics.reorgs.inc();
       metrics.stats.reorgs++;
       await this.reconcile(s.batchId, s.stream, "batch", s.eventCount, null);
+      if (s.proofId !== null && (await chain.rpc(() => registry.hasStarkProof(id32)))) {
+        await this.reconcile(s.batchId, s.stream, "proof", 0, s.proofId);
+      }
     }
+  }
+
+  /** Un-records the proof anchor a reorganised send had reported (`DELETE …/proofs/{proof_id}/anchored`). */
+  private async unrecordProof(s: SendRow): Promise<string | null> {
+    if (s.proofId === null) return null;
+    const out = await this.d.proofs.unmarkProofAnchored(s.proofId);
+    if (out !== "unanchored") {
+      this.d.log.warn({ batchId: s.batchId, proofId: s.proofId, result: out }, "proof anchor not un-recorded");
+    }
+    return out;
   }
 
   // 5. Pending commitments ---------------------------------------------------------------------------------------------

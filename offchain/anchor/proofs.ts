@@ -1,8 +1,10 @@
 /**
  * Where the anchor finds a batch's proof, behind a small interface: the sequencer's proof routes of the batch-proof
  * issue, `GET /api/v1/ves/validity/{batch_id}/proofs` (stored proof records carrying everything `commitStarkProof`
- * needs) and `POST /api/v1/ves/validity/proofs/{proof_id}/anchored {chainId, txHash, blockNumber}`.
- * A sequencer without those routes answers 404, which reads as "no proof yet".
+ * needs), `POST /api/v1/ves/validity/proofs/{proof_id}/anchored {chainId, txHash, blockNumber}` and
+ * `DELETE /api/v1/ves/validity/proofs/{proof_id}/anchored` (a proof anchor whose block was reorganised away).
+ * A sequencer without those routes answers 404, which reads as "no proof yet" (GET) or `unsupported` (POST, DELETE);
+ * a 404 about the proof itself carries the code `PROOF_NOT_FOUND` and reads as `not_found`.
  */
 import { normalizeUuid } from "../ves";
 import { AnchorError } from "./errors";
@@ -26,11 +28,25 @@ export interface ProofRecord {
 export interface ProofSource {
   /** The batch's usable proof, or null when none is stored (yet). */
   proofFor(batchId: string): Promise<ProofRecord | null>;
-  /** Records the transaction that anchored a proof: `recorded`, or `unsupported` without the route. */
+  /**
+   * Records the transaction that anchored a proof: `recorded` (also the same transaction again), `conflict` (another
+   * is recorded), `not_found` (the sequencer has no such validity proof), or `unsupported` without the route.
+   */
   markProofAnchored(
     proofId: string,
     a: { chainId: bigint; txHash: string; blockNumber: bigint },
-  ): Promise<"recorded" | "conflict" | "unsupported">;
+  ): Promise<"recorded" | "conflict" | "not_found" | "unsupported">;
+  /**
+   * Un-records a proof's anchor whose block was reorganised away: `unanchored` (also when none was recorded),
+   * `not_found`, or `unsupported` without the route.
+   */
+  unmarkProofAnchored(proofId: string): Promise<"unanchored" | "not_found" | "unsupported">;
+}
+
+/** The proof routes' answer to a 404: the proof is unknown (`PROOF_NOT_FOUND`), or the route is missing. */
+function notFoundKind(r: { body: Record<string, unknown> }): "not_found" | "unsupported" {
+  const code = (r.body.error as { code?: unknown } | undefined)?.code;
+  return code === "PROOF_NOT_FOUND" ? "not_found" : "unsupported";
 }
 
 const U64_MAX = 2n ** 64n - 1n;
@@ -96,21 +112,40 @@ export class HttpProofSource implements ProofSource {
   async markProofAnchored(
     proofId: string,
     a: { chainId: bigint; txHash: string; blockNumber: bigint },
-  ): Promise<"recorded" | "conflict" | "unsupported"> {
-    const r = await this.http.request("POST", `/api/v1/ves/validity/proofs/${encodeURIComponent(proofId)}/anchored`, {
+  ): Promise<"recorded" | "conflict" | "not_found" | "unsupported"> {
+    const r = await this.http.request("POST", anchoredRoute(proofId), {
       chainId: a.chainId,
       txHash: a.txHash,
       blockNumber: a.blockNumber,
     });
     if (r.status === 200) return "recorded";
     if (r.status === 409) return "conflict";
-    if (r.status === 404) return "unsupported";
-    throw new AnchorError("ANCHOR_SEQUENCER_REJECTED", `POST proof ${proofId} anchored: ${r.status}`);
+    if (r.status === 404) return notFoundKind(r);
+    throw rejected(r, `POST proof ${proofId} anchored`);
   }
+
+  async unmarkProofAnchored(proofId: string): Promise<"unanchored" | "not_found" | "unsupported"> {
+    const r = await this.http.request("DELETE", anchoredRoute(proofId));
+    if (r.status === 200) return "unanchored";
+    if (r.status === 404) return notFoundKind(r);
+    throw rejected(r, `DELETE proof ${proofId} anchored`);
+  }
+}
+
+const anchoredRoute = (proofId: string) => `/api/v1/ves/validity/proofs/${encodeURIComponent(proofId)}/anchored`;
+
+/** A refusal with the sequencer's error code in the message (the code itself is the anchor's). */
+function rejected(r: { status: number; body: Record<string, unknown> }, what: string): AnchorError {
+  const code = (r.body.error as { code?: unknown } | undefined)?.code;
+  return new AnchorError(
+    "ANCHOR_SEQUENCER_REJECTED",
+    `${what}: ${r.status}${typeof code === "string" ? ` ${code}` : ""}`,
+  );
 }
 
 /** A source that never has proofs (`--proofs false`). */
 export const NO_PROOFS: ProofSource = {
   proofFor: async () => null,
   markProofAnchored: async () => "unsupported",
+  unmarkProofAnchored: async () => "unsupported",
 };

@@ -1,9 +1,9 @@
-import { createServer, type Server } from "node:http";
+import { randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 import { JsonRpcProvider, Wallet, ZeroHash, id as keccakText } from "ethers";
 
-import { createAnchor, type AnchorService } from "../../../offchain/anchor";
+import { HttpProofSource, SequencerClient, createAnchor, type AnchorService } from "../../../offchain/anchor";
 import { connectRegistry } from "../../../offchain/common";
 import type { SetRegistry } from "../../../typechain-types";
 import { ADMIN_KEY, BACKENDS, client, startSequencer, type BackendSetup, type Client } from "../../support/sequencer";
@@ -21,6 +21,7 @@ import {
   waitFor,
   type Devnet,
 } from "../../support/anchor";
+import { submitBatchProof } from "../../support/proofs";
 
 describe("anchor service (real hardhat devnet child process, real sequencer)", function () {
   this.timeout(180_000);
@@ -275,73 +276,51 @@ describe("anchor service (real hardhat devnet child process, real sequencer)", f
     expect(svc.stats().reorgs).to.be.at.least(1);
   });
 
-  describe("proof path, against an in-test stub of the two proof routes (GET …/proofs, POST …/anchored) serving records for the real sequencer's commitments", function () {
-    let stub: Server;
-    let stubUrl: string;
-    const records = new Map<string, Record<string, unknown>>();
-    const anchoredCalls: { proofId: string; body: Record<string, unknown> }[] = [];
+  describe("proof path, against the real sequencer's proof routes (batch proofs proven and submitted in the test)", function () {
+    /** Proves and submits a batch proof of `batchId`; its record (hashes without 0x). */
+    const prove = async (batchId: string) => submitBatchProof(admin, batchId);
+    /** The proof's anchor as the sequencer's proof GET route shows it (undefined: not recorded). */
+    const proofAnchor = async (proofId: string) => {
+      const r = await admin.get(`/api/v1/ves/validity/proofs/${proofId}`);
+      expect(r.status, r.text).to.equal(200);
+      const a = r.json.anchor as unknown as { chainId: bigint; txHash: string; blockNumber: bigint } | null;
+      return a ?? undefined;
+    };
+    /** The sequencer's audit entries of an action on a proof. */
+    const audits = async (tenantId: string, action: string, proofId: string) => {
+      const r = await admin.get(`/api/v1/admin/audit?tenant_id=${tenantId}&limit=500`);
+      const entries = r.json.entries as unknown as { action: string; target: string | null }[];
+      return entries.filter((e) => e.action === action && e.target === proofId).length;
+    };
+    const proofLogs = async (batchId: string) =>
+      registry.queryFilter(registry.filters.StarkProofCommitted(id32(batchId)), 0, "latest");
 
-    before(async function () {
-      stub = createServer((req, res) => {
-        const send = (status: number, body: unknown) => {
-          res.writeHead(status, { "content-type": "application/json" });
-          res.end(JSON.stringify(body));
-        };
-        if (req.headers.authorization !== `ApiKey ${ADMIN_KEY}`) return send(401, { error: { code: "UNAUTHORIZED" } });
-        const list = /^\/api\/v1\/ves\/validity\/([0-9a-f-]{36})\/proofs$/.exec(req.url ?? "");
-        if (req.method === "GET" && list) {
-          const r = records.get(list[1]!);
-          return send(200, { proofs: r === undefined ? [] : [r], count: r === undefined ? 0 : 1 });
-        }
-        const mark = /^\/api\/v1\/ves\/validity\/proofs\/([^/]+)\/anchored$/.exec(req.url ?? "");
-        if (req.method === "POST" && mark) {
-          let text = "";
-          req.on("data", (d: Buffer) => (text += d.toString()));
-          req.on("end", () => {
-            anchoredCalls.push({ proofId: mark[1]!, body: JSON.parse(text) as Record<string, unknown> });
-            send(200, { proofId: mark[1], status: "anchored" });
-          });
-          return;
-        }
-        send(404, { error: { code: "NOT_FOUND" } });
-      });
-      await new Promise<void>((resolve) => stub.listen(0, "127.0.0.1", () => resolve()));
-      stubUrl = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
+    it("tells an unknown proof (PROOF_NOT_FOUND) from a missing route (unsupported) on both proof anchor routes", async function () {
+      const real = new HttpProofSource(new SequencerClient(seqUrl, ADMIN_KEY, 3000));
+      const where = { chainId: 84532001n, txHash: `0x${"ab".repeat(32)}`, blockNumber: 1n };
+      expect(await real.markProofAnchored(randomUUID(), where)).to.equal("not_found");
+      expect(await real.unmarkProofAnchored(randomUUID())).to.equal("not_found");
+      const routeless = new HttpProofSource(new SequencerClient(`${seqUrl}/elsewhere`, ADMIN_KEY, 3000));
+      expect(await routeless.markProofAnchored(randomUUID(), where)).to.equal("unsupported");
+      expect(await routeless.unmarkProofAnchored(randomUUID())).to.equal("unsupported");
     });
 
-    after(async function () {
-      await new Promise<void>((resolve) => stub.close(() => resolve()));
-    });
-
-    const recordFor = (batchId: string, n: number) => ({
-      proofId: `proof-${batchId}`,
-      batchId,
-      proofType: "stark-batch",
-      proofHash: keccakText(`proof ${batchId}`),
-      policyHash: keccakText("policy"),
-      policyLimit: "18446744073709551615",
-      allCompliant: true,
-      proofSize: 4096 + n,
-      provingTimeMs: 321,
-    });
-
-    it("anchors a batch with its proof in one commitBatchWithStarkProof when the proof is there", async function () {
+    it("anchors a batch with its proof in one commitBatchWithStarkProof and records the proof's transaction", async function () {
       const s = await newStream(admin);
       const batch = await commit(admin, s, 2);
-      records.set(batch, recordFor(batch, 1));
-      await anchor({ ANCHOR__PROOFS: "true", ANCHOR__PROOF_API_URL: stubUrl, ANCHOR__PROOF_WAIT_MS: "60000" });
+      const record = await prove(batch);
+      const proofId = record.proofId as string;
+      await anchor({ ANCHOR__PROOFS: "true", ANCHOR__PROOF_WAIT_MS: "60000" });
       const tx = await waitFor("reported", () => anchoredTx(admin, batch));
-      expect(await registry.verifyStarkProofHash(id32(batch), keccakText(`proof ${batch}`))).to.equal(true);
+      expect(await registry.verifyStarkProofHash(id32(batch), `0x${record.proofHash as string}`)).to.equal(true);
       const onChain = await registry.starkProofs(id32(batch));
-      expect(onChain.policyLimit).to.equal(2n ** 64n - 1n);
-      expect(onChain.proofSize).to.equal(4097n);
-      const call = await waitFor("proof anchor reported", () =>
-        anchoredCalls.find((c) => c.proofId === `proof-${batch}`),
-      );
-      expect(call.body.txHash).to.equal(tx);
+      expect(onChain.policyLimit).to.equal(100_000n);
+      expect(onChain.proofSize).to.equal(BigInt(record.proofSize as number));
+      const recorded = await waitFor("proof anchor recorded", () => proofAnchor(proofId));
+      expect(recorded.txHash).to.equal(tx);
       const receipt = await provider.getTransactionReceipt(tx);
-      expect(call.body.blockNumber).to.equal(receipt!.blockNumber);
-      expect(call.body.chainId).to.equal(84532001);
+      expect(recorded.blockNumber).to.equal(receipt!.blockNumber);
+      expect(recorded.chainId).to.equal(84532001);
       const calldata = (await provider.getTransaction(tx))!.data;
       expect(calldata.slice(0, 10)).to.equal(registry.interface.getFunction("commitBatchWithStarkProof").selector);
     });
@@ -349,22 +328,74 @@ describe("anchor service (real hardhat devnet child process, real sequencer)", f
     it("anchors without the proof after the wait, then commits the late proof with commitStarkProof", async function () {
       const s = await newStream(admin);
       const batch = await commit(admin, s, 2);
-      const { svc } = await anchor({
-        ANCHOR__PROOFS: "true",
-        ANCHOR__PROOF_API_URL: stubUrl,
-        ANCHOR__PROOF_WAIT_MS: "300",
-      });
+      const { svc } = await anchor({ ANCHOR__PROOFS: "true", ANCHOR__PROOF_WAIT_MS: "300" });
       const tx = await waitFor("reported without a proof", () => anchoredTx(admin, batch));
       expect(await registry.hasStarkProof(id32(batch))).to.equal(false);
-      records.set(batch, recordFor(batch, 2));
-      const call = await waitFor("late proof reported", () =>
-        anchoredCalls.find((c) => c.proofId === `proof-${batch}`),
-      );
-      expect(call.body.txHash).to.not.equal(tx);
-      expect(await registry.verifyStarkProofHash(id32(batch), keccakText(`proof ${batch}`))).to.equal(true);
-      const calldata = (await provider.getTransaction(call.body.txHash as string))!.data;
+      const record = await prove(batch);
+      const recorded = await waitFor("late proof recorded", () => proofAnchor(record.proofId as string));
+      expect(recorded.txHash).to.not.equal(tx);
+      expect(await registry.verifyStarkProofHash(id32(batch), `0x${record.proofHash as string}`)).to.equal(true);
+      const calldata = (await provider.getTransaction(recorded.txHash))!.data;
       expect(calldata.slice(0, 10)).to.equal(registry.interface.getFunction("commitStarkProof").selector);
       expect(svc.stats().total_proofs_anchored).to.equal(1);
+    });
+
+    it("un-records a reported proof anchor whose block was reorganised away (DELETE) and anchors the proof again", async function () {
+      const s = await newStream(admin);
+      const batch = await commit(admin, s, 2);
+      const { svc } = await anchor({ ANCHOR__PROOFS: "true", ANCHOR__PROOF_WAIT_MS: "300" });
+      await waitFor("batch reported without a proof", () => anchoredTx(admin, batch));
+      const snapshot = await devnet.rpc<string>("evm_snapshot");
+      const record = await prove(batch);
+      const proofId = record.proofId as string;
+      const first = await waitFor("proof anchor recorded", () => proofAnchor(proofId));
+      expect(await proofLogs(batch)).to.have.length(1);
+      // Nothing is mined until the watcher has un-recorded the proof's anchor (its block is gone).
+      await devnet.rpc("evm_setAutomine", [false]);
+      await devnet.rpc("evm_revert", [snapshot]);
+      await waitFor("proof anchor un-recorded", async () => (await proofAnchor(proofId)) === undefined || undefined);
+      expect(await audits(s.agent.tenantId, "proof.unanchor", proofId)).to.equal(1);
+      await devnet.rpc("evm_setAutomine", [true]);
+      await devnet.rpc("evm_mine");
+      await waitFor("proof anchored and recorded again", async () => {
+        const logs = await proofLogs(batch);
+        const a = await proofAnchor(proofId);
+        return logs.length === 1 && a !== undefined && a.txHash === logs[0]!.transactionHash ? a : undefined;
+      });
+      expect(await audits(s.agent.tenantId, "proof.anchor", proofId)).to.equal(2);
+      expect(await registry.verifyStarkProofHash(id32(batch), `0x${record.proofHash as string}`)).to.equal(true);
+      expect(svc.stats().reorgs).to.be.at.least(1);
+      expect(first.txHash).to.be.a("string");
+    });
+
+    it("un-records both anchors of a reorganised commitBatchWithStarkProof and anchors batch and proof again", async function () {
+      const s = await newStream(admin);
+      const snapshot = await devnet.rpc<string>("evm_snapshot");
+      const batch = await commit(admin, s, 2);
+      const record = await prove(batch);
+      const proofId = record.proofId as string;
+      await anchor({ ANCHOR__PROOFS: "true", ANCHOR__PROOF_WAIT_MS: "60000" });
+      const first = await waitFor("proof anchor recorded", () => proofAnchor(proofId));
+      expect(first.txHash).to.equal(await anchoredTx(admin, batch));
+      await devnet.rpc("evm_setAutomine", [false]);
+      await devnet.rpc("evm_revert", [snapshot]);
+      await waitFor("both anchors un-recorded", async () =>
+        (await proofAnchor(proofId)) === undefined && (await anchoredTx(admin, batch)) === undefined ? true : undefined,
+      );
+      expect(await audits(s.agent.tenantId, "proof.unanchor", proofId)).to.equal(1);
+      await devnet.rpc("evm_setAutomine", [true]);
+      await devnet.rpc("evm_mine");
+      const again = await waitFor("batch and proof anchored and recorded again", async () => {
+        const logs = await commitLogs(batch);
+        const a = await proofAnchor(proofId);
+        const tx = await anchoredTx(admin, batch);
+        return logs.length === 1 && a !== undefined && a.txHash === logs[0]!.transactionHash && tx === a.txHash
+          ? a
+          : undefined;
+      });
+      expect(await audits(s.agent.tenantId, "proof.anchor", proofId)).to.equal(2);
+      const calldata = (await provider.getTransaction(again.txHash))!.data;
+      expect(calldata.slice(0, 10)).to.equal(registry.interface.getFunction("commitBatchWithStarkProof").selector);
     });
   });
 });
