@@ -104,6 +104,65 @@ export const validityInputsSchema = {
       policy_limit: { type: "string", pattern: "^[0-9]{1,20}$" },
     },
   },
+  response: {
+    200: {
+      type: "object",
+      required: ["batchId", "merkleRoot", "prevStateRoot", "newStateRoot", "policy", "events"],
+      properties: {
+        batchId: { type: "string" },
+        tenantId: { type: "string" },
+        storeId: { type: "string" },
+        sequenceStart: { type: "integer" },
+        sequenceEnd: { type: "integer" },
+        leafCount: { type: "integer" },
+        paddedLeafCount: { type: "integer" },
+        treeDepth: { type: "integer" },
+        merkleRoot: { type: "string", description: "64 hex digits" },
+        prevStateRoot: { type: "string" },
+        newStateRoot: { type: "string" },
+        committedAt: { type: "string" },
+        policy: {
+          description: "null unless policy_id and policy_limit are given",
+          anyOf: [
+            { type: "null" },
+            {
+              type: "object",
+              required: ["policyId", "policyParams", "policyHash", "policyLimit"],
+              properties: {
+                policyId: { type: "string", enum: ["aml.threshold", "order_total.cap"] },
+                policyParams: { type: "object", description: "{threshold} or {cap}: the raw limit" },
+                policyHash: { type: "string" },
+                policyLimit: { type: "integer", description: "the raw limit (u64)" },
+              },
+            },
+          ],
+        },
+        events: {
+          type: "array",
+          description: "in sequence order, one per event of the commitment",
+          items: {
+            type: "object",
+            required: ["sequenceNumber", "eventId", "scope", "amountCommitment", "eventSigningHash", "agentSignature"],
+            properties: {
+              sequenceNumber: { type: "integer" },
+              eventId: { type: "string" },
+              eventType: { type: "string" },
+              scope: { type: "string", enum: ["in_scope", "out_of_scope"] },
+              amountField: { type: ["string", "null"] },
+              payloadKind: { type: "integer", enum: [0, 1] },
+              amountCommitment: {
+                type: ["string", "null"],
+                description: "C of a plaintext payload (64 hex); null when encrypted (only recipients can read it)",
+              },
+              eventSigningHash: { type: "string" },
+              agentSignature: { type: "string" },
+            },
+          },
+        },
+      },
+    },
+    "4xx": errorSchema,
+  },
 };
 
 export const validityEventsSchema = {

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 
+import Ajv from "ajv";
 import { expect } from "chai";
 
 import type { Sequencer } from "../../../offchain/sequencer";
@@ -231,6 +232,18 @@ describe("sequencer proofs", function () {
         const inp = await prover.get(`/api/v1/ves/validity/${batchId}/inputs?policy_id=aml.threshold&policy_limit=100`);
         expect(inp.status).to.equal(200);
         expect((inp.json.events as unknown as { scope: string }[])[0]!.scope).to.equal("in_scope");
+        // The response is what /docs/json documents, with and without a policy.
+        const doc = (await admin.get("/docs/json")).json as unknown as {
+          paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, unknown> }> }>>;
+        };
+        const documented = doc.paths["/api/v1/ves/validity/{batch_id}/inputs"]!.get!.responses["200"]!.content[
+          "application/json"
+        ] as { schema: object };
+        const validate = new Ajv({ strict: false }).compile(documented.schema);
+        const bare = await prover.get(`/api/v1/ves/validity/${batchId}/inputs`);
+        for (const r of [inp, bare])
+          expect(validate(JSON.parse(r.text)), JSON.stringify(validate.errors)).to.equal(true);
+        expect(JSON.parse(bare.text).policy).to.equal(null);
         const c = await admin.get(`/api/v1/ves/commitments/${batchId}`);
         const pulled = (
           ev.json.events as unknown as { sequenceNumber: bigint; eventId: string; envelope: unknown }[]
