@@ -133,8 +133,22 @@ export function bytesToUuid(bytes: Uint8Array): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** True if the string is already the lowercase hyphenated form (what `normalizeUuid` returns unchanged). */
+function isLowerHyphenatedUuid(uuid: string): boolean {
+  if (typeof uuid !== "string" || uuid.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = uuid.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
 /** Rewrites any accepted UUID form as lowercase hyphenated. */
 export function normalizeUuid(uuid: string): string {
+  // The common case, already normal, is returned as is (the same string the round trip through bytes prints).
+  if (isLowerHyphenatedUuid(uuid)) return uuid;
   return bytesToUuid(uuidToBytes(uuid));
 }
 

@@ -26,53 +26,76 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** The path of a value inside the guarded root (`$`, `.key`, `[i]`), built only when an error names it. */
+function pathOf(segments: readonly (string | number)[]): string {
+  let out = "$";
+  for (const s of segments) out += typeof s === "number" ? `[${s}]` : `.${s}`;
+  return out;
+}
+
 /**
  * Walks a value and throws a TypeError (RangeError for numbers out of range) at the first thing a canonicalizer
  * would silently mangle: undefined, functions, symbols, bigint (unless allowed), non-finite numbers, Dates and other
  * non-plain objects, sparse arrays, lone surrogates, symbol keys, cycles, or nesting beyond MAX_JSON_DEPTH.
+ * `at` holds the path segments down to `value` (pushed and popped on the way; a path string is only made to throw).
  */
-function guard(value: unknown, path: string, allowBigint: boolean, stack: Set<object>, depth: number): void {
+function guard(value: unknown, at: (string | number)[], allowBigint: boolean, stack: Set<object>): void {
   if (value === null || typeof value === "boolean") return;
   if (typeof value === "string") {
-    if (!isWellFormedString(value)) throw new TypeError(`lone UTF-16 surrogate in the string at ${path}`);
+    if (!isWellFormedString(value)) throw new TypeError(`lone UTF-16 surrogate in the string at ${pathOf(at)}`);
     return;
   }
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError(`non-finite number ${value} at ${path} is not JSON`);
+    if (!Number.isFinite(value)) throw new TypeError(`non-finite number ${value} at ${pathOf(at)} is not JSON`);
     return;
   }
   if (typeof value === "bigint") {
     if (!allowBigint) {
-      throw new TypeError(`bigint ${value} at ${path}: payload JSON numbers are doubles; convert it or use jcsExact`);
+      throw new TypeError(
+        `bigint ${value} at ${pathOf(at)}: payload JSON numbers are doubles; convert it or use jcsExact`,
+      );
     }
     if (value < I64_MIN || value > U64_MAX) {
-      throw new RangeError(`integer ${value} at ${path} is outside the i64/u64 range`);
+      throw new RangeError(`integer ${value} at ${pathOf(at)} is outside the i64/u64 range`);
     }
     return;
   }
-  if (typeof value !== "object") throw new TypeError(`${typeof value} at ${path} is not JSON`);
-  if (depth >= MAX_JSON_DEPTH) throw new RangeError(`JSON nesting deeper than ${MAX_JSON_DEPTH} at ${path}`);
-  if (stack.has(value)) throw new TypeError(`circular reference at ${path}`);
+  if (typeof value !== "object") throw new TypeError(`${typeof value} at ${pathOf(at)} is not JSON`);
+  if (at.length >= MAX_JSON_DEPTH) throw new RangeError(`JSON nesting deeper than ${MAX_JSON_DEPTH} at ${pathOf(at)}`);
+  if (stack.has(value)) throw new TypeError(`circular reference at ${pathOf(at)}`);
   stack.add(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) throw new TypeError(`sparse array hole at ${path}[${i}]`);
-      guard(value[i], `${path}[${i}]`, allowBigint, stack, depth + 1);
+      at.push(i);
+      if (!(i in value)) throw new TypeError(`sparse array hole at ${pathOf(at)}`);
+      guard(value[i], at, allowBigint, stack);
+      at.pop();
     }
   } else {
     if (!isPlainObject(value)) {
       const kind = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
-      throw new TypeError(`${kind} at ${path} is not a plain JSON object`);
+      throw new TypeError(`${kind} at ${pathOf(at)} is not a plain JSON object`);
     }
-    if (Object.getOwnPropertySymbols(value).length > 0) throw new TypeError(`symbol-keyed property at ${path}`);
+    if (Object.getOwnPropertySymbols(value).length > 0) throw new TypeError(`symbol-keyed property at ${pathOf(at)}`);
     for (const key of Object.keys(value)) {
-      if (!isWellFormedString(key)) throw new TypeError(`lone UTF-16 surrogate in a key at ${path}`);
+      if (!isWellFormedString(key)) throw new TypeError(`lone UTF-16 surrogate in a key at ${pathOf(at)}`);
       const child = (value as Record<string, unknown>)[key];
-      if (child === undefined) throw new TypeError(`undefined at ${path}.${key} is not JSON`);
-      guard(child, `${path}.${key}`, allowBigint, stack, depth + 1);
+      at.push(key);
+      if (child === undefined) throw new TypeError(`undefined at ${pathOf(at)} is not JSON`);
+      guard(child, at, allowBigint, stack);
+      at.pop();
     }
   }
   stack.delete(value);
+}
+
+/**
+ * Checks that a value is JSON a canonicalizer prints faithfully (bigint in the i64/u64 range only when `allowBigint`);
+ * the checks of `jcs` / `jcsExact` / `stringifyJsonExact` without printing anything.
+ * @throws TypeError/RangeError as those functions do.
+ */
+export function assertJsonValue(value: unknown, allowBigint: boolean): void {
+  guard(value, [], allowBigint, new Set());
 }
 
 /**
@@ -81,7 +104,7 @@ function guard(value: unknown, path: string, allowBigint: boolean, stack: Set<ob
  * @throws TypeError for values JSON cannot represent exactly (undefined, bigint, Date, NaN, functions, ...).
  */
 export function jcs(value: unknown): string {
-  guard(value, "$", false, new Set(), 0);
+  assertJsonValue(value, false);
   return canonicalize(value);
 }
 
@@ -90,21 +113,38 @@ export function jcsBytes(value: unknown): Uint8Array {
   return utf8Encode(jcs(value));
 }
 
-function exactNumber(value: number, path: string): string {
+function exactNumber(value: number, at: readonly (string | number)[]): string {
   if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-    throw new RangeError(`number ${value} at ${path} may have lost digits; pass integers beyond 2^53 as bigint`);
+    throw new RangeError(`number ${value} at ${pathOf(at)} may have lost digits; pass integers beyond 2^53 as bigint`);
   }
   return JSON.stringify(value);
 }
 
-function writeExact(value: unknown, path: string): string {
+/** Canonical exact JSON of a guarded value; `at` holds the path segments down to it (for the error only). */
+function writeExact(value: unknown, at: (string | number)[]): string {
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number") return exactNumber(value, path);
+  if (typeof value === "number") return exactNumber(value, at);
   if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return `[${value.map((v, i) => writeExact(v, `${path}[${i}]`)).join(",")}]`;
+  // Loops and string appends rather than map/join: this prints every stored envelope (the sequencer's hot path).
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      at.push(i);
+      out += (i === 0 ? "" : ",") + writeExact(value[i], at);
+      at.pop();
+    }
+    return `${out}]`;
+  }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${writeExact(record[k], `${path}.${k}`)}`).join(",")}}`;
+  let out = "{";
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    at.push(k);
+    out += `${i === 0 ? "" : ","}${JSON.stringify(k)}:${writeExact(record[k], at)}`;
+    at.pop();
+  }
+  return `${out}}`;
 }
 
 /**
@@ -113,8 +153,8 @@ function writeExact(value: unknown, path: string): string {
  * @throws TypeError for non-JSON values; RangeError for an unsafe integer given as a number (it may have lost digits).
  */
 export function jcsExact(value: unknown): string {
-  guard(value, "$", true, new Set(), 0);
-  return writeExact(value, "$");
+  assertJsonValue(value, true);
+  return writeExact(value, []);
 }
 
 /** UTF-8 bytes of `jcsExact(value)`. */
@@ -128,7 +168,7 @@ export function jcsExactBytes(value: unknown): Uint8Array {
  * @throws TypeError for values that are not JSON.
  */
 export function stringifyJsonExact(value: unknown, indent = 0): string {
-  guard(value, "$", true, new Set(), 0);
+  assertJsonValue(value, true);
   const pad = " ".repeat(indent);
   const write = (v: unknown, prefix: string): string => {
     if (v === null || typeof v === "boolean" || typeof v === "string" || typeof v === "number") {
@@ -168,8 +208,11 @@ export function toDoubleJson(value: ExactJsonValue): JsonValue {
 }
 
 function defineJsonProperty(target: object, key: string, value: unknown): void {
-  // defineProperty rather than assignment, so that a "__proto__" key stays an ordinary own property.
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // defineProperty rather than assignment for "__proto__", so that it stays an ordinary own property; assignment
+  // (far faster) makes the same own, enumerable, writable, configurable data property for every other key.
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else (target as Record<string, unknown>)[key] = value;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   utf8Encode,
 } from "./encoding";
 import { ZERO_HASH, VES_VERSION, type PayloadKind, type RecipientEntry } from "./hash";
-import { stringifyJsonExact, toDoubleJson, type ExactJsonValue, type JsonValue } from "./jcs";
+import { assertJsonValue, stringifyJsonExact, toDoubleJson, type ExactJsonValue, type JsonValue } from "./jcs";
 import { U32_MAX, U64_MAX, integerOf, isObject, own, type JsonObject } from "./shape";
 import type {
   HpkeParamsWire,
@@ -213,7 +213,7 @@ function readPayload(obj: JsonObject): JsonValue | undefined {
   if (raw === undefined || raw === null) return undefined;
   try {
     // Validate it is JSON (exact form allowed), then map integers to doubles as the sequencer's JCS does.
-    stringifyJsonExact(raw);
+    assertJsonValue(raw, true);
   } catch (e) {
     malformed("payload", (e as Error).message);
   }
@@ -223,6 +223,14 @@ function readPayload(obj: JsonObject): JsonValue | undefined {
 /** Size of the compact JSON text of a value, as the reference measures payload limits. */
 function compactJsonBytes(value: unknown): number {
   return utf8Encode(stringifyJsonExact(value)).length;
+}
+
+/**
+ * `compactJsonBytes` of a payload `readPayload` returned: it passed the JSON checks and holds no bigint, so its compact
+ * text is exactly what JSON.stringify prints (well-formed, hence its UTF-8 length is Buffer.byteLength's).
+ */
+function payloadJsonBytes(payload: JsonValue): number {
+  return Buffer.byteLength(JSON.stringify(payload), "utf8");
 }
 
 /** Phase 1, the shape check that Axum's JSON extractor does (422 on failure). */
@@ -287,7 +295,7 @@ function checkHandlerLimits(envelope: VesEventEnvelope): void {
   for (const key of ["payload", "payload_encrypted"] as const) {
     const value = envelope[key];
     if (value === undefined) continue;
-    const size = compactJsonBytes(value);
+    const size = key === "payload" ? payloadJsonBytes(value as JsonValue) : compactJsonBytes(value);
     if (size > LIMITS.MAX_EVENT_PAYLOAD_BYTES) {
       reject(413, REASON.PAYLOAD_TOO_LARGE, `${key} is ${size} bytes, over ${LIMITS.MAX_EVENT_PAYLOAD_BYTES}`);
     }
