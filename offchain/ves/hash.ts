@@ -111,6 +111,11 @@ export function payloadPlainHash(payload: unknown): Uint8Array {
   return sha256(D.PAYLOAD_PLAIN, jcsBytes(payload));
 }
 
+/** `payloadPlainHash` of a payload whose `jcs` text is already at hand (the sequencer prints it once per event). */
+export function payloadPlainHashOfJcs(jcsText: string): Uint8Array {
+  return sha256(D.PAYLOAD_PLAIN, utf8Encode(jcsText));
+}
+
 /** Salted payload hash H("VES_PAYLOAD_PLAIN_V1" ‖ salt(16) ‖ UTF-8(JCS(payload))) of encrypted events (§4.2 item 2). */
 export function payloadPlainHashSalted(payload: unknown, salt: Uint8Array): Uint8Array {
   assertBytes(salt, "salt", 16);

@@ -6,6 +6,7 @@
 import {
   bytesTo0xHex,
   bytesToBase64Url,
+  isWellFormedString,
   jcs,
   jcsExact,
   sha256,
@@ -62,6 +63,64 @@ export interface CanonicalEnvelope {
   readonly json: string;
   /** Equal for two submissions iff they are the same event (exact-replay detection). */
   readonly hash: Uint8Array;
+  /** `jcs` of the payload (plaintext events), printed once here and reused for its hash. */
+  readonly payloadJcs?: string;
+}
+
+/**
+ * The keys a normalized envelope may have besides `payload`, in the order `jcsExact` prints them (sorted the same way,
+ * by UTF-16 code units, once at load).
+ */
+const ENVELOPE_KEYS = [
+  "ves_version",
+  "event_id",
+  "tenant_id",
+  "store_id",
+  "source_agent_id",
+  "agent_key_id",
+  "entity_type",
+  "entity_id",
+  "event_type",
+  "created_at",
+  "payload_kind",
+  "payload_plain_hash",
+  "payload_cipher_hash",
+  "agent_signature",
+  "payload_encrypted",
+  "command_id",
+  "base_version",
+  "agent_signature_scheme",
+].sort() as (keyof VesEventEnvelope)[];
+const KNOWN_KEYS = new Set<string>([...ENVELOPE_KEYS, "payload"]);
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * `jcsExact` of the envelope without its payload, printed from the known key order (no per-event sort, no guard walk
+ * of fields that are already checked); any envelope it is not sure about (an unknown key, a string that is not
+ * well-formed, a number that is not a safe integer, a u64 out of range, `payload_encrypted`) goes through `jcsExact`
+ * itself, which prints or throws exactly as before.
+ */
+function canonicalFields(envelope: VesEventEnvelope): string {
+  const generic = () => {
+    const { payload: _payload, ...rest } = envelope;
+    return jcsExact(rest as unknown as ExactJsonValue);
+  };
+  for (const k in envelope) if (!KNOWN_KEYS.has(k)) return generic();
+  let out = "";
+  for (const k of ENVELOPE_KEYS) {
+    const v = envelope[k];
+    if (v === undefined) {
+      if (k in envelope) return generic();
+      continue;
+    }
+    let text: string;
+    if (typeof v === "string" && isWellFormedString(v)) text = JSON.stringify(v);
+    else if (typeof v === "number" && Number.isSafeInteger(v)) text = String(v);
+    else if (typeof v === "bigint" && v >= 0n && v <= U64_MAX) text = v.toString();
+    else return generic();
+    out += `${out === "" ? "{" : ","}"${k}":${text}`;
+  }
+  return `${out === "" ? "{" : out}}`;
 }
 
 /**
@@ -69,10 +128,11 @@ export interface CanonicalEnvelope {
  * the way its hash sees it (JCS over doubles, §3); every other field exactly (`base_version` is a u64).
  */
 export function canonicalEnvelope(envelope: VesEventEnvelope): CanonicalEnvelope {
-  const { payload, ...rest } = envelope;
-  let json = jcsExact(rest as unknown as ExactJsonValue);
-  if (payload !== undefined) json = `${json.slice(0, -1)},"payload":${jcs(payload)}}`;
-  return { json, hash: sha256(utf8Encode(json)) };
+  const fields = canonicalFields(envelope);
+  if (envelope.payload === undefined) return { json: fields, hash: sha256(utf8Encode(fields)) };
+  const payloadJcs = jcs(envelope.payload);
+  const json = `${fields.slice(0, -1)},"payload":${payloadJcs}}`;
+  return { json, hash: sha256(utf8Encode(json)), payloadJcs };
 }
 
 /** The store candidate of a checked event, from its signing hash and canonical envelope. */

@@ -13,7 +13,13 @@ import {
   bytesEqual,
   deriveEventHashes,
   ed25519Node,
+  eventSigningHash,
+  payloadPlainHash,
+  payloadPlainHashOfJcs,
   schemaValidationReason,
+  ZERO_HASH,
+  type EventHashes,
+  type VesEvent,
 } from "../../ves";
 import type { Logger } from "../../common";
 import type { AppendOutcome, SequencerStore } from "../store";
@@ -21,7 +27,7 @@ import type { Principal } from "../auth";
 import { agentKeyProblem, type AgentKeyService } from "../keys";
 import type { ReceiptKeys } from "../keys";
 import { describeProblems, type SchemaMode, type SchemaRegistry } from "../schemas";
-import { canonicalEnvelope, eventCandidate, normalizeEnvelope } from "./envelope";
+import { canonicalEnvelope, eventCandidate, normalizeEnvelope, type CanonicalEnvelope } from "./envelope";
 import {
   authorise,
   parseRequest,
@@ -35,6 +41,23 @@ import type { VerifyItem, VerifyPool } from "./verify-pool";
 
 /** Requests with at least this many signatures to check use the worker pool. */
 const VERIFY_POOL_MIN = 16;
+
+/**
+ * The hashes the signature step compares and verifies: `deriveEventHashes` of the event, without the stream id it
+ * does not need, and for a plaintext event from the payload's `jcs` text that `canonicalEnvelope` already printed.
+ */
+function checkedHashes(
+  e: VesEvent,
+  canonical: CanonicalEnvelope | undefined,
+): Pick<EventHashes, "payloadPlainHash" | "payloadCipherHash" | "eventSigningHash"> {
+  if (e.payloadKind !== 0 && e.payloadEncrypted !== undefined) return deriveEventHashes(e);
+  const jcsText = canonical?.payloadJcs;
+  return {
+    payloadPlainHash: jcsText === undefined ? payloadPlainHash(e.payload) : payloadPlainHashOfJcs(jcsText),
+    payloadCipherHash: ZERO_HASH,
+    eventSigningHash: eventSigningHash(e),
+  };
+}
 
 /** The ingest response (§7.6). */
 export interface IngestResponseJson {
@@ -160,7 +183,7 @@ export class IngestPipeline {
     for (const i of live) {
       if (!pending(b, i)) continue;
       const e = events[i]!;
-      const hashes = deriveEventHashes(e);
+      const hashes = checkedHashes(e, b.normal.get(i));
       signingHashes.set(i, hashes.eventSigningHash);
       if (e.payloadKind === 0 && !bytesEqual(hashes.payloadPlainHash, e.payloadPlainHash)) {
         rejected.set(i, { reason: REASON.INVALID_PAYLOAD_HASH, message: "payload_plain_hash does not match" });
