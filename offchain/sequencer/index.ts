@@ -15,7 +15,7 @@ export { SequencerError } from "./errors";
 export { NIL_UUID, type Principal } from "./auth";
 export { rateLimitVerdict } from "./auth";
 export { deriveSequencerId } from "./keys";
-export { receiptJson, type ReceiptJson } from "./events";
+export { canonicalEnvelope, normalizeEnvelope, receiptJson, type CanonicalEnvelope, type ReceiptJson } from "./events";
 export type { IngestResponseJson } from "./events";
 export { runCli, type CliIo } from "./cli";
 export { CommitWorker, type CommitWorkerOptions } from "./commitments";
