@@ -26,8 +26,8 @@ import {
   type StoredCommitment,
   type StoredReceipt,
   type StreamRef,
-} from "../../../offchain/sequencer";
-import { freshDatabase } from "../../support/postgres";
+} from "../../../../offchain/sequencer";
+import { freshDatabase } from "../../../support/postgres";
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
 

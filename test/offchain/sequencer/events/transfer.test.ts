@@ -10,7 +10,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import * as ves from "../../../offchain/ves";
+import * as ves from "../../../../offchain/ves";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -24,7 +24,7 @@ import {
   type Backend,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const OTHER_SIGNING_KEY = "22".repeat(32);
 

@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 import { expect } from "chai";
 import { Client as PgClient } from "pg";
 
-import { rateLimitVerdict, type SequencerStore } from "../../../offchain/sequencer";
+import { rateLimitVerdict, type SequencerStore } from "../../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -21,7 +21,7 @@ import {
   startSequencer,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

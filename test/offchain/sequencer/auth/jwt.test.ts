@@ -7,7 +7,7 @@ import { createHmac, randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
-import { JwtError, signJwt, verifyJwt, type JwtClaims, type JwtVerifier } from "../../../offchain/sequencer";
+import { JwtError, signJwt, verifyJwt, type JwtClaims, type JwtVerifier } from "../../../../offchain/sequencer";
 
 const SECRET = new TextEncoder().encode("a-test-secret-of-at-least-32-characters!");
 const VERIFIER: JwtVerifier = { secret: SECRET, issuer: "stateset-sequencer", audience: "stateset-api" };

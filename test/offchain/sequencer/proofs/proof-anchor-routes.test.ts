@@ -8,9 +8,9 @@ import { randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
-import type { Sequencer } from "../../../offchain/sequencer";
-import { makeBundle, proveCompliance, type CompliancePublicInputs } from "../../../offchain/stark";
-import { submitBatchProof } from "../../support/proofs";
+import type { Sequencer } from "../../../../offchain/sequencer";
+import { makeBundle, proveCompliance, type CompliancePublicInputs } from "../../../../offchain/stark";
+import { submitBatchProof } from "../../../support/proofs";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -21,7 +21,7 @@ import {
   type Agent,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const TX_A = `0x${"ab".repeat(32)}`;
 const TX_B = `0x${"cd".repeat(32)}`;

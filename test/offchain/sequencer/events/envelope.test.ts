@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 
 import { expect } from "chai";
 
-import { canonicalEnvelope, normalizeEnvelope } from "../../../offchain/sequencer";
-import * as ves from "../../../offchain/ves";
+import { canonicalEnvelope, normalizeEnvelope } from "../../../../offchain/sequencer";
+import * as ves from "../../../../offchain/ves";
 
 /** The generic stored form (what the sequencer printed before the fast path). */
 function reference(env: ves.VesEventEnvelope): string {

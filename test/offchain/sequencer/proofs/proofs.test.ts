@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import Ajv from "ajv";
 import { expect } from "chai";
 
-import type { Sequencer } from "../../../offchain/sequencer";
+import type { Sequencer } from "../../../../offchain/sequencer";
 import {
   buildBatchStatement,
   makeBundle,
@@ -18,7 +18,7 @@ import {
   proveCompliance,
   type BatchCommitmentRecord,
   type CompliancePublicInputs,
-} from "../../../offchain/stark";
+} from "../../../../offchain/stark";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -31,7 +31,7 @@ import {
   type Agent,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 
 import { expect } from "chai";
 
-import { freshDatabase } from "../../support/postgres";
+import { freshDatabase } from "../../../support/postgres";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -24,7 +24,7 @@ import {
   type Agent,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const run = promisify(execFile);
 

@@ -8,7 +8,7 @@ import { createHmac, randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
-import { signJwt, type JwtClaims, type Sequencer } from "../../../offchain/sequencer";
+import { signJwt, type JwtClaims, type Sequencer } from "../../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -19,7 +19,7 @@ import {
   startSequencer,
   type Agent,
   type BackendSetup,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const SECRET_TEXT = "jwt-test-secret-0123456789-abcdefghijkl";
 const SECRET = new TextEncoder().encode(SECRET_TEXT);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import type { Sequencer } from "../../../offchain/sequencer";
+import type { Sequencer } from "../../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -10,7 +10,7 @@ import {
   startSequencer,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const TX = `0x${"ab".repeat(32)}`;
 

@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import * as ves from "../../../offchain/ves";
+import * as ves from "../../../../offchain/ves";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -23,7 +23,7 @@ import {
   type Agent,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 interface PublishedKey {
   sequencer_id: string;

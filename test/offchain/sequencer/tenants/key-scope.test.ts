@@ -9,8 +9,15 @@ import { randomBytes, randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
-import type { Sequencer } from "../../../offchain/sequencer";
-import { ADMIN_KEY, BACKENDS, client, startSequencer, type BackendSetup, type Client } from "../../support/sequencer";
+import type { Sequencer } from "../../../../offchain/sequencer";
+import {
+  ADMIN_KEY,
+  BACKENDS,
+  client,
+  startSequencer,
+  type BackendSetup,
+  type Client,
+} from "../../../support/sequencer";
 
 type Permission = "read" | "read_write" | "admin";
 

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 
 import { expect } from "chai";
 
-import type { Sequencer } from "../../../offchain/sequencer";
+import type { Sequencer } from "../../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -19,7 +19,7 @@ import {
   type Agent,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 interface EventJson {
   readonly sequence_number: bigint;

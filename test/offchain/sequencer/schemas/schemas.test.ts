@@ -9,9 +9,9 @@ import { Writable } from "node:stream";
 
 import { expect } from "chai";
 
-import * as ves from "../../../offchain/ves";
-import { createLogger } from "../../../offchain/common";
-import { createSequencer, resolveSequencerConfig, type Sequencer } from "../../../offchain/sequencer";
+import * as ves from "../../../../offchain/ves";
+import { createLogger } from "../../../../offchain/common";
+import { createSequencer, resolveSequencerConfig, type Sequencer } from "../../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -22,7 +22,7 @@ import {
   startSequencer,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 const ORDER_SCHEMA = {
   type: "object",

@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import type { Sequencer } from "../../../offchain/sequencer";
+import type { Sequencer } from "../../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -21,7 +21,7 @@ import {
   startSequencer,
   type BackendSetup,
   type Client,
-} from "../../support/sequencer";
+} from "../../../support/sequencer";
 
 describe("sequencer administration", function () {
   this.timeout(60_000);
@@ -338,7 +338,7 @@ describe("sequencer administration", function () {
         });
 
         it("runs as the installed binary, whose help lists the subcommands beside the server mode", function () {
-          const bin = path.join(__dirname, "..", "..", "..", "bin", "stateset-sequencer");
+          const bin = path.join(__dirname, "..", "..", "..", "..", "bin", "stateset-sequencer");
           const env = { ...process.env, ...sequencerEnv(setup) };
           const created = spawnSync(bin, ["admin", "tenant", "create", "--name", "From the binary"], {
             env,

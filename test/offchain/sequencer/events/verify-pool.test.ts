@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 
 import { expect } from "chai";
 
-import { VerifyPool, type VerifyItem } from "../../../offchain/sequencer";
-import { ed25519Keygen, ed25519Node } from "../../../offchain/ves";
+import { VerifyPool, type VerifyItem } from "../../../../offchain/sequencer";
+import { ed25519Keygen, ed25519Node } from "../../../../offchain/ves";
 
 describe("sequencer verify pool", function () {
   let pool: VerifyPool;
