@@ -50,6 +50,8 @@ export default tseslint.config(
       "offchain/agent/schemas/validators.js",
       "deploy/deployments/",
       ".ves/",
+      // AssemblyScript (its own types and compiler: offchain/stark/wasm/assembly/tsconfig.json, scripts/build-wasm.js)
+      "offchain/stark/wasm/assembly/",
     ],
   },
   js.configs.recommended,

@@ -28,7 +28,13 @@ import {
   randomPublicInputs,
   verifyCompliance,
 } from "../offchain/stark";
-import { proveAir } from "../offchain/stark/testing";
+import {
+  proveAir,
+  proveComplianceWith,
+  seededWords,
+  setWasmKernelsEnabled,
+  wasmKernels,
+} from "../offchain/stark/testing";
 
 /** The reference (Winterfell release build) measured on this kind of 2-core machine, 150 proofs interleaved. */
 const REFERENCE = { proveMs: 4.7, verifyMs: 0.46, sizeKb: 45, securityBits: 55 };
@@ -56,6 +62,95 @@ function cpuMs(): number {
 function randomBelow(bound: bigint): bigint {
   const r = (BigInt(Math.floor(Math.random() * 2 ** 32)) << 32n) | BigInt(Math.floor(Math.random() * 2 ** 32));
   return r % bound;
+}
+
+/** Mean ms per step of `runs` proofs (proveAir with `timings`) on random amounts. */
+function profileSteps(limit: bigint, runs: number): Record<string, number> {
+  const steps: Record<string, number> = {};
+  for (let i = 0; i < runs; i++) {
+    const amount = randomBelow(limit + 1n);
+    const blinding = randomBlinding();
+    const statement = { limit, commitment: poseidon2.commitAmount(amount, blinding) };
+    proveAir({ amount, blinding, limit }, statement, new Uint8Array(32), PRODUCTION_OPTIONS, { timings: steps });
+  }
+  for (const k of Object.keys(steps)) steps[k] = (steps[k] as number) / runs;
+  return steps;
+}
+
+function formatSteps(steps: Record<string, number>): string {
+  return Object.entries(steps)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(", ");
+}
+
+/**
+ * The WebAssembly kernels against the TypeScript path in one process, interleaved proof by proof (same amount,
+ * inputs and seeded randomness for both, so the work is identical and the proof bytes are compared), then the per-step
+ * profile of each path (interleaved in blocks of 5 proofs). Answers the report lines.
+ */
+function wasmVersusTs(policy: Policy, limit: bigint, runs: number): string[] {
+  setWasmKernelsEnabled(true);
+  if (wasmKernels() === null) return ["", "WebAssembly kernels: not loaded (see the note above); TypeScript path only"];
+  const t = { prove: [] as number[], verify: [] as number[] };
+  const w = { prove: [] as number[], verify: [] as number[] };
+  const ratio = { prove: [] as number[], verify: [] as number[] };
+  const warmup = 10;
+  const load = loadavg()[0] ?? 0;
+  for (let i = 0; i < runs + warmup; i++) {
+    const amount = randomBelow(limit + 1n);
+    const inputs = randomPublicInputs(policy);
+    const blinding = randomBlinding();
+    const one = (wasm: boolean): [number, number, Uint8Array] => {
+      setWasmKernelsEnabled(wasm);
+      const t0 = performance.now();
+      const p = proveComplianceWith({ amount, publicInputs: inputs, blinding, rng: seededWords(i) });
+      const t1 = performance.now();
+      const v = verifyCompliance({ proofBytes: p.proofBytes, publicInputs: p.publicInputs, expectedPolicy: policy });
+      const t2 = performance.now();
+      if (!v.valid) throw new Error(`proof ${i} (wasm ${wasm}) did not verify: ${v.reason}`);
+      return [t1 - t0, t2 - t1, p.proofBytes];
+    };
+    // alternate which path goes first
+    const first = i % 2 === 0;
+    const a = one(first);
+    const b = one(!first);
+    const [wp, wv, wb] = first ? a : b;
+    const [tp, tv, tb] = first ? b : a;
+    if (Buffer.compare(Buffer.from(wb), Buffer.from(tb)) !== 0) throw new Error(`proof ${i}: bytes differ`);
+    if (i < warmup) continue;
+    w.prove.push(wp);
+    w.verify.push(wv);
+    t.prove.push(tp);
+    t.verify.push(tv);
+    ratio.prove.push(wp / tp);
+    ratio.verify.push(wv / tv);
+  }
+  const profileRuns = 30;
+  const stepsW: Record<string, number> = {};
+  const stepsT: Record<string, number> = {};
+  for (let block = 0; block < profileRuns / 5; block++) {
+    for (const [wasm, acc] of [
+      [true, stepsW],
+      [false, stepsT],
+    ] as const) {
+      setWasmKernelsEnabled(wasm);
+      for (const [k, v] of Object.entries(profileSteps(limit, 5))) acc[k] = (acc[k] ?? 0) + v / (profileRuns / 5);
+    }
+  }
+  setWasmKernelsEnabled(true);
+  const line = (name: string, ts: number[], wasm: number[], r: number[]): string =>
+    `${name.padEnd(22)}${median(ts).toFixed(2).padStart(12)}${median(wasm).toFixed(2).padStart(12)}` +
+    `${`×${median(r).toFixed(2)}`.padStart(14)}`;
+  return [
+    "",
+    `WebAssembly kernels vs TypeScript, one process, interleaved proof by proof (${runs} pairs after ${warmup}, ` +
+      `same randomness, proof bytes identical; load ${load.toFixed(2)}):`,
+    `${"".padEnd(22)}${"TS median".padStart(12)}${"wasm median".padStart(12)}${"median ratio".padStart(14)}`,
+    line("prove (ms)", t.prove, w.prove, ratio.prove),
+    line("verify (ms)", t.verify, w.verify, ratio.verify),
+    `prover steps, TypeScript (mean ms, ${profileRuns} proofs): ${formatSteps(stepsT)}`,
+    `prover steps, WebAssembly (mean ms, ${profileRuns} proofs): ${formatSteps(stepsW)}`,
+  ];
 }
 
 /** Median prove and verify wall times (ms) and proof size (bytes) of `runs` proofs after `warmup` unmeasured ones. */
@@ -122,21 +217,15 @@ function main(): void {
   }
   bar?.stop();
   // where the prover's time goes: per-step timings of the STARK prover on the same statement shape
-  const steps: Record<string, number> = {};
   const profileRuns = 30;
-  for (let i = 0; i < profileRuns; i++) {
-    const amount = randomBelow(limit + 1n);
-    const blinding = randomBlinding();
-    const statement = { limit, commitment: poseidon2.commitAmount(amount, blinding) };
-    proveAir({ amount, blinding, limit }, statement, new Uint8Array(32), PRODUCTION_OPTIONS, { timings: steps });
-  }
+  const steps = profileSteps(limit, profileRuns);
   const levels = securityLevels(PRODUCTION_OPTIONS, air.TRACE_LENGTH);
   const bits = levels.conjectured;
   const row = (name: string, med: string, avg: string, ref: string, aim: string): string =>
     `${name.padEnd(22)}${med.padStart(12)}${avg.padStart(12)}${ref.padStart(14)}${aim.padStart(10)}`;
   const lines = [
     `ves-stark benchmark: ${runs} proofs (after ${warmup} warm-up), random amounts in 0..${limit}, order_total.cap, Node ${process.version}`,
-    `options: ${JSON.stringify(PRODUCTION_OPTIONS)}; zero knowledge: yes; 1-minute load average at start ${load.toFixed(2)}`,
+    `options: ${JSON.stringify(PRODUCTION_OPTIONS)}; zero knowledge: yes; kernels: ${wasmKernels() === null ? "TypeScript" : "WebAssembly"}; 1-minute load average at start ${load.toFixed(2)}`,
     "",
     row("", "median", "mean", "reference", "aim"),
     row(
@@ -165,10 +254,7 @@ function main(): void {
     row("prove CPU (ms)", "", (proveCpu / runs).toFixed(2), "", ""),
     row("verify CPU (ms)", "", (verifyCpu / runs).toFixed(2), "", ""),
     "",
-    `prover steps (mean ms over ${profileRuns} proofs): ` +
-      Object.entries(steps)
-        .map(([k, v]) => `${k} ${(v / profileRuns).toFixed(2)}`)
-        .join(", "),
+    `prover steps (mean ms over ${profileRuns} proofs): ${formatSteps(steps)}`,
     "",
     "reference (Winterfell release, measured on this kind of machine): default preset prove 4.7 ms, verify 0.46 ms, " +
       "45 KB, 55 bits, no ZK; 119-bit preset 85 ms / 1.0 ms / 92 KB",
@@ -177,6 +263,7 @@ function main(): void {
       `vs 119-bit prove ×${(median(prove) / REFERENCE_119.proveMs).toFixed(2)}, ` +
       `verify ×${(median(verify) / REFERENCE_119.verifyMs).toFixed(2)}, size ×${(median(sizes) / 1024 / REFERENCE_119.sizeKb).toFixed(2)}`,
   ];
+  lines.push(...wasmVersusTs(policy, limit, runs));
   // every preset: median prove / verify / size and both security figures (production from the runs above)
   const presetRuns = Math.max(10, Math.round(runs / 5));
   lines.push("", `presets (medians; ${presetRuns} proofs after 3 warm-ups, production from the runs above):`);

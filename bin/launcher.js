@@ -26,6 +26,8 @@ const vm = require("node:vm");
 const ROOT = path.resolve(__dirname, "..");
 /** The directories the build covers, relative to ROOT. */
 const SOURCE_DIRS = ["offchain", "typechain-types"];
+/** Folders under SOURCE_DIRS that are not TypeScript for Node (AssemblyScript, built by scripts/build-wasm.js). */
+const EXCLUDED_DIRS = new Set([path.join(ROOT, "offchain", "stark", "wasm", "assembly")]);
 const TRANSFORM = { transforms: ["imports", "typescript"] };
 const STAMP_PREFIX = "//ves-build:";
 
@@ -212,8 +214,9 @@ function listSources(dir, out) {
   }
   for (const e of entries) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) listSources(p, out);
-    else if (e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(p);
+    if (e.isDirectory()) {
+      if (!EXCLUDED_DIRS.has(p)) listSources(p, out);
+    } else if (e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(p);
   }
   return out;
 }

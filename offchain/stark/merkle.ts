@@ -4,8 +4,9 @@
  * random salt words in front of each leaf so that unopened leaves reveal nothing). Trees use heap indexing: node 1 is
  * the root, leaves sit at indices count .. 2·count − 1.
  */
-import { blake3Words, labelKey } from "./blake3";
+import { MAX_WORDS, blake3Words, labelKey } from "./blake3";
 import { log2 } from "./poly";
+import { wasmKernels } from "./wasm";
 
 /** A 256-bit digest as 8 little-endian 32-bit words. */
 export type Digest = Uint32Array;
@@ -36,7 +37,8 @@ function hashNode(words: Uint32Array, offset: number, out: Uint32Array, outOffse
 
 /**
  * Builds a tree over `leafCount` leaves (a power of two) of `leafWords` words each; `writeLeaf(i, buf)` fills the
- * words of leaf i into `buf`.
+ * words of leaf i into `buf`. With the WebAssembly kernels loaded, the leaves are gathered row after row and hashed
+ * there (identical nodes).
  */
 export function buildTree(
   leafCount: number,
@@ -44,6 +46,12 @@ export function buildTree(
   writeLeaf: (index: number, buf: Uint32Array) => void,
 ): MerkleTree {
   log2(leafCount);
+  const k = wasmKernels();
+  if (k !== null && Number.isInteger(leafWords) && leafWords >= 0 && leafWords <= MAX_WORDS) {
+    const rows = new Uint32Array(leafCount * leafWords);
+    for (let i = 0; i < leafCount; i++) writeLeaf(i, rows.subarray(i * leafWords, (i + 1) * leafWords));
+    return { leafCount, nodes: k.merkleNodes(rows, leafCount, leafWords, LEAF_KEY, NODE_KEY) };
+  }
   const nodes = new Uint32Array(2 * leafCount * DIGEST_WORDS);
   const buf = new Uint32Array(leafWords);
   for (let i = 0; i < leafCount; i++) {
@@ -52,6 +60,31 @@ export function buildTree(
   }
   for (let k = leafCount - 1; k >= 1; k--) hashNode(nodes, 2 * k * DIGEST_WORDS, nodes, k * DIGEST_WORDS);
   return { leafCount, nodes };
+}
+
+/**
+ * buildTree over salted rows of columns (all of length leafCount): leaf i is salts[i·saltWords ..] followed by
+ * word i of each column. One WebAssembly call gathers and hashes them when the kernels are loaded.
+ */
+export function buildTreeOfColumns(
+  salts: Uint32Array,
+  saltWords: number,
+  columns: readonly Uint32Array[],
+  leafCount: number,
+): MerkleTree {
+  log2(leafCount);
+  if (salts.length !== leafCount * saltWords || columns.some((c) => c.length !== leafCount)) {
+    throw new RangeError(`salts and columns must cover ${leafCount} leaves`);
+  }
+  const width = columns.length;
+  const k = wasmKernels();
+  if (k !== null && saltWords + width <= MAX_WORDS && leafCount > 0) {
+    return { leafCount, nodes: k.merkleNodesOfColumns(salts, saltWords, columns, LEAF_KEY, NODE_KEY) };
+  }
+  return buildTree(leafCount, saltWords + width, (i, buf) => {
+    for (let s = 0; s < saltWords; s++) buf[s] = salts[i * saltWords + s] as number;
+    for (let j = 0; j < width; j++) buf[saltWords + j] = (columns[j] as Uint32Array)[i] as number;
+  });
 }
 
 /** The root digest of a tree. */

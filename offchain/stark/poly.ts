@@ -4,7 +4,8 @@
  * base coefficient arrays (one per extension coordinate): the NTT is linear with base-field twiddles, so it runs on
  * each coordinate separately.
  */
-import { type Ext, P, add, eadd, emul, inv, mul, rootOfUnity, sub, TWO_ADICITY } from "./field";
+import { type Ext, P, add, eadd, emul, inv, isCanonical, mul, rootOfUnity, sub, TWO_ADICITY } from "./field";
+import { type Kernels, wasmKernels } from "./wasm";
 
 /** An extension-field vector (coefficients or evaluations) as four coordinate arrays. */
 export type ExtVec = [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
@@ -86,14 +87,26 @@ function butterfly(a: Int32Array, i: number, half: number, w: number, wf: number
   a[i + half] = d + ((d >> 31) & P);
 }
 
+/** Smallest size sent to the WebAssembly kernels (below it the copies cost more than the kernel saves). */
+const WASM_MIN_SIZE = 32;
+
+/** The WebAssembly kernels when loaded and `size` is within what they take, else null (TypeScript path). */
+function kernelsFor(size: number): Kernels | null {
+  const k = wasmKernels();
+  return k !== null && size >= WASM_MIN_SIZE && size <= k.maxSize ? k : null;
+}
+
 /**
  * In-place forward NTT: coefficients → evaluations at ω^0, ω^1, …, ω^(n−1). Runs on an Int32Array view of the
- * same memory (field elements are below 2^31), which V8 loads as int32 without conversions.
+ * same memory (field elements are below 2^31), which V8 loads as int32 without conversions; the WebAssembly kernel
+ * (identical output) when loaded.
  */
 export function ntt(arr: Uint32Array): Uint32Array {
   const n = arr.length;
   const logN = log2(n);
   if (logN > TWO_ADICITY) throw new RangeError(`NTT size 2^${logN} exceeds the two-adicity`);
+  const k = kernelsFor(n);
+  if (k !== null) return k.ntt(arr);
   const a = new Int32Array(arr.buffer, arr.byteOffset, n);
   const rev = bitrev(logN);
   for (let i = 0; i < n; i++) {
@@ -135,9 +148,11 @@ export function ntt(arr: Uint32Array): Uint32Array {
   return arr;
 }
 
-/** In-place inverse NTT: evaluations at ω^i → coefficients. */
+/** In-place inverse NTT: evaluations at ω^i → coefficients (the WebAssembly kernel when loaded). */
 export function intt(a: Uint32Array): Uint32Array {
   const n = a.length;
+  const k = kernelsFor(n);
+  if (k !== null && log2(n) <= TWO_ADICITY) return k.intt(a);
   ntt(a);
   // evaluations of the reversed-root transform: swap a[i] and a[n − i]
   for (let i = 1, j = n - 1; i < j; i++, j--) {
@@ -158,6 +173,8 @@ export function intt(a: Uint32Array): Uint32Array {
 export function cosetEvaluate(coeffs: Uint32Array, shift: number, n: number): Uint32Array {
   if (coeffs.length > n) throw new RangeError(`polynomial of ${coeffs.length} coefficients on a domain of ${n}`);
   log2(n);
+  const k = kernelsFor(n);
+  if (k !== null && isCanonical(shift)) return k.cosetEvaluateMany([coeffs], shift, n)[0] as Uint32Array;
   let d = 1;
   while (d < coeffs.length) d *= 2;
   const out = new Uint32Array(n);
@@ -181,6 +198,19 @@ export function cosetEvaluate(coeffs: Uint32Array, shift: number, n: number): Ui
     for (let j = 0, p = k; j < d; j++, p += blocks) out[p] = tmp[j] as number;
   }
   return out;
+}
+
+/**
+ * cosetEvaluate(c, shift, n) of each polynomial: one WebAssembly call for all of them (sharing the scale table) when
+ * the kernels are loaded and the polynomials share one length, else one cosetEvaluate each.
+ */
+export function cosetEvaluateMany(coeffs: readonly Uint32Array[], shift: number, n: number): Uint32Array[] {
+  const k = kernelsFor(n);
+  const len = coeffs[0]?.length ?? 0;
+  if (k !== null && isCanonical(shift) && len <= n && coeffs.every((c) => c.length === len)) {
+    return k.cosetEvaluateMany(coeffs, shift, n);
+  }
+  return coeffs.map((c) => cosetEvaluate(c, shift, n));
 }
 
 /** a·b mod p (as field.mul, with a truncating quotient estimate: both are exact, see field.ts). */

@@ -10,10 +10,10 @@ import { type AirStatement, type ComplianceWitness, type Trace, buildTrace, vali
 import type { StarkAir } from "./engine";
 import { type Ext, P, add, mul, rootOfUnity, sub } from "./field";
 import { friCommit, friOpen, friShape } from "./fri";
-import { type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted } from "./merkle";
+import { type MerkleTree, buildTreeOfColumns, openBatch, treeRoot, uniqueSorted } from "./merkle";
 import {
   type ExtVec,
-  cosetEvaluate,
+  cosetEvaluateMany,
   cosetInterpolate,
   divideByLinear,
   evalBaseAtPowers,
@@ -156,15 +156,12 @@ export function proveStark(
     }
     return out;
   });
-  const traceLde = traceCoeffs.map((c) => cosetEvaluate(c, g, N));
+  const traceLde = cosetEvaluateMany(traceCoeffs, g, N);
 
   lap("trace-lde");
   // 3 ----- commit to the trace (salted leaves)
   const traceSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
-  const traceTree = buildTree(N, SALT_WORDS + W, (i, buf) => {
-    for (let s = 0; s < SALT_WORDS; s++) buf[s] = traceSalts[i * SALT_WORDS + s] as number;
-    for (let j = 0; j < W; j++) buf[SALT_WORDS + j] = (traceLde[j] as Uint32Array)[i] as number;
-  });
+  const traceTree = buildTreeOfColumns(traceSalts, SALT_WORDS, traceLde, N);
   transcript.absorbWords("trace-root", treeRoot(traceTree));
 
   lap("trace-commit");
@@ -209,16 +206,12 @@ export function proveStark(
   const mask: ExtVec = zk
     ? [randomElements(rng, D), randomElements(rng, D), randomElements(rng, D), randomElements(rng, D)]
     : extZeros(D);
-  const compColumns = [...chunks, mask].flatMap((poly) => poly.map((c) => cosetEvaluate(c, g, N)));
+  const compColumns = cosetEvaluateMany([...chunks, mask].flat(), g, N);
 
   lap("chunks-lde");
   // 6 ----- commit to the composition chunks and the mask (salted leaves)
-  const compWidth = compColumns.length;
   const compSalts = zk ? randomWords(rng, N * SALT_WORDS) : new Uint32Array(N * SALT_WORDS);
-  const compTree = buildTree(N, SALT_WORDS + compWidth, (i, buf) => {
-    for (let s = 0; s < SALT_WORDS; s++) buf[s] = compSalts[i * SALT_WORDS + s] as number;
-    for (let j = 0; j < compWidth; j++) buf[SALT_WORDS + j] = (compColumns[j] as Uint32Array)[i] as number;
-  });
+  const compTree = buildTreeOfColumns(compSalts, SALT_WORDS, compColumns, N);
   transcript.absorbWords("composition-root", treeRoot(compTree));
 
   lap("composition-commit");

@@ -9,6 +9,19 @@ import { randomBlindingFrom } from "./opening";
 import { type WordSource, seededWords } from "./random";
 
 export { proveAir, type ProverHooks } from "./prover";
+/** The WebAssembly kernels: tests and benches run both paths in one process (kernels on, then forced off). */
+export {
+  type Kernels,
+  type LoadResult,
+  STAMP_FILE,
+  WASM_FILE,
+  loadWasmKernels,
+  reloadWasmKernels,
+  setWasmKernelsEnabled,
+  sourcesHash,
+  wasmDir,
+  wasmKernels,
+} from "./wasm";
 export { type ProverRandomness } from "./compliance";
 export { seededWords, type WordSource };
 

@@ -6,6 +6,7 @@
  */
 import { blake3Bytes, blake3Words, bytesToWords, wordsToBytes } from "./blake3";
 import { type Ext, sampleBase } from "./field";
+import { wasmKernels } from "./wasm";
 
 const SQUEEZE_TAG = 0x5351_5a45; // "SQZE"
 const POW_TAG = 0x504f_5721; // "POW!"
@@ -86,8 +87,14 @@ export class Transcript {
     return (this.block[0] as number) >>> (32 - bits) === 0;
   }
 
-  /** Finds the smallest proof-of-work nonce for `bits` of grinding (prover side). */
+  /** Finds the smallest proof-of-work nonce for `bits` of grinding (prover side; the WebAssembly kernel if loaded). */
   grind(bits: number): number {
+    const k = wasmKernels();
+    if (k !== null && Number.isInteger(bits) && bits >= 1 && bits <= 32) {
+      const nonce = k.grind(this.state, POW_TAG, bits);
+      this.blockPos = 8;
+      return nonce;
+    }
     for (let nonce = 0; ; nonce++) if (this.checkPow(nonce, bits)) return nonce;
   }
 

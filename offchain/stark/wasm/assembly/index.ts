@@ -1,0 +1,489 @@
+/**
+ * WebAssembly kernels of the STARK prover, in AssemblyScript (compiled at install time by scripts/build-wasm.js into
+ * dist/wasm/stark-kernels.wasm). They mirror the TypeScript reference in poly.ts, merkle.ts and transcript.ts and give
+ * identical outputs: the NTT family over KoalaBear (p = 2^31 − 2^24 + 1) with Montgomery multiplication on 64-bit
+ * integers, and BLAKE3 keyed hashing of Merkle leaves and nodes plus the proof-of-work search with native rotates.
+ *
+ * No runtime, no allocation: every kernel works on raw pointers into linear memory, which the loader
+ * (../index.ts) lays out. The fixed area at `__heap_base` holds the twiddle table and BLAKE3 scratch; `arenaStart()`
+ * is where the loader's per-call buffers begin. Field elements in and out are canonical (< p), in standard form;
+ * only the twiddle and scale tables are kept in Montgomery form (x·2^32 mod p).
+ */
+
+// ---------------------------------------------------------------- field
+
+/** The KoalaBear modulus. */
+const P: u32 = 0x7f000001;
+/** −p^(−1) mod 2^32. */
+const P_NEG_INV: u32 = 0x7effffff;
+/** 2^32 mod p (1 in Montgomery form). */
+const R_MOD_P: u32 = 0x01fffffe;
+/** 2^64 mod p (converts into Montgomery form). */
+const R2_MOD_P: u32 = 0x17f7efe4;
+/** A generator of F_p^* (field.ts GENERATOR). */
+const GENERATOR: u32 = 3;
+/** log2 of the largest NTT the twiddle table serves (the prover's largest is 2^12). */
+const TW_LOG_MAX: u32 = 16;
+
+/** Montgomery product a·b·2^(−32) mod p for a·b < p·2^32, canonical. */
+function montMul(a: u32, b: u32): u32 {
+  const t: u64 = <u64>a * <u64>b;
+  const m: u32 = <u32>t * P_NEG_INV;
+  const u: u32 = <u32>((t + <u64>m * <u64>P) >> 32);
+  return u >= P ? u - P : u;
+}
+
+function toMont(a: u32): u32 {
+  return montMul(a, R2_MOD_P);
+}
+
+function addMod(a: u32, b: u32): u32 {
+  const s = a + b;
+  return s >= P ? s - P : s;
+}
+
+function subMod(a: u32, b: u32): u32 {
+  const d = a - b;
+  return a < b ? d + P : d;
+}
+
+/** base^e in Montgomery form (base in Montgomery form). */
+function powMont(base: u32, e: u32): u32 {
+  let acc = R_MOD_P;
+  let b = base;
+  while (e != 0) {
+    if (e & 1) acc = montMul(acc, b);
+    b = montMul(b, b);
+    e >>= 1;
+  }
+  return acc;
+}
+
+/** A primitive 2^logN-th root of unity in Montgomery form (field.ts rootOfUnity: 3^((p − 1)/2^logN)). */
+function rootMont(logN: u32): u32 {
+  return powMont(toMont(GENERATOR), (P - 1) >> logN);
+}
+
+// ---------------------------------------------------------------- memory layout
+
+/** BLAKE3 chaining value (8 words), padded last block (16 words) and the IV (8 words, written at start). */
+const CV: usize = (__heap_base + 63) & ~(<usize>63);
+const BLOCK: usize = CV + 32;
+const IV: usize = BLOCK + 64;
+/** The twiddle table: 2^TW_LOG_MAX words. */
+const TW: usize = IV + 32;
+const ARENA: usize = (TW + ((<usize>4) << TW_LOG_MAX) + 63) & ~(<usize>63);
+/** log2 of the largest NTT whose stages the twiddle table holds so far. */
+let twLog: u32 = 0;
+
+/** Where the loader's buffers may start (everything below is the kernels' own). */
+export function arenaStart(): usize {
+  return ARENA;
+}
+
+/** log2 of the largest NTT the kernels accept. */
+export function maxLogN(): u32 {
+  return TW_LOG_MAX;
+}
+
+/** Fills the twiddle table up to size 2^logN: stage half h holds ω_(2h)^j (Montgomery form) at index h + j. */
+function ensureTwiddles(logN: u32): void {
+  if (logN <= twLog) return;
+  for (let s: u32 = twLog; s < logN; s++) {
+    const half: u32 = 1 << s;
+    const w = rootMont(s + 1);
+    let acc = R_MOD_P;
+    const row = TW + ((<usize>half) << 2);
+    for (let j: u32 = 0; j < half; j++) {
+      store<u32>(row + ((<usize>j) << 2), acc);
+      acc = montMul(acc, w);
+    }
+  }
+  twLog = logN;
+}
+
+// ---------------------------------------------------------------- NTT
+
+/** In-place forward NTT of 2^logN canonical elements at `ptr` (poly.ts ntt). */
+export function ntt(ptr: usize, logN: u32): void {
+  ensureTwiddles(logN);
+  const n: u32 = 1 << logN;
+  // bit-reversal permutation
+  let j: u32 = 0;
+  for (let i: u32 = 1; i < n; i++) {
+    let bit = n >> 1;
+    while (j & bit) {
+      j ^= bit;
+      bit >>= 1;
+    }
+    j ^= bit;
+    if (i < j) {
+      const pi = ptr + ((<usize>i) << 2);
+      const pj = ptr + ((<usize>j) << 2);
+      const t = load<u32>(pi);
+      store<u32>(pi, load<u32>(pj));
+      store<u32>(pj, t);
+    }
+  }
+  // stage 0: twiddle 1
+  if (n >= 2) {
+    for (let i: u32 = 0; i < n; i += 2) {
+      const pa = ptr + ((<usize>i) << 2);
+      const u = load<u32>(pa);
+      const v = load<u32>(pa, 4);
+      store<u32>(pa, addMod(u, v));
+      store<u32>(pa, subMod(u, v), 4);
+    }
+  }
+  for (let half: u32 = 2; half < n; half <<= 1) {
+    const tw = TW + ((<usize>half) << 2);
+    const span = (<usize>half) << 2;
+    for (let k: u32 = 0; k < n; k += half << 1) {
+      const base = ptr + ((<usize>k) << 2);
+      for (let jj: u32 = 0; jj < half; jj++) {
+        const off = (<usize>jj) << 2;
+        const pa = base + off;
+        const u = load<u32>(pa);
+        const v = montMul(load<u32>(pa + span), load<u32>(tw + off));
+        store<u32>(pa, addMod(u, v));
+        store<u32>(pa + span, subMod(u, v));
+      }
+    }
+  }
+}
+
+/** In-place inverse NTT (poly.ts intt): evaluations at ω^i → coefficients. */
+export function intt(ptr: usize, logN: u32): void {
+  ntt(ptr, logN);
+  const n: u32 = 1 << logN;
+  for (let i: u32 = 1, j: u32 = n - 1; i < j; i++, j--) {
+    const pi = ptr + ((<usize>i) << 2);
+    const pj = ptr + ((<usize>j) << 2);
+    const t = load<u32>(pi);
+    store<u32>(pi, load<u32>(pj));
+    store<u32>(pj, t);
+  }
+  // n^(−1) = p − (p − 1)/n since n divides p − 1
+  const nInv = toMont(P - ((P - 1) >> logN));
+  for (let i: u32 = 0; i < n; i++) {
+    const pi = ptr + ((<usize>i) << 2);
+    store<u32>(pi, montMul(load<u32>(pi), nInv));
+  }
+}
+
+/**
+ * Evaluates `count` polynomials on the coset shift·⟨ω_n⟩, n = 2^logN (poly.ts cosetEvaluate, same sub-coset scheme):
+ * polynomial c has `len` coefficients at coeffs + 4·len·c and its n evaluations go to out + 4·n·c. With d the power of
+ * two ≥ len, a polynomial is evaluated as n/d NTTs of size d on the sub-cosets shift·ω_n^k·⟨ω_d⟩ (one NTT of size n
+ * when d ≥ n/2). `scratch` takes n + d words: the scale table (shift·ω_n^k)^i, computed once for all polynomials.
+ */
+export function cosetEvaluate(
+  coeffs: usize,
+  len: u32,
+  count: u32,
+  shift: u32,
+  logN: u32,
+  out: usize,
+  scratch: usize,
+): void {
+  const n: u32 = 1 << logN;
+  let logD: u32 = 0;
+  while ((<u32>1) << logD < len) logD++;
+  if (logD + 1 >= logN) logD = logN;
+  const d: u32 = 1 << logD;
+  const blocks: u32 = n >> logD;
+  ensureTwiddles(logN);
+  // scale[k·d + i] = (shift·ω_n^k)^i in Montgomery form
+  const scale = scratch;
+  const tmp = scratch + ((<usize>n) << 2);
+  const wn = rootMont(logN);
+  let base = toMont(shift);
+  for (let k: u32 = 0; k < blocks; k++) {
+    let s = R_MOD_P;
+    const row = scale + ((<usize>(k * d)) << 2);
+    for (let i: u32 = 0; i < len; i++) {
+      store<u32>(row + ((<usize>i) << 2), s);
+      s = montMul(s, base);
+    }
+    base = montMul(base, wn);
+  }
+  for (let c: u32 = 0; c < count; c++) {
+    const src = coeffs + ((<usize>(c * len)) << 2);
+    const dst = out + ((<usize>(c * n)) << 2);
+    for (let k: u32 = 0; k < blocks; k++) {
+      const row = scale + ((<usize>(k * d)) << 2);
+      for (let i: u32 = 0; i < len; i++) {
+        const off = (<usize>i) << 2;
+        store<u32>(tmp + off, montMul(load<u32>(src + off), load<u32>(row + off)));
+      }
+      if (len < d) memory.fill(tmp + ((<usize>len) << 2), 0, (<usize>(d - len)) << 2);
+      ntt(tmp, logD);
+      if (blocks == 1) {
+        memory.copy(dst, tmp, (<usize>n) << 2);
+      } else {
+        for (let j: u32 = 0, p: u32 = k; j < d; j++, p += blocks) {
+          store<u32>(dst + ((<usize>p) << 2), load<u32>(tmp + ((<usize>j) << 2)));
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- BLAKE3
+
+const CHUNK_START: u32 = 1;
+const CHUNK_END: u32 = 2;
+const ROOT: u32 = 8;
+const KEYED_HASH: u32 = 16;
+/** A Merkle node: one keyed block, 64 bytes, the whole message. */
+const NODE_FLAGS: u32 = KEYED_HASH | CHUNK_START | CHUNK_END | ROOT;
+const IV0: u32 = 0x6a09e667;
+const IV1: u32 = 0xbb67ae85;
+const IV2: u32 = 0x3c6ef372;
+const IV3: u32 = 0xa54ff53a;
+const IV4: u32 = 0x510e527f;
+const IV5: u32 = 0x9b05688c;
+const IV6: u32 = 0x1f83d9ab;
+const IV7: u32 = 0x5be0cd19;
+store<u32>(IV, IV0, 0);
+store<u32>(IV, IV1, 4);
+store<u32>(IV, IV2, 8);
+store<u32>(IV, IV3, 12);
+store<u32>(IV, IV4, 16);
+store<u32>(IV, IV5, 20);
+store<u32>(IV, IV6, 24);
+store<u32>(IV, IV7, 28);
+
+/**
+ * One BLAKE3 compression of the 16 words at `m` with the 8-word chaining value at `cv`; the first 8 output words go
+ * to `out` (which may be `cv`). Fixed-size copies are plain loads and stores: V8 runs small bulk-memory operations
+ * as calls.
+ */
+function compress(cv: usize, m: usize, blockLen: u32, flags: u32, out: usize): void {
+  let v0 = load<u32>(cv, 0);
+  let v1 = load<u32>(cv, 4);
+  let v2 = load<u32>(cv, 8);
+  let v3 = load<u32>(cv, 12);
+  let v4 = load<u32>(cv, 16);
+  let v5 = load<u32>(cv, 20);
+  let v6 = load<u32>(cv, 24);
+  let v7 = load<u32>(cv, 28);
+  let v8 = IV0;
+  let v9 = IV1;
+  let v10 = IV2;
+  let v11 = IV3;
+  let v12: u32 = 0;
+  let v13: u32 = 0;
+  let v14 = blockLen;
+  let v15 = flags;
+  let m0 = load<u32>(m, 0);
+  let m1 = load<u32>(m, 4);
+  let m2 = load<u32>(m, 8);
+  let m3 = load<u32>(m, 12);
+  let m4 = load<u32>(m, 16);
+  let m5 = load<u32>(m, 20);
+  let m6 = load<u32>(m, 24);
+  let m7 = load<u32>(m, 28);
+  let m8 = load<u32>(m, 32);
+  let m9 = load<u32>(m, 36);
+  let m10 = load<u32>(m, 40);
+  let m11 = load<u32>(m, 44);
+  let m12 = load<u32>(m, 48);
+  let m13 = load<u32>(m, 52);
+  let m14 = load<u32>(m, 56);
+  let m15 = load<u32>(m, 60);
+  for (let r = 0; r < 7; r++) {
+    // columns
+    v0 = v0 + v4 + m0;
+    v12 = rotr<u32>(v12 ^ v0, 16);
+    v8 = v8 + v12;
+    v4 = rotr<u32>(v4 ^ v8, 12);
+    v0 = v0 + v4 + m1;
+    v12 = rotr<u32>(v12 ^ v0, 8);
+    v8 = v8 + v12;
+    v4 = rotr<u32>(v4 ^ v8, 7);
+    v1 = v1 + v5 + m2;
+    v13 = rotr<u32>(v13 ^ v1, 16);
+    v9 = v9 + v13;
+    v5 = rotr<u32>(v5 ^ v9, 12);
+    v1 = v1 + v5 + m3;
+    v13 = rotr<u32>(v13 ^ v1, 8);
+    v9 = v9 + v13;
+    v5 = rotr<u32>(v5 ^ v9, 7);
+    v2 = v2 + v6 + m4;
+    v14 = rotr<u32>(v14 ^ v2, 16);
+    v10 = v10 + v14;
+    v6 = rotr<u32>(v6 ^ v10, 12);
+    v2 = v2 + v6 + m5;
+    v14 = rotr<u32>(v14 ^ v2, 8);
+    v10 = v10 + v14;
+    v6 = rotr<u32>(v6 ^ v10, 7);
+    v3 = v3 + v7 + m6;
+    v15 = rotr<u32>(v15 ^ v3, 16);
+    v11 = v11 + v15;
+    v7 = rotr<u32>(v7 ^ v11, 12);
+    v3 = v3 + v7 + m7;
+    v15 = rotr<u32>(v15 ^ v3, 8);
+    v11 = v11 + v15;
+    v7 = rotr<u32>(v7 ^ v11, 7);
+    // diagonals
+    v0 = v0 + v5 + m8;
+    v15 = rotr<u32>(v15 ^ v0, 16);
+    v10 = v10 + v15;
+    v5 = rotr<u32>(v5 ^ v10, 12);
+    v0 = v0 + v5 + m9;
+    v15 = rotr<u32>(v15 ^ v0, 8);
+    v10 = v10 + v15;
+    v5 = rotr<u32>(v5 ^ v10, 7);
+    v1 = v1 + v6 + m10;
+    v12 = rotr<u32>(v12 ^ v1, 16);
+    v11 = v11 + v12;
+    v6 = rotr<u32>(v6 ^ v11, 12);
+    v1 = v1 + v6 + m11;
+    v12 = rotr<u32>(v12 ^ v1, 8);
+    v11 = v11 + v12;
+    v6 = rotr<u32>(v6 ^ v11, 7);
+    v2 = v2 + v7 + m12;
+    v13 = rotr<u32>(v13 ^ v2, 16);
+    v8 = v8 + v13;
+    v7 = rotr<u32>(v7 ^ v8, 12);
+    v2 = v2 + v7 + m13;
+    v13 = rotr<u32>(v13 ^ v2, 8);
+    v8 = v8 + v13;
+    v7 = rotr<u32>(v7 ^ v8, 7);
+    v3 = v3 + v4 + m14;
+    v14 = rotr<u32>(v14 ^ v3, 16);
+    v9 = v9 + v14;
+    v4 = rotr<u32>(v4 ^ v9, 12);
+    v3 = v3 + v4 + m15;
+    v14 = rotr<u32>(v14 ^ v3, 8);
+    v9 = v9 + v14;
+    v4 = rotr<u32>(v4 ^ v9, 7);
+    // permute the message words for the next round
+    const t0 = m2;
+    const t1 = m6;
+    const t2 = m3;
+    const t3 = m10;
+    const t4 = m7;
+    const t5 = m0;
+    const t6 = m4;
+    const t7 = m13;
+    const t8 = m1;
+    const t9 = m11;
+    const t10 = m12;
+    const t11 = m5;
+    const t12 = m9;
+    const t13 = m14;
+    const t14 = m15;
+    const t15 = m8;
+    m0 = t0;
+    m1 = t1;
+    m2 = t2;
+    m3 = t3;
+    m4 = t4;
+    m5 = t5;
+    m6 = t6;
+    m7 = t7;
+    m8 = t8;
+    m9 = t9;
+    m10 = t10;
+    m11 = t11;
+    m12 = t12;
+    m13 = t13;
+    m14 = t14;
+    m15 = t15;
+  }
+  store<u32>(out, v0 ^ v8, 0);
+  store<u32>(out, v1 ^ v9, 4);
+  store<u32>(out, v2 ^ v10, 8);
+  store<u32>(out, v3 ^ v11, 12);
+  store<u32>(out, v4 ^ v12, 16);
+  store<u32>(out, v5 ^ v13, 20);
+  store<u32>(out, v6 ^ v14, 24);
+  store<u32>(out, v7 ^ v15, 28);
+}
+
+/**
+ * BLAKE3 of the little-endian bytes of `count` ≤ 256 words at `ptr` (blake3.ts blake3Words), keyed with the 8 words
+ * at `key` when `keyed` is set (else `key` must hold the IV), 8 words written at `out`.
+ */
+function hashWords(ptr: usize, count: u32, out: usize, key: usize, keyed: u32): void {
+  let cv = key;
+  let pos = ptr;
+  let remaining = count;
+  let flags = keyed | CHUNK_START;
+  while (remaining > 16) {
+    compress(cv, pos, 64, flags, CV);
+    cv = CV;
+    flags = keyed;
+    pos += 64;
+    remaining -= 16;
+  }
+  flags |= CHUNK_END | ROOT;
+  if (remaining == 16) {
+    compress(cv, pos, 64, flags, out);
+  } else {
+    for (let i: u32 = 0; i < 16; i++) {
+      store<u32>(BLOCK + ((<usize>i) << 2), i < remaining ? load<u32>(pos + ((<usize>i) << 2)) : 0);
+    }
+    compress(cv, BLOCK, remaining << 2, flags, out);
+  }
+}
+
+/**
+ * Builds a heap-indexed Merkle tree (merkle.ts buildTree): `leafCount` leaves of `leafWords` ≤ 256 words each, row
+ * after row at `leaves`, hashed with the leaf key; then every internal node k (from leafCount − 1 down to 1) from
+ * nodes 2k and 2k + 1 with the node key. `nodes` receives 2·leafCount digests of 8 words (node 0 unused).
+ */
+export function merkleTree(
+  leaves: usize,
+  leafCount: u32,
+  leafWords: u32,
+  nodes: usize,
+  leafKey: usize,
+  nodeKey: usize,
+): void {
+  const rowBytes = (<usize>leafWords) << 2;
+  memory.fill(nodes, 0, 32); // node 0 is unused (zero, as in merkle.ts)
+  for (let i: u32 = 0; i < leafCount; i++) {
+    hashWords(leaves + <usize>i * rowBytes, leafWords, nodes + ((<usize>(leafCount + i)) << 5), leafKey, KEYED_HASH);
+  }
+  for (let k: u32 = leafCount - 1; k >= 1; k--) {
+    compress(nodeKey, nodes + ((<usize>(2 * k)) << 5), 64, NODE_FLAGS, nodes + ((<usize>k) << 5));
+  }
+}
+
+/**
+ * Gathers salted leaves from columns: leaf i is the `saltWords` words at salts + 4·saltWords·i followed by word i of
+ * each of the `width` columns (column j at cols + 4·leafCount·j), written row after row at `leaves`.
+ */
+export function gatherRows(salts: usize, saltWords: u32, cols: usize, width: u32, leafCount: u32, leaves: usize): void {
+  const leafWords = saltWords + width;
+  for (let i: u32 = 0; i < leafCount; i++) {
+    const row = leaves + ((<usize>(i * leafWords)) << 2);
+    const salt = salts + ((<usize>(i * saltWords)) << 2);
+    for (let s: u32 = 0; s < saltWords; s++) store<u32>(row + ((<usize>s) << 2), load<u32>(salt + ((<usize>s) << 2)));
+    let src = cols + ((<usize>i) << 2);
+    const dst = row + ((<usize>saltWords) << 2);
+    for (let j: u32 = 0; j < width; j++) {
+      store<u32>(dst + ((<usize>j) << 2), load<u32>(src));
+      src += (<usize>leafCount) << 2;
+    }
+  }
+}
+
+/**
+ * The smallest proof-of-work nonce (transcript.ts grind): the first nonce ≥ 0 whose plain BLAKE3 of
+ * state[8] ‖ nonce_lo ‖ nonce_hi ‖ tag (11 words, `msg` holding state and tag in place) has `bits` leading zero bits.
+ */
+export function grind(msg: usize, bits: u32): u64 {
+  if (bits == 0) return 0;
+  const shift: u32 = 32 - bits;
+  for (let nonce: u64 = 0; ; nonce++) {
+    store<u32>(msg, <u32>nonce, 32);
+    store<u32>(msg, <u32>(nonce >> 32), 36);
+    compress(IV, msg, 44, CHUNK_START | CHUNK_END | ROOT, CV);
+    if (load<u32>(CV) >>> shift == 0) return nonce;
+  }
+  return 0;
+}

@@ -1,0 +1,319 @@
+/**
+ * Loader of the prover's WebAssembly kernels (sources in ./assembly, compiled at install time by
+ * scripts/build-wasm.js into dist/wasm/stark-kernels.wasm next to a stamp: the SHA-256 of the AssemblyScript sources
+ * and of the compiler's version). The module is instantiated synchronously on first use, and only when the stamp
+ * equals the hash of the sources read now: output older than its sources is never run. Otherwise (or with
+ * VES_STARK_WASM=0) `wasmKernels()` answers null, the callers run the TypeScript reference, and a missing or stale
+ * build is said once on stderr. VES_STARK_WASM_DIR overrides dist/wasm.
+ *
+ * The kernels give the same outputs as the TypeScript functions they stand in for (poly.ts ntt, intt and
+ * cosetEvaluate; merkle.ts buildTree; transcript.ts grind); test/offchain/stark/wasm.test.ts checks it.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+
+/** The part of the WebAssembly JS API used here (the compiler's lib has no DOM, and @types/node 20 declares none). */
+interface WasmApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { readonly exports: Record<string, unknown> };
+}
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+const Wasm = (globalThis as unknown as { readonly WebAssembly: WasmApi }).WebAssembly;
+
+/** The compiled module's file name in the wasm directory. */
+export const WASM_FILE = "stark-kernels.wasm";
+/** The stamp's file name in the wasm directory (one line: the hex SHA-256 of sourcesHash). */
+export const STAMP_FILE = "stark-kernels.stamp";
+/** The AssemblyScript sources (every file in it is hashed, asconfig.json included). */
+export const ASSEMBLY_DIR = path.join(__dirname, "assembly");
+const ROOT = path.resolve(__dirname, "..", "..", "..");
+
+/** The directory holding the compiled kernels: VES_STARK_WASM_DIR, else dist/wasm. */
+export function wasmDir(): string {
+  const dir = process.env.VES_STARK_WASM_DIR;
+  return dir !== undefined && dir !== "" ? path.resolve(dir) : path.join(ROOT, "dist", "wasm");
+}
+
+/** The installed AssemblyScript compiler's version, or "none" (then no build can be fresh). */
+function ascVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(require.resolve("assemblyscript/package.json"), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : "none";
+  } catch {
+    return "none";
+  }
+}
+
+/**
+ * SHA-256 (hex) over the compiler's version and every file of the AssemblyScript sources (name, length, bytes, in
+ * name order). scripts/build-wasm.js computes the same hash when it writes the stamp.
+ */
+export function sourcesHash(dir: string = ASSEMBLY_DIR, version: string = ascVersion()): string {
+  const h = createHash("sha256").update(`assemblyscript ${version}\n`);
+  for (const name of readdirSync(dir).sort()) {
+    const bytes = readFileSync(path.join(dir, name));
+    h.update(`${name}\n${bytes.length}\n`).update(bytes);
+  }
+  return h.digest("hex");
+}
+
+/** The raw exports of the module (pointers are byte offsets into `memory`). */
+interface Exports {
+  readonly memory: WasmMemory;
+  arenaStart(): number;
+  maxLogN(): number;
+  ntt(ptr: number, logN: number): void;
+  intt(ptr: number, logN: number): void;
+  cosetEvaluate(
+    coeffs: number,
+    len: number,
+    count: number,
+    shift: number,
+    logN: number,
+    out: number,
+    scratch: number,
+  ): void;
+  merkleTree(
+    leaves: number,
+    leafCount: number,
+    leafWords: number,
+    nodes: number,
+    leafKey: number,
+    nodeKey: number,
+  ): void;
+  gatherRows(salts: number, saltWords: number, cols: number, width: number, leafCount: number, leaves: number): void;
+  grind(msg: number, bits: number): bigint;
+}
+
+/** The kernels, on plain typed arrays (inputs copied in, outputs copied out). */
+export interface Kernels {
+  /** Largest NTT / evaluation domain size the kernels take (2^16); callers use TypeScript beyond it. */
+  readonly maxSize: number;
+  /** In-place forward NTT of canonical elements (poly.ts ntt); returns `a`. */
+  ntt(a: Uint32Array): Uint32Array;
+  /** In-place inverse NTT (poly.ts intt); returns `a`. */
+  intt(a: Uint32Array): Uint32Array;
+  /** cosetEvaluate(c, shift, n) of each polynomial, all of one length ≤ n (poly.ts cosetEvaluate). */
+  cosetEvaluateMany(coeffs: readonly Uint32Array[], shift: number, n: number): Uint32Array[];
+  /**
+   * All 2·leafCount heap-indexed node digests (merkle.ts buildTree) of leaves laid row after row in `leaves`
+   * (leafWords ≤ 256 words each), hashed with the 8-word keys `leafKey` and `nodeKey`.
+   */
+  merkleNodes(
+    leaves: Uint32Array,
+    leafCount: number,
+    leafWords: number,
+    leafKey: Uint32Array,
+    nodeKey: Uint32Array,
+  ): Uint32Array;
+  /** merkleNodes of the salted rows: leaf i = salts[i·saltWords ..] ‖ columns[0][i] ‖ … ‖ columns[w − 1][i]. */
+  merkleNodesOfColumns(
+    salts: Uint32Array,
+    saltWords: number,
+    columns: readonly Uint32Array[],
+    leafKey: Uint32Array,
+    nodeKey: Uint32Array,
+  ): Uint32Array;
+  /** The smallest nonce with `bits` (≤ 32) leading zero bits of BLAKE3(state ‖ nonce_lo ‖ nonce_hi ‖ tag). */
+  grind(state: Uint32Array, tag: number, bits: number): number;
+}
+
+const P = 0x7f000001;
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0 && n <= 2 ** 30;
+}
+
+/** Wraps an instance: a bump arena from arenaStart(), reset at every call, growing memory as needed. */
+function wrap(ex: Exports): Kernels {
+  const arena = ex.arenaStart();
+  const maxLog = ex.maxLogN();
+  let view = new Uint32Array(ex.memory.buffer);
+  /** Makes room for `words` arena words and returns a fresh view of memory. */
+  const reserve = (words: number): Uint32Array => {
+    const need = arena + 4 * words;
+    const have = ex.memory.buffer.byteLength;
+    if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
+    if (view.buffer !== ex.memory.buffer || view.length === 0) view = new Uint32Array(ex.memory.buffer);
+    return view;
+  };
+  reserve(0);
+  const A = arena >>> 2;
+  const transform = (a: Uint32Array, inverse: boolean): Uint32Array => {
+    if (!(a instanceof Uint32Array) || !isPowerOfTwo(a.length) || a.length > 1 << maxLog) {
+      throw new RangeError(`NTT of ${a.length} elements (a power of two up to 2^${maxLog} expected)`);
+    }
+    const logN = 31 - Math.clz32(a.length);
+    const mem = reserve(a.length);
+    mem.set(a, A);
+    if (inverse) ex.intt(arena, logN);
+    else ex.ntt(arena, logN);
+    a.set(mem.subarray(A, A + a.length));
+    return a;
+  };
+  const copyDigests = (mem: Uint32Array, at: number, leafCount: number): Uint32Array =>
+    mem.slice(A + at, A + at + 16 * leafCount);
+  const checkKeys = (leafKey: Uint32Array, nodeKey: Uint32Array): void => {
+    if (leafKey.length !== 8 || nodeKey.length !== 8) throw new RangeError("Merkle keys are 8 words");
+  };
+  const checkTree = (leafCount: number, leafWords: number): void => {
+    if (!isPowerOfTwo(leafCount)) throw new RangeError(`expected a power of two, got ${leafCount}`);
+    if (!Number.isInteger(leafWords) || leafWords < 0 || leafWords > 256) {
+      throw new RangeError(`leaves of ${leafWords} words (at most 256)`);
+    }
+  };
+  return {
+    maxSize: 1 << maxLog,
+    ntt: (a) => transform(a, false),
+    intt: (a) => transform(a, true),
+    cosetEvaluateMany(coeffs, shift, n) {
+      if (!isPowerOfTwo(n) || n > 1 << maxLog) throw new RangeError(`domain of ${n} (a power of two ≤ 2^${maxLog})`);
+      if (!Number.isInteger(shift) || shift < 0 || shift >= P) throw new RangeError(`shift ${shift} not canonical`);
+      const count = coeffs.length;
+      if (count === 0) return [];
+      const len = (coeffs[0] as Uint32Array).length;
+      if (len > n) throw new RangeError(`polynomial of ${len} coefficients on a domain of ${n}`);
+      if (coeffs.some((c) => c.length !== len)) throw new RangeError("cosetEvaluateMany: polynomials of one length");
+      let d = 1;
+      while (d < len) d *= 2;
+      const coeffAt = 0;
+      const outAt = count * len;
+      const scratchAt = outAt + count * n;
+      const mem = reserve(scratchAt + n + Math.max(d, n));
+      coeffs.forEach((c, i) => mem.set(c, A + coeffAt + i * len));
+      ex.cosetEvaluate(arena, len, count, shift, 31 - Math.clz32(n), arena + 4 * outAt, arena + 4 * scratchAt);
+      return coeffs.map((_, i) => mem.slice(A + outAt + i * n, A + outAt + (i + 1) * n));
+    },
+    merkleNodes(leaves, leafCount, leafWords, leafKey, nodeKey) {
+      checkTree(leafCount, leafWords);
+      checkKeys(leafKey, nodeKey);
+      if (leaves.length !== leafCount * leafWords) throw new RangeError("leaves: leafCount × leafWords words expected");
+      const nodesAt = 16 + leafCount * leafWords;
+      const mem = reserve(nodesAt + 16 * leafCount);
+      mem.set(leafKey, A);
+      mem.set(nodeKey, A + 8);
+      mem.set(leaves, A + 16);
+      ex.merkleTree(arena + 64, leafCount, leafWords, arena + 4 * nodesAt, arena, arena + 32);
+      return copyDigests(mem, nodesAt, leafCount);
+    },
+    merkleNodesOfColumns(salts, saltWords, columns, leafKey, nodeKey) {
+      const leafCount = columns[0]?.length ?? salts.length / Math.max(1, saltWords);
+      const width = columns.length;
+      checkTree(leafCount, saltWords + width);
+      checkKeys(leafKey, nodeKey);
+      if (salts.length !== leafCount * saltWords) throw new RangeError("salts: leafCount × saltWords words expected");
+      if (columns.some((c) => c.length !== leafCount)) throw new RangeError("columns of one length expected");
+      const saltsAt = 16;
+      const colsAt = saltsAt + salts.length;
+      const leavesAt = colsAt + width * leafCount;
+      const nodesAt = leavesAt + leafCount * (saltWords + width);
+      const mem = reserve(nodesAt + 16 * leafCount);
+      mem.set(leafKey, A);
+      mem.set(nodeKey, A + 8);
+      mem.set(salts, A + saltsAt);
+      columns.forEach((c, j) => mem.set(c, A + colsAt + j * leafCount));
+      ex.gatherRows(arena + 4 * saltsAt, saltWords, arena + 4 * colsAt, width, leafCount, arena + 4 * leavesAt);
+      ex.merkleTree(arena + 4 * leavesAt, leafCount, saltWords + width, arena + 4 * nodesAt, arena, arena + 32);
+      return copyDigests(mem, nodesAt, leafCount);
+    },
+    grind(state, tag, bits) {
+      if (state.length !== 8) throw new RangeError("grind: the state is 8 words");
+      if (!Number.isInteger(bits) || bits < 0 || bits > 32) throw new RangeError(`grind: ${bits} bits (0..32)`);
+      const mem = reserve(16);
+      mem.fill(0, A, A + 16);
+      mem.set(state, A);
+      mem[A + 10] = tag;
+      return Number(ex.grind(arena, bits));
+    },
+  };
+}
+
+/** Why a build was not used (for the note), or null when it loads. */
+export type LoadResult =
+  { readonly kernels: Kernels; readonly note: null } | { readonly kernels: null; readonly note: string };
+
+/**
+ * Loads the kernels from `dir` when its stamp equals the hash of the current sources; otherwise answers why not.
+ * Never throws: a missing, stale or broken build is a note, and the caller runs TypeScript.
+ */
+export function loadWasmKernels(dir: string = wasmDir(), sourcesDir: string = ASSEMBLY_DIR): LoadResult {
+  const where = path.relative(ROOT, dir) || dir;
+  let stamp: string;
+  let bytes: Buffer;
+  try {
+    stamp = readFileSync(path.join(dir, STAMP_FILE), "utf8").trim();
+    bytes = readFileSync(path.join(dir, WASM_FILE));
+  } catch {
+    return { kernels: null, note: `no WebAssembly kernels in ${where}` };
+  }
+  let expected: string;
+  try {
+    expected = sourcesHash(sourcesDir);
+  } catch (e) {
+    return { kernels: null, note: `cannot read the kernels' sources (${e instanceof Error ? e.message : String(e)})` };
+  }
+  if (stamp !== expected)
+    return { kernels: null, note: `the WebAssembly kernels in ${where} are older than their sources` };
+  try {
+    const instance = new Wasm.Instance(new Wasm.Module(bytes), {
+      env: {
+        abort: () => {
+          throw new Error("stark kernels: abort");
+        },
+      },
+    });
+    return { kernels: wrap(instance.exports as unknown as Exports), note: null };
+  } catch (e) {
+    return {
+      kernels: null,
+      note: `the WebAssembly kernels in ${where} do not load (${e instanceof Error ? e.message : String(e)})`,
+    };
+  }
+}
+
+let loaded: Kernels | null | undefined;
+let warned = false;
+let override: boolean | undefined;
+
+/**
+ * The kernels when a fresh build is present and they are enabled (VES_STARK_WASM is not "0", or the test switch
+ * below), else null: the caller runs the TypeScript reference. Loads on first call; a missing or stale build is said
+ * once on stderr (process.emitWarning).
+ */
+export function wasmKernels(): Kernels | null {
+  if (!(override ?? process.env.VES_STARK_WASM !== "0")) return null;
+  if (loaded === undefined) {
+    const r = loadWasmKernels();
+    loaded = r.kernels;
+    if (r.note !== null && !warned) {
+      warned = true;
+      process.emitWarning(`${r.note}; proving with the TypeScript kernels (npm run build compiles them)`, {
+        code: "VES_STARK_WASM",
+      });
+    }
+  }
+  return loaded;
+}
+
+/**
+ * Turns the kernels on or off for this process whatever VES_STARK_WASM says, or back to what it says (undefined):
+ * tests and benches compare both paths in one run.
+ */
+export function setWasmKernelsEnabled(on: boolean | undefined): void {
+  override = on;
+}
+
+/** Forgets the loaded kernels (and the note already given): the next wasmKernels() checks the build again (tests). */
+export function reloadWasmKernels(): void {
+  loaded = undefined;
+  warned = false;
+}

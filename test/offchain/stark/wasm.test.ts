@@ -1,0 +1,334 @@
+/**
+ * The prover's WebAssembly kernels (offchain/stark/wasm) against the TypeScript reference: differential tests on
+ * random inputs (NTT, inverse NTT and coset evaluation at every size 2^1..2^12 and several shifts; Merkle trees of
+ * several leaf counts and widths; grinding nonces), whole proofs byte-identical with the kernels on and forced off at
+ * every preset (and a batch proof), and the freshness rule: a build whose stamp is not the hash of the current
+ * sources is refused (TypeScript path, one note) and a fresh one is used. When the kernels are not built (an install
+ * that skipped "prepare"), the suite builds them first: nothing is skipped.
+ */
+import { execFileSync } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import {
+  DOMAIN_OFFSET,
+  PRESETS,
+  PRESET_NAMES,
+  type ProofOptions,
+  TEST_OPTIONS,
+  Transcript,
+  field,
+  merkle,
+  policyFromLimit,
+  poly,
+  randomPublicInputs,
+} from "../../../offchain/stark";
+import {
+  type Kernels,
+  STAMP_FILE,
+  WASM_FILE,
+  blindingFrom,
+  loadWasmKernels,
+  proveBatchWithHooks,
+  proveComplianceWith,
+  reloadWasmKernels,
+  seededWords,
+  setWasmKernelsEnabled,
+  sourcesHash,
+  wasmDir,
+  wasmKernels,
+} from "../../../offchain/stark/testing";
+import { AML_10000, syntheticBatch } from "./batch/support";
+
+const ROOT = path.join(__dirname, "..", "..", "..");
+const BUILD_SCRIPT = path.join(ROOT, "scripts", "build-wasm.js");
+const ASSEMBLY = path.join(ROOT, "offchain", "stark", "wasm", "assembly");
+
+/** Runs the wasm build (strict: a failure fails the test), into `dir` when given. */
+function buildWasm(dir?: string): void {
+  execFileSync(process.execPath, [BUILD_SCRIPT, "--strict"], {
+    cwd: ROOT,
+    env: { ...process.env, ...(dir === undefined ? {} : { VES_STARK_WASM_DIR: dir }) },
+    stdio: "pipe",
+  });
+}
+
+let seed = 0x5eed;
+/** Deterministic pseudo-random canonical field elements. */
+function randomElements(n: number): Uint32Array {
+  const src = seededWords(seed++);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++) out[i] = src() % field.P;
+  return out;
+}
+
+function randomWordsOf(n: number): Uint32Array {
+  const src = seededWords(seed++);
+  return Uint32Array.from({ length: n }, () => src());
+}
+
+/** `f` with the kernels forced off (the TypeScript reference). */
+function reference<T>(f: () => T): T {
+  setWasmKernelsEnabled(false);
+  try {
+    return f();
+  } finally {
+    setWasmKernelsEnabled(true);
+  }
+}
+
+describe("stark WebAssembly kernels", function () {
+  this.timeout(120_000);
+  let k: Kernels;
+
+  before(function () {
+    setWasmKernelsEnabled(true);
+    reloadWasmKernels();
+    if (loadWasmKernels().kernels === null) buildWasm();
+    reloadWasmKernels();
+    const loaded = wasmKernels();
+    expect(loaded, `kernels in ${wasmDir()} do not load`).to.not.equal(null);
+    k = loaded as Kernels;
+  });
+
+  after(function () {
+    setWasmKernelsEnabled(undefined);
+  });
+
+  describe("NTT family", function () {
+    it("ntt and intt equal the TypeScript reference at every size 2^1..2^12", function () {
+      for (let log = 1; log <= 12; log++) {
+        const a = randomElements(1 << log);
+        const refNtt = reference(() => poly.ntt(a.slice()));
+        const refIntt = reference(() => poly.intt(a.slice()));
+        expect(Array.from(k.ntt(a.slice())), `ntt 2^${log}`).to.deep.equal(Array.from(refNtt));
+        expect(Array.from(k.intt(a.slice())), `intt 2^${log}`).to.deep.equal(Array.from(refIntt));
+        // and the dispatching functions (the kernel from 32 elements on)
+        expect(Array.from(poly.ntt(a.slice())), `poly.ntt 2^${log}`).to.deep.equal(Array.from(refNtt));
+        expect(Array.from(poly.intt(poly.ntt(a.slice()))), `round trip 2^${log}`).to.deep.equal(Array.from(a));
+      }
+    });
+
+    it("coset evaluation equals the TypeScript reference at every size 2^1..2^12, several shifts and degrees", function () {
+      const shifts = [1, DOMAIN_OFFSET, field.GENERATOR, field.P - 1, 0, ...Array.from(randomElements(2))];
+      for (let log = 1; log <= 12; log++) {
+        const n = 1 << log;
+        const lengths = [...new Set([0, 1, 3, n >> 3, n >> 2, (n >> 2) + 1, n >> 1, (n >> 1) + 1, n - 1, n])];
+        for (const len of lengths.filter((l) => l <= n)) {
+          const polys = [randomElements(len), randomElements(len), randomElements(len)];
+          for (const shift of shifts) {
+            const want = reference(() => polys.map((c) => poly.cosetEvaluate(c, shift, n)));
+            const got = k.cosetEvaluateMany(polys, shift, n);
+            const label = `n 2^${log}, ${len} coefficients, shift ${shift}`;
+            expect(
+              got.map((v) => Array.from(v)),
+              label,
+            ).to.deep.equal(want.map((v) => Array.from(v)));
+            expect(
+              poly.cosetEvaluateMany(polys, shift, n).map((v) => Array.from(v)),
+              `cosetEvaluateMany ${label}`,
+            ).to.deep.equal(want.map((v) => Array.from(v)));
+          }
+        }
+      }
+    });
+
+    it("validates its inputs like the reference", function () {
+      expect(() => k.ntt(new Uint32Array(3))).to.throw(RangeError);
+      expect(() => k.cosetEvaluateMany([new Uint32Array(9)], 1, 8)).to.throw(RangeError);
+      expect(() => k.cosetEvaluateMany([new Uint32Array(2), new Uint32Array(3)], 1, 8)).to.throw(RangeError);
+      expect(() => k.cosetEvaluateMany([new Uint32Array(2)], field.P, 8)).to.throw(RangeError);
+      expect(() => poly.cosetEvaluateMany([new Uint32Array(9)], 1, 8)).to.throw(RangeError);
+      expect(k.cosetEvaluateMany([], 1, 8)).to.deep.equal([]);
+      // mixed lengths go through the reference one by one
+      const mixed = [randomElements(3), randomElements(5)];
+      expect(poly.cosetEvaluateMany(mixed, 7, 16).map((v) => Array.from(v))).to.deep.equal(
+        reference(() => mixed.map((c) => Array.from(poly.cosetEvaluate(c, 7, 16)))),
+      );
+    });
+  });
+
+  describe("Merkle trees", function () {
+    it("buildTree nodes equal the TypeScript tree for several leaf counts and widths", function () {
+      for (const leafCount of [1, 2, 4, 16, 128, 1024]) {
+        for (const leafWords of [0, 1, 7, 8, 15, 16, 17, 28, 32, 33, 64, 256]) {
+          const rows = randomWordsOf(leafCount * leafWords);
+          const write = (i: number, buf: Uint32Array): void =>
+            buf.set(rows.subarray(i * leafWords, (i + 1) * leafWords));
+          const want = reference(() => merkle.buildTree(leafCount, leafWords, write));
+          const got = merkle.buildTree(leafCount, leafWords, write);
+          expect(Array.from(got.nodes), `${leafCount} leaves of ${leafWords} words`).to.deep.equal(
+            Array.from(want.nodes),
+          );
+        }
+      }
+    });
+
+    it("trees of salted column rows equal the TypeScript tree", function () {
+      for (const leafCount of [1, 8, 1024]) {
+        for (const [saltWords, width] of [
+          [4, 24],
+          [4, 20],
+          [0, 5],
+          [2, 0],
+          [4, 252],
+        ] as const) {
+          const salts = randomWordsOf(leafCount * saltWords);
+          const columns = Array.from({ length: width }, () => randomElements(leafCount));
+          const want = reference(() => merkle.buildTreeOfColumns(salts, saltWords, columns, leafCount));
+          const viaCallback = reference(() =>
+            merkle.buildTree(leafCount, saltWords + width, (i, buf) => {
+              buf.set(salts.subarray(i * saltWords, (i + 1) * saltWords));
+              columns.forEach((c, j) => (buf[saltWords + j] = c[i] as number));
+            }),
+          );
+          const got = merkle.buildTreeOfColumns(salts, saltWords, columns, leafCount);
+          const label = `${leafCount} leaves, ${saltWords} salt words, ${width} columns`;
+          expect(Array.from(want.nodes), label).to.deep.equal(Array.from(viaCallback.nodes));
+          expect(Array.from(got.nodes), label).to.deep.equal(Array.from(want.nodes));
+        }
+      }
+      expect(() => merkle.buildTreeOfColumns(new Uint32Array(3), 1, [], 4)).to.throw(RangeError);
+    });
+  });
+
+  describe("grinding", function () {
+    it("finds the same nonce as the TypeScript loop", function () {
+      for (let bits = 1; bits <= 14; bits++) {
+        const t = new Transcript("wasm-test");
+        t.absorb("seed", Uint8Array.of(bits));
+        const want = reference(() => t.grind(bits));
+        const got = t.grind(bits);
+        expect(got, `${bits} bits`).to.equal(want);
+        expect(t.checkPow(got, bits)).to.equal(true);
+        // the transcript goes on identically after either path
+        const u = new Transcript("wasm-test");
+        u.absorb("seed", Uint8Array.of(bits));
+        reference(() => u.grind(bits));
+        expect(t.challengeBase()).to.equal(u.challengeBase());
+      }
+      expect(() => k.grind(new Uint32Array(8), 0, 33)).to.throw(RangeError);
+    });
+  });
+
+  describe("whole proofs", function () {
+    const policy = policyFromLimit("order_total.cap", 1_000_000n);
+    const inputs = randomPublicInputs(policy);
+    const presets: [string, ProofOptions][] = [
+      ["test", TEST_OPTIONS],
+      ...PRESET_NAMES.map((name): [string, ProofOptions] => [name, PRESETS[name]]),
+    ];
+
+    for (const [name, options] of presets) {
+      it(`are byte-identical with the kernels on and off (${name})`, function () {
+        for (const s of [1, 2]) {
+          const prove = (): Uint8Array =>
+            proveComplianceWith({
+              amount: 1234n * BigInt(s),
+              publicInputs: inputs,
+              options,
+              rng: seededWords(s),
+              blinding: blindingFrom(seededWords(100 + s)),
+            }).proofBytes;
+          const off = reference(prove);
+          const on = prove();
+          expect(Buffer.from(on).equals(Buffer.from(off)), `${name} seed ${s}`).to.equal(true);
+        }
+      });
+    }
+
+    it("are byte-identical for a batch proof", function () {
+      const b = syntheticBatch([5n, null, 9999n, 10_000n], { policy: AML_10000 });
+      const prove = (): string =>
+        proveBatchWithHooks(b.statement, b.witness, TEST_OPTIONS, { rng: seededWords(9) }).proofB64;
+      expect(prove()).to.equal(reference(prove));
+    });
+  });
+
+  describe("freshness", function () {
+    let dir: string;
+    /** A copy of the build in `dir` under `name`, with `stamp` instead of its own when given. */
+    const copyBuild = (name: string, stamp?: string): string => {
+      const to = path.join(dir, name);
+      mkdirSync(to, { recursive: true });
+      copyFileSync(path.join(dir, WASM_FILE), path.join(to, WASM_FILE));
+      copyFileSync(path.join(dir, STAMP_FILE), path.join(to, STAMP_FILE));
+      if (stamp !== undefined) writeFileSync(path.join(to, STAMP_FILE), `${stamp}\n`);
+      return to;
+    };
+    before(function () {
+      dir = mkdtempSync(path.join(tmpdir(), "ves-wasm-"));
+    });
+    after(function () {
+      rmSync(dir, { recursive: true, force: true });
+      reloadWasmKernels();
+    });
+
+    it("uses a fresh build, stamped with the hash of the current sources", function () {
+      buildWasm(dir);
+      expect(readFileSync(path.join(dir, STAMP_FILE), "utf8").trim()).to.equal(sourcesHash());
+      const r = loadWasmKernels(dir);
+      expect(r.note).to.equal(null);
+      expect(Array.from((r.kernels as Kernels).ntt(Uint32Array.of(1, 2, 3, 4)))).to.deep.equal(
+        Array.from(reference(() => poly.ntt(Uint32Array.of(1, 2, 3, 4)))),
+      );
+    });
+
+    it("refuses a missing build, a tampered stamp and a build older than its sources", function () {
+      expect(loadWasmKernels(path.join(dir, "missing")).note).to.match(/no WebAssembly kernels/);
+      expect(loadWasmKernels(copyBuild("copy")).note).to.equal(null);
+      const tampered = loadWasmKernels(copyBuild("stale", "0".repeat(64)));
+      expect(tampered.kernels).to.equal(null);
+      expect(tampered.note).to.match(/older than their sources/);
+      // the same build against edited sources
+      const sources = path.join(dir, "sources");
+      cpSync(ASSEMBLY, sources, { recursive: true });
+      expect(loadWasmKernels(dir, sources).kernels).to.not.equal(null);
+      writeFileSync(
+        path.join(sources, "index.ts"),
+        `${readFileSync(path.join(sources, "index.ts"), "utf8")}\n// edit\n`,
+      );
+      expect(loadWasmKernels(dir, sources).note).to.match(/older than their sources/);
+      // a corrupt module under a fresh stamp is a note too, never a crash
+      const corrupt = copyBuild("corrupt");
+      writeFileSync(path.join(corrupt, WASM_FILE), "not wasm");
+      expect(loadWasmKernels(corrupt).note).to.match(/do not load/);
+    });
+
+    it("falls back to TypeScript with a single note, and VES_STARK_WASM=0 turns the kernels off", function () {
+      const stale = copyBuild("stale2", "f".repeat(64));
+      const saved = { dir: process.env.VES_STARK_WASM_DIR, flag: process.env.VES_STARK_WASM };
+      const notes: string[] = [];
+      const emit = process.emitWarning;
+      process.emitWarning = ((w: string | Error) => notes.push(String(w))) as typeof process.emitWarning;
+      try {
+        process.env.VES_STARK_WASM_DIR = stale;
+        setWasmKernelsEnabled(undefined);
+        reloadWasmKernels();
+        expect(wasmKernels()).to.equal(null);
+        expect(wasmKernels()).to.equal(null);
+        // the prover still works, on the TypeScript path
+        expect(Array.from(poly.ntt(Uint32Array.of(5, 6)))).to.have.length(2);
+        expect(notes).to.have.length(1);
+        expect(notes[0]).to.match(/older than their sources.*TypeScript/);
+        process.env.VES_STARK_WASM_DIR = dir;
+        reloadWasmKernels();
+        expect(wasmKernels()).to.not.equal(null);
+        process.env.VES_STARK_WASM = "0";
+        expect(wasmKernels()).to.equal(null);
+        expect(notes).to.have.length(1);
+      } finally {
+        process.emitWarning = emit;
+        if (saved.dir === undefined) delete process.env.VES_STARK_WASM_DIR;
+        else process.env.VES_STARK_WASM_DIR = saved.dir;
+        if (saved.flag === undefined) delete process.env.VES_STARK_WASM;
+        else process.env.VES_STARK_WASM = saved.flag;
+        setWasmKernelsEnabled(true);
+        reloadWasmKernels();
+      }
+    });
+  });
+});
