@@ -51,7 +51,7 @@ async function build() {
   );
   if (error) {
     fs.rmSync(tmp, { force: true });
-    throw new Error(`${error.message}\n${log}`);
+    throw new Error(`${error.message}\n${log.slice(0, 2000)}`);
   }
   // the module first, then its stamp: a reader never sees a fresh stamp next to an old module
   fs.rmSync(path.join(dir, STAMP_FILE), { force: true });
