@@ -64,6 +64,38 @@ function rootMont(logN: u32): u32 {
   return powMont(toMont(GENERATOR), (P - 1) >> logN);
 }
 
+/** p^(−1) mod 2^32 (for the lane-wise Montgomery product). */
+const P_INV: u32 = 0x81000001;
+
+/** The high 32 bits of the four 64-bit lane products a_l·b_l. */
+function mulHigh4(a: v128, b: v128): v128 {
+  const lo = i64x2.extmul_low_i32x4_u(a, b);
+  const hi = i64x2.extmul_high_i32x4_u(a, b);
+  return i8x16.shuffle(lo, hi, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+}
+
+/**
+ * montMul in four lanes: with q = a·b·p^(−1) mod 2^32, the low halves of a·b and q·p agree, so
+ * (a·b − q·p)/2^32 = hi(a·b) − hi(q·p) exactly, in (−p, p); adding p to the negative lanes makes it canonical.
+ */
+function montMul4(a: v128, b: v128): v128 {
+  const q = i32x4.mul(i32x4.mul(a, b), i32x4.splat(P_INV));
+  const r = i32x4.sub(mulHigh4(a, b), mulHigh4(q, i32x4.splat(P)));
+  return i32x4.add(r, v128.and(i32x4.shr_s(r, 31), i32x4.splat(P)));
+}
+
+/** Lane-wise a + b mod p for canonical lanes (the wrapped s − p is larger than s exactly when s < p). */
+function addMod4(a: v128, b: v128): v128 {
+  const s = i32x4.add(a, b);
+  return i32x4.min_u(s, i32x4.sub(s, i32x4.splat(P)));
+}
+
+/** Lane-wise a − b mod p for canonical lanes. */
+function subMod4(a: v128, b: v128): v128 {
+  const d = i32x4.sub(a, b);
+  return i32x4.min_u(d, i32x4.add(d, i32x4.splat(P)));
+}
+
 // ---------------------------------------------------------------- memory layout
 
 /** BLAKE3 chaining value (8 words), padded last block (16 words) and the IV (8 words, written at start). */
@@ -139,9 +171,24 @@ export function ntt(ptr: usize, logN: u32): void {
       store<u32>(pa, subMod(u, v), 4);
     }
   }
+  // stage 1 (half 2) scalar, then four butterflies per step in i32x4 lanes
   for (let half: u32 = 2; half < n; half <<= 1) {
     const tw = TW + ((<usize>half) << 2);
     const span = (<usize>half) << 2;
+    if (half >= 4) {
+      for (let k: u32 = 0; k < n; k += half << 1) {
+        const base = ptr + ((<usize>k) << 2);
+        for (let jj: u32 = 0; jj < half; jj += 4) {
+          const off = (<usize>jj) << 2;
+          const pa = base + off;
+          const u = v128.load(pa);
+          const v = montMul4(v128.load(pa + span), v128.load(tw + off));
+          v128.store(pa, addMod4(u, v));
+          v128.store(pa + span, subMod4(u, v));
+        }
+      }
+      continue;
+    }
     for (let k: u32 = 0; k < n; k += half << 1) {
       const base = ptr + ((<usize>k) << 2);
       for (let jj: u32 = 0; jj < half; jj++) {
@@ -216,7 +263,12 @@ export function cosetEvaluate(
     const dst = out + ((<usize>(c * n)) << 2);
     for (let k: u32 = 0; k < blocks; k++) {
       const row = scale + ((<usize>(k * d)) << 2);
-      for (let i: u32 = 0; i < len; i++) {
+      let i: u32 = 0;
+      for (; i + 4 <= len; i += 4) {
+        const off = (<usize>i) << 2;
+        v128.store(tmp + off, montMul4(v128.load(src + off), v128.load(row + off)));
+      }
+      for (; i < len; i++) {
         const off = (<usize>i) << 2;
         store<u32>(tmp + off, montMul(load<u32>(src + off), load<u32>(row + off)));
       }
