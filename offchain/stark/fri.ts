@@ -17,7 +17,7 @@ import {
   hashLeaf,
   DIGEST_WORDS,
 } from "./merkle";
-import { type ExtVec, cosetEvaluate, extZeros, log2 } from "./poly";
+import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
 import type { MatrixOpening } from "./proof";
 import type { Transcript } from "./transcript";
 
@@ -81,7 +81,7 @@ export function friCommit(coeffs: ExtVec, shape: FriShape, shift: number, transc
   let s = shift;
   for (const n of shape.domainSizes) {
     // 1 ----- evaluate and commit this layer
-    const evals = cur.map((c) => cosetEvaluate(c, s, n)) as ExtVec;
+    const evals = cosetEvaluateMany(cur, s, n) as ExtVec;
     const tree = buildTree(n / f, 4 * f, (c, buf) => writeCosetLeaf(evals, c, n, f, buf));
     transcript.absorbWords("fri-root", treeRoot(tree));
     trees.push(tree);

@@ -88,7 +88,7 @@ function butterfly(a: Int32Array, i: number, half: number, w: number, wf: number
 }
 
 /** Smallest size sent to the WebAssembly kernels (below it the copies cost more than the kernel saves). */
-const WASM_MIN_SIZE = 32;
+const WASM_MIN_SIZE = 8;
 
 /** The WebAssembly kernels when loaded and `size` is within what they take, else null (TypeScript path). */
 function kernelsFor(size: number): Kernels | null {

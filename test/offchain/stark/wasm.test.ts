@@ -106,7 +106,7 @@ describe("stark WebAssembly kernels", function () {
         const refIntt = reference(() => poly.intt(a.slice()));
         expect(Array.from(k.ntt(a.slice())), `ntt 2^${log}`).to.deep.equal(Array.from(refNtt));
         expect(Array.from(k.intt(a.slice())), `intt 2^${log}`).to.deep.equal(Array.from(refIntt));
-        // and the dispatching functions (the kernel from 32 elements on)
+        // and the dispatching functions (the kernel from 8 elements on)
         expect(Array.from(poly.ntt(a.slice())), `poly.ntt 2^${log}`).to.deep.equal(Array.from(refNtt));
         expect(Array.from(poly.intt(poly.ntt(a.slice()))), `round trip 2^${log}`).to.deep.equal(Array.from(a));
       }
