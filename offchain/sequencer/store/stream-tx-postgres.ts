@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL per-stream transaction: a locked counter row, one query each for what the rules will read, and the
- * writes deferred to a few multi-row statements at `flush`. The statements the SQLite side shares come from the events
+ * writes deferred to one statement at `flush`. The statements the SQLite side shares come from the events
  * and commitments slices.
  */
 import type { PoolClient } from "pg";
@@ -40,9 +40,10 @@ const INSERT_CHUNK = 1000;
 
 /**
  * One stream's transaction on a locked client. What the rules will read about the request's event ids, command ids
- * and entity versions is fetched in one query each after the lock; events, command reservations and entity-version
- * bumps are written at `flush` in a few multi-row statements, so an append costs a handful of round trips whatever
- * its size. An event id that another stream stored between the prefetch and the flush fails the flush with
+ * and entity versions is fetched in one query each after the lock; events, command reservations, entity-version
+ * bumps and the new head are written at `flush` in one statement (per `INSERT_CHUNK` events), so an append of a
+ * request without command ids or base versions costs five round trips whatever its size: BEGIN, the lock (one upsert),
+ * the prefetch, the flush, COMMIT. `setHead` is deferred too: call `flush` before the transaction commits. An event id that another stream stored between the prefetch and the flush fails the flush with
  * `EventIdRace`, and the whole transaction is run again.
  */
 export class PgStreamTx implements StreamTx {
@@ -57,22 +58,25 @@ export class PgStreamTx implements StreamTx {
   /** Known entity versions, including this transaction's bumps. */
   private readonly versions = new Map<string, bigint>();
   private readonly bumps = new Map<string, { type: string; id: string; by: bigint }>();
+  /** The head to write at `flush`, if it moved. */
+  private pendingHead: bigint | undefined;
 
   constructor(
     private readonly db: PoolClient,
     private readonly stream: StreamRef,
   ) {}
 
-  /** Creates the counter row at 0 if needed and locks it for the rest of the transaction. */
+  /**
+   * Creates the counter row at 0 if needed and locks it for the rest of the transaction, in one statement: the upsert
+   * takes the row lock on either path (a fresh row, or the existing one through a no-op update) and returns the
+   * counter as it is once the lock is held.
+   */
   async lock(): Promise<void> {
     const { tenantId, storeId } = this.stream;
-    await this.db.query(
-      `INSERT INTO ves_sequence_counters (tenant_id, store_id, current_sequence) VALUES ($1, $2, 0)
-       ON CONFLICT (tenant_id, store_id) DO NOTHING`,
-      [tenantId, storeId],
-    );
     const r = await this.db.query<Row>(
-      "SELECT current_sequence FROM ves_sequence_counters WHERE tenant_id = $1 AND store_id = $2 FOR UPDATE",
+      `INSERT INTO ves_sequence_counters AS c (tenant_id, store_id, current_sequence) VALUES ($1, $2, 0)
+       ON CONFLICT (tenant_id, store_id) DO UPDATE SET current_sequence = c.current_sequence
+       RETURNING current_sequence`,
       [tenantId, storeId],
     );
     this.current = big(r.rows[0]?.current_sequence ?? 0);
@@ -118,57 +122,101 @@ export class PgStreamTx implements StreamTx {
     }
   }
 
-  /** Writes the deferred events, command reservations and entity-version bumps. */
+  /**
+   * Writes the deferred events, command reservations, entity-version bumps and the new head: the events in chunks of
+   * `INSERT_CHUNK` rows, the last chunk in one statement with all the other writes (data-modifying CTEs, one round
+   * trip for a request of up to `INSERT_CHUNK` events).
+   */
   async flush(): Promise<void> {
-    const { tenantId, storeId } = this.stream;
-    for (let i = 0; i < this.pendingEvents.length; i += INSERT_CHUNK) {
-      const chunk = this.pendingEvents.slice(i, i + INSERT_CHUNK);
+    const rest = this.restOfFlush();
+    const chunks = Math.ceil(this.pendingEvents.length / INSERT_CHUNK);
+    for (let k = 0; k < chunks; k++) {
+      const chunk = this.pendingEvents.slice(k * INSERT_CHUNK, (k + 1) * INSERT_CHUNK);
       const values = chunk.map(
-        (_, r) => `(${Array.from({ length: EVENT_WIDTH }, (_, k) => `$${r * EVENT_WIDTH + k + 1}`).join(", ")})`,
+        (_, r) => `(${Array.from({ length: EVENT_WIDTH }, (_, c) => `$${r * EVENT_WIDTH + c + 1}`).join(", ")})`,
       );
-      const inserted = await this.db.query<Row>(
-        `INSERT INTO ves_events (${EVENT_COLUMNS})
-         VALUES ${values.join(", ")}
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        chunk.flat(),
-      );
+      const insert = `INSERT INTO ves_events (${EVENT_COLUMNS}) VALUES ${values.join(", ")}
+        ON CONFLICT (event_id) DO NOTHING RETURNING event_id`;
+      const params = chunk.flat();
+      const last = k === chunks - 1 && rest.ctes.length > 0;
+      const sql = last
+        ? `WITH ${rest.ctes.map((c, i) => `w${i} AS (${c(params)})`).join(", ")}, ins AS (${insert}) SELECT event_id FROM ins`
+        : insert;
+      const inserted = await this.db.query<Row>(sql, params);
       if (inserted.rows.length !== chunk.length) {
         const done = new Set(inserted.rows.map((r) => r.event_id as string));
         throw new EventIdRace(chunk.map((p) => p[0] as string).filter((id) => !done.has(id)));
       }
+      if (last) rest.ctes.length = 0;
+    }
+    // No events (or only earlier chunks): the other writes on their own.
+    if (rest.ctes.length > 0) {
+      const params: unknown[] = [];
+      await this.db.query(`WITH ${rest.ctes.map((c, i) => `w${i} AS (${c(params)})`).join(", ")} SELECT 1`, params);
     }
     this.pendingEvents.length = 0;
+    this.pendingCommands.length = 0;
+    this.bumps.clear();
+    this.pendingHead = undefined;
+  }
+
+  /**
+   * The writes besides the events, as statements to run in one WITH: each appends its parameters to the list it is
+   * given and returns its SQL (placeholders numbered after the parameters already there).
+   */
+  private restOfFlush(): { ctes: ((params: unknown[]) => string)[] } {
+    const { tenantId, storeId } = this.stream;
+    const ctes: ((params: unknown[]) => string)[] = [];
+    const add = (params: unknown[], values: unknown[]) => {
+      const at = params.length;
+      params.push(...values);
+      return (n: number) => `$${at + n}`;
+    };
     if (this.pendingCommands.length > 0) {
-      await this.db.query(
-        `INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id)
-         SELECT $1, $2, k.command_id, k.event_id FROM unnest($3::text[], $4::text[]) AS k(command_id, event_id)`,
-        [tenantId, storeId, this.pendingCommands.map((p) => p[0]), this.pendingCommands.map((p) => p[1])],
-      );
-      this.pendingCommands.length = 0;
+      const commands = this.pendingCommands.map((p) => p[0]);
+      const owners = this.pendingCommands.map((p) => p[1]);
+      ctes.push((params) => {
+        const $ = add(params, [tenantId, storeId, commands, owners]);
+        return `INSERT INTO ves_command_dedupe (tenant_id, store_id, command_id, event_id)
+          SELECT ${$(1)}, ${$(2)}, k.command_id, k.event_id
+          FROM unnest(${$(3)}::text[], ${$(4)}::text[]) AS k(command_id, event_id)`;
+      });
     }
     if (this.bumps.size > 0) {
       const list = [...this.bumps.values()];
-      await this.db.query(
-        `INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version)
-         SELECT $1, $2, k.entity_type, k.entity_id, k.by
-         FROM unnest($3::text[], $4::text[], $5::bigint[]) AS k(entity_type, entity_id, by)
-         ON CONFLICT (tenant_id, store_id, entity_type, entity_id)
-         DO UPDATE SET version = entity_versions.version + excluded.version`,
-        [tenantId, storeId, list.map((b) => b.type), list.map((b) => b.id), list.map((b) => b.by.toString())],
-      );
-      this.bumps.clear();
+      ctes.push((params) => {
+        const $ = add(params, [
+          tenantId,
+          storeId,
+          list.map((b) => b.type),
+          list.map((b) => b.id),
+          list.map((b) => b.by.toString()),
+        ]);
+        return `INSERT INTO entity_versions (tenant_id, store_id, entity_type, entity_id, version)
+          SELECT ${$(1)}, ${$(2)}, k.entity_type, k.entity_id, k.by
+          FROM unnest(${$(3)}::text[], ${$(4)}::text[], ${$(5)}::bigint[]) AS k(entity_type, entity_id, by)
+          ON CONFLICT (tenant_id, store_id, entity_type, entity_id)
+          DO UPDATE SET version = entity_versions.version + excluded.version`;
+      });
     }
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      ctes.push((params) => {
+        const $ = add(params, [tenantId, storeId, head.toString()]);
+        return `UPDATE ves_sequence_counters SET current_sequence = ${$(3)}
+          WHERE tenant_id = ${$(1)} AND store_id = ${$(2)}`;
+      });
+    }
+    return { ctes };
   }
 
   async head(): Promise<bigint> {
     return this.current;
   }
 
+  /** Deferred to `flush`, like the other writes (nothing in the transaction reads the counter row back). */
   async setHead(sequence: bigint): Promise<void> {
-    await this.db.query(
-      "UPDATE ves_sequence_counters SET current_sequence = $3 WHERE tenant_id = $1 AND store_id = $2",
-      [this.stream.tenantId, this.stream.storeId, sequence.toString()],
-    );
+    this.pendingHead = sequence;
     this.current = sequence;
   }
 

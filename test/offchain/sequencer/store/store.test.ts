@@ -490,6 +490,100 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         const [stored] = [await store.getEventsById([x.eventId, y.eventId])];
         expect(stored.size).to.equal(2);
       });
+
+      it("answers a request mixing every outcome per event, in order, and stores exactly the accepted rows", async function () {
+        const stream = newStream();
+        const entityId = `order-${randomUUID()}`;
+        const commandId = randomUUID();
+        const stored = candidate({ commandId });
+        await store.appendEvents(stream, [stored, candidate({ entityId })], receiptFactory());
+        const elsewhere = candidate();
+        await store.appendEvents(newStream(), [elsewhere], receiptFactory());
+        const fresh = Array.from({ length: 6 }, () => candidate());
+        const changed = candidate({ eventId: stored.eventId, commandId, variant: "other" });
+        const request = [
+          fresh[0]!,
+          stored, // exact replay
+          fresh[1]!,
+          candidate({ entityId, baseVersion: 0n }), // version conflict (the entity is at 1)
+          fresh[2]!,
+          candidate({ commandId }), // command id taken in this stream
+          fresh[3]!,
+          elsewhere, // id stored in another stream
+          candidate({ entityId, baseVersion: 1n }), // accepted: the entity goes to 2
+          changed, // same id, other contents
+          fresh[4]!,
+          candidate({ entityId, baseVersion: 1n }), // conflict with the bump earlier in this request
+          fresh[5]!,
+        ];
+        const r = await store.appendEvents(stream, request, receiptFactory());
+        expect(r.outcomes.map((o) => o.kind)).to.deep.equal([
+          "accepted",
+          "replay",
+          "accepted",
+          "rejected",
+          "accepted",
+          "rejected",
+          "accepted",
+          "rejected",
+          "accepted",
+          "rejected",
+          "accepted",
+          "rejected",
+          "accepted",
+        ]);
+        expect(r.outcomes.flatMap((o) => (o.kind === "rejected" ? [o.reason] : []))).to.deep.equal([
+          "version_conflict: expected 0, actual 1",
+          "duplicate_command_id",
+          "duplicate_event_id",
+          "duplicate_event_id",
+          "version_conflict: expected 1, actual 2",
+        ]);
+        const seqs = r.outcomes.flatMap((o) => (o.kind === "accepted" ? [o.receipt.sequenceNumber] : []));
+        expect(seqs).to.deep.equal([3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+        expect(r.headSequence).to.equal(9n);
+        expect(await store.headSequence(stream)).to.equal(9n);
+        const rows = await store.listEvents(stream, 1n, 100);
+        expect(rows.map((e) => e.sequenceNumber)).to.deep.equal([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]);
+        const acceptedIds = request.filter((_, i) => r.outcomes[i]!.kind === "accepted").map((c) => c.eventId);
+        expect(rows.slice(2).map((e) => e.eventId)).to.deep.equal(acceptedIds);
+        rows.slice(2).forEach((e, k) => {
+          const c = request.find((x) => x.eventId === e.eventId)!;
+          expect(e.envelopeJson).to.equal(c.envelopeJson);
+          expect(Buffer.from(e.contentHash).equals(Buffer.from(c.contentHash))).to.equal(true);
+          expect(receiptHex(e.receipt)).to.deep.equal(receiptHex(accepted(r.outcomes[request.indexOf(c)])));
+          expect(e.sequenceNumber).to.equal(seqs[k]);
+        });
+        const history = await store.entityHistory(stream, { entityType: "order", entityId }, 0, 10);
+        expect(history.version).to.equal(2n);
+      });
+
+      if (backend.kind === "postgres") {
+        it("appends a request in five round trips whatever its size: begin, lock, prefetch, one write, commit", async function () {
+          const stream = newStream();
+          await store.appendEvents(stream, [candidate()], receiptFactory()); // the pool has a connection
+          const calls: string[] = [];
+          const query = Client.prototype.query;
+          const counting = function (this: Client, ...args: unknown[]) {
+            calls.push(String(typeof args[0] === "string" ? args[0] : (args[0] as { text?: string }).text));
+            return (query as (...a: unknown[]) => unknown).apply(this, args);
+          };
+          Client.prototype.query = counting as typeof query;
+          let r: Awaited<ReturnType<SequencerStore["appendEvents"]>>;
+          try {
+            r = await store.appendEvents(
+              stream,
+              Array.from({ length: 120 }, () => candidate()),
+              receiptFactory(),
+            );
+          } finally {
+            Client.prototype.query = query;
+          }
+          expect(r.outcomes.every((o) => o.kind === "accepted")).to.equal(true);
+          expect(calls, calls.map((c) => c.trim().split(/\s+/).slice(0, 3).join(" ")).join("\n")).to.have.length(5);
+          expect(await store.headSequence(stream)).to.equal(121n);
+        });
+      }
     });
 
     describe("commitments", function () {
