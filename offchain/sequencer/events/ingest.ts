@@ -22,7 +22,7 @@ import {
   type VesEvent,
 } from "../../ves";
 import type { Logger } from "../../common";
-import type { AppendOutcome, SequencerStore } from "../store";
+import type { AgentKey, AppendOutcome, SequencerStore } from "../store";
 import type { Principal } from "../auth";
 import { agentKeyProblem, type AgentKeyService } from "../keys";
 import type { ReceiptKeys } from "../keys";
@@ -180,6 +180,7 @@ export class IngestPipeline {
     const { live, events, rejected, signingHashes } = b;
     const now = Date.now();
     const toVerify: (VerifyItem & { i: number })[] = [];
+    const keys = new Map<string, { key: AgentKey | null; problem: string | undefined }>();
     for (const i of live) {
       if (!pending(b, i)) continue;
       const e = events[i]!;
@@ -193,8 +194,15 @@ export class IngestPipeline {
         rejected.set(i, { reason: REASON.INVALID_CIPHER_HASH, message: "payload_cipher_hash does not match" });
         continue;
       }
-      const key = await this.deps.agentKeys.lookup(e.tenantId, e.sourceAgentId, e.agentKeyId);
-      const problem = agentKeyProblem(key, now);
+      // One lookup per key and request (a request has one stream and agent; `now` is the request's).
+      const keyId = `${e.tenantId}/${e.sourceAgentId}/${e.agentKeyId}`;
+      let checked = keys.get(keyId);
+      if (checked === undefined) {
+        const key = await this.deps.agentKeys.lookup(e.tenantId, e.sourceAgentId, e.agentKeyId);
+        checked = { key, problem: agentKeyProblem(key, now) };
+        keys.set(keyId, checked);
+      }
+      const { key, problem } = checked;
       if (problem !== undefined) {
         rejected.set(i, { reason: agentKeyInvalidReason(problem), message: problem });
         continue;
@@ -210,8 +218,12 @@ export class IngestPipeline {
     let presigned: Map<string, PresignedReceipt> | undefined;
     let valid: boolean[];
     if (pool !== undefined && toVerify.length >= VERIFY_POOL_MIN) {
-      const work = b.stream === undefined ? undefined : this.deps.presigner.presign(pool, b.stream, toVerify, events);
-      [valid, presigned] = await Promise.all([pool.verifyAll(toVerify), work]);
+      // One message per worker: its share of the checks and of the receipts to presign.
+      const { presigner } = this.deps;
+      const plan = b.stream === undefined ? undefined : await presigner.plan(b.stream, toVerify, events);
+      const answer = await pool.verifyAndSign(toVerify, plan);
+      valid = answer.valid;
+      if (plan !== undefined) presigned = presigner.complete(plan, answer.signatures);
     } else valid = toVerify.map((v) => ed25519Node.verify(v.signature, v.message, v.publicKey));
     toVerify.forEach((v, k) => {
       if (valid[k] !== true) {

@@ -5,7 +5,6 @@
 import { bytesToHex, receiptHash, type SequencerReceipt, type VesEvent } from "../../ves";
 import type { Logger } from "../../common";
 import type { SequencerStore, StoredReceipt, StreamRef } from "../store";
-import type { VerifyPool } from "./verify-pool";
 
 /** A receipt in the ingest response's camelCase form (§7.6). */
 export type ReceiptJson = SequencerReceipt;
@@ -26,7 +25,7 @@ export function receiptJson(eventId: string, r: StoredReceipt): ReceiptJson {
   return out;
 }
 
-/** A receipt signed ahead of its append (see `Presigner.presign`), valid only for exactly these inputs. */
+/** A receipt signed ahead of its append (see `Presigner.plan`), valid only for exactly these inputs. */
 export interface PresignedReceipt {
   readonly sequenceNumber: bigint;
   readonly eventSigningHash: Uint8Array;
@@ -54,20 +53,19 @@ export class Presigner {
   }
 
   /**
-   * Signs on the worker pool, off the main thread, the receipts the events to verify would get if they were all
-   * appended in order at the stream's expected next sequence number, and reserves those numbers for the guess of
-   * the next request. The append uses a presigned receipt only for the event id, sequence number and signing hash it
-   * was made for (so exactly the receipt `ReceiptKeys.receiptFor` would make: Ed25519 signatures are deterministic);
-   * a wrong guess falls back to signing inline. Resolves empty if the pool fails (the inline path then signs
-   * everything).
+   * Plans the receipts the events to verify would get if they were all appended in order at the stream's expected
+   * next sequence number, and reserves those numbers for the guess of the next request: their receipt hashes, to be
+   * signed on the worker pool (in the same message as the agent signatures' checks) and turned into presigned
+   * receipts by `complete`. The append uses a presigned receipt only for the event id, sequence number and signing
+   * hash it was made for (so exactly the receipt `ReceiptKeys.receiptFor` would make: Ed25519 signatures are
+   * deterministic); a wrong guess falls back to signing inline. Undefined if the plan fails (the inline path then
+   * signs everything).
    */
-  async presign(
-    pool: VerifyPool,
+  async plan(
     stream: StreamRef,
     items: readonly { readonly i: number; readonly message: Uint8Array }[],
     events: readonly (VesEvent | undefined)[],
-  ): Promise<Map<string, PresignedReceipt>> {
-    const out = new Map<string, PresignedReceipt>();
+  ): Promise<PresignPlan | undefined> {
     try {
       const key = streamKey(stream);
       let next = this.nextSequence.get(key);
@@ -76,27 +74,54 @@ export class Presigner {
       next = this.nextSequence.get(key) ?? next;
       if (this.nextSequence.size >= 10_000) this.nextSequence.clear();
       this.nextSequence.set(key, next + BigInt(items.length));
-      const planned = items.map((v, k) => {
-        const eventId = events[v.i]!.eventId;
-        const sequenceNumber = next + BigInt(k);
-        const hash = receiptHash({
+      const eventIds: string[] = new Array<string>(items.length);
+      const hashes: Uint8Array[] = new Array<Uint8Array>(items.length);
+      for (let k = 0; k < items.length; k++) {
+        const eventId = events[items[k]!.i]!.eventId;
+        eventIds[k] = eventId;
+        hashes[k] = receiptHash({
           tenantId: stream.tenantId,
           storeId: stream.storeId,
           eventId,
-          sequenceNumber,
-          eventSigningHash: v.message,
+          sequenceNumber: next + BigInt(k),
+          eventSigningHash: items[k]!.message,
         });
-        return { eventId, sequenceNumber, eventSigningHash: v.message, receiptHash: hash };
-      });
-      const signatures = await pool.signAll(
-        this.signingSeed,
-        planned.map((p) => p.receiptHash),
-      );
-      planned.forEach((p, k) => out.set(p.eventId, { ...p, signature: signatures[k]! }));
+      }
+      return { first: next, eventIds, signingHashes: items.map((v) => v.message), hashes, seed: this.signingSeed };
     } catch (err) {
-      this.logger?.warn({ err }, "presigning receipts on the worker pool failed (signing inline)");
-      out.clear();
+      this.logger?.warn({ err }, "planning presigned receipts failed (signing inline)");
+      return undefined;
+    }
+  }
+
+  /**
+   * The presigned receipts of a plan from the pool's signatures of its hashes (empty when signing failed: every
+   * event then misses, and the guess is corrected after the append).
+   */
+  complete(plan: PresignPlan, signatures: readonly Uint8Array[] | undefined): Map<string, PresignedReceipt> {
+    const out = new Map<string, PresignedReceipt>();
+    if (signatures === undefined || signatures.length !== plan.hashes.length) {
+      this.logger?.warn("presigning receipts on the worker pool failed (signing inline)");
+      return out;
+    }
+    for (let k = 0; k < plan.hashes.length; k++) {
+      out.set(plan.eventIds[k]!, {
+        sequenceNumber: plan.first + BigInt(k),
+        eventSigningHash: plan.signingHashes[k]!,
+        receiptHash: plan.hashes[k]!,
+        signature: signatures[k]!,
+      });
     }
     return out;
   }
+}
+
+/** Receipts planned by `Presigner.plan`: the k-th event id at sequence `first + k`, its receipt hash to sign. */
+export interface PresignPlan {
+  readonly first: bigint;
+  readonly eventIds: readonly string[];
+  readonly signingHashes: readonly Uint8Array[];
+  /** Receipt hashes, to be signed with `seed`. */
+  readonly hashes: readonly Uint8Array[];
+  readonly seed: Uint8Array;
 }

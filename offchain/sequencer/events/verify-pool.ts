@@ -56,22 +56,11 @@ function check(signature, message, publicKey) {
   }
 }
 parentPort.on("message", ({ id, items, packed, seed, hashes }) => {
-  if (seed !== undefined) {
-    try {
-      const key = signingKey(seed);
-      const n = hashes.byteLength / 32;
-      const out = new Uint8Array(n * 64);
-      for (let i = 0; i < n; i++) out.set(sign(null, new Uint8Array(hashes, i * 32, 32), key), i * 64);
-      parentPort.postMessage({ id, out }, [out.buffer]);
-    } catch (e) {
-      parentPort.postMessage({ id, error: String(e && e.message) });
-    }
-    return;
-  }
+  const nv = packed !== undefined ? packed.byteLength / ${RECORD} : items !== undefined ? items.length : 0;
+  const ns = seed !== undefined ? hashes.byteLength / 32 : 0;
+  const out = new Uint8Array(nv + ns * 64);
   if (packed !== undefined) {
-    const n = packed.byteLength / ${RECORD};
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < nv; i++) {
       const o = i * ${RECORD};
       out[i] = check(
         new Uint8Array(packed, o, 64),
@@ -79,30 +68,69 @@ parentPort.on("message", ({ id, items, packed, seed, hashes }) => {
         new Uint8Array(packed, o + 96, 32),
       );
     }
-    parentPort.postMessage({ id, out }, [out.buffer]);
-    return;
+  } else {
+    for (let i = 0; i < nv; i++) out[i] = check(items[i].signature, items[i].message, items[i].publicKey);
   }
-  const out = new Uint8Array(items.length);
-  for (let i = 0; i < items.length; i++) out[i] = check(items[i].signature, items[i].message, items[i].publicKey);
+  if (ns > 0) {
+    try {
+      const key = signingKey(seed);
+      for (let i = 0; i < ns; i++) out.set(sign(null, new Uint8Array(hashes, i * 32, 32), key), nv + i * 64);
+    } catch (e) {
+      // The checks stand; only the signatures are missing.
+      const checks = out.slice(0, nv);
+      parentPort.postMessage({ id, out: checks, error: String(e && e.message) }, [checks.buffer]);
+      return;
+    }
+  }
   parentPort.postMessage({ id, out }, [out.buffer]);
 });
 `;
 
 interface Pending {
-  resolve(out: Uint8Array): void;
+  resolve(answer: Answer): void;
   reject(e: unknown): void;
 }
 
+/** A worker's answer: a byte per check, then 64 bytes per signature (none, with `error`, when signing failed). */
+interface Answer {
+  readonly out: Uint8Array;
+  readonly error?: string;
+}
+
+/** Receipt hashes to sign with the Ed25519 key of a 32-byte seed. */
+export interface SignWork {
+  readonly seed: Uint8Array;
+  readonly hashes: readonly Uint8Array[];
+}
+
+/** What `verifyAndSign` answers: a boolean per check, and a signature per hash unless signing failed. */
+export interface VerifyAndSignResult {
+  readonly valid: boolean[];
+  /** One 64-byte signature per hash, in order; undefined when signing failed on a worker (the checks stand). */
+  readonly signatures: Uint8Array[] | undefined;
+}
+
 /** The items as packed records in one transferable buffer, or undefined when one has other sizes than a record's. */
-function pack(items: readonly VerifyItem[]): ArrayBuffer | undefined {
-  const buf = new Uint8Array(items.length * RECORD);
-  for (let i = 0; i < items.length; i++) {
+function pack(items: readonly VerifyItem[], from: number, to: number): ArrayBuffer | undefined {
+  const buf = new Uint8Array((to - from) * RECORD);
+  for (let i = from; i < to; i++) {
     const it = items[i]!;
     if (it.signature.length !== 64 || it.message.length !== 32 || it.publicKey.length !== 32) return undefined;
-    const o = i * RECORD;
+    const o = (i - from) * RECORD;
     buf.set(it.signature, o);
     buf.set(it.message, o + 64);
     buf.set(it.publicKey, o + 96);
+  }
+  return buf.buffer;
+}
+
+/** Hashes `from`..`to` packed in one transferable buffer. */
+function packHashes(hashes: readonly Uint8Array[], from: number, to: number): ArrayBuffer {
+  const buf = new Uint8Array((to - from) * 32);
+  for (let i = from; i < to; i++) {
+    const h = hashes[i]!;
+    if (h.length !== 32) throw new RangeError(`hash ${i}: 32 bytes expected, got ${h.length}`);
+    buf.set(h, (i - from) * 32);
   }
   return buf.buffer;
 }
@@ -122,7 +150,7 @@ export class VerifyPool {
       w.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        if (m.out !== undefined) p?.resolve(m.out);
+        if (m.out !== undefined) p?.resolve(m.error === undefined ? { out: m.out } : { out: m.out, error: m.error });
         else p?.reject(new Error(`verify pool worker: ${m.error ?? "no answer"}`));
       });
       w.on("error", (e) => {
@@ -140,17 +168,7 @@ export class VerifyPool {
 
   /** Verifies every item, splitting them across the workers; resolves with one boolean per item, in order. */
   async verifyAll(items: readonly VerifyItem[]): Promise<boolean[]> {
-    if (items.length === 0) return [];
-    const parts = Math.min(this.workers.length, items.length);
-    const per = Math.ceil(items.length / parts);
-    const chunks: Promise<Uint8Array>[] = [];
-    for (let start = 0; start < items.length; start += per) {
-      const slice = items.slice(start, start + per);
-      const packed = pack(slice);
-      chunks.push(packed === undefined ? this.send({ id: 0, items: slice }) : this.send({ id: 0, packed }, [packed]));
-    }
-    const results = await Promise.all(chunks);
-    return results.flatMap((r) => Array.from(r, (b) => b === 1));
+    return (await this.verifyAndSign(items)).valid;
   }
 
   /**
@@ -159,32 +177,76 @@ export class VerifyPool {
    * Ed25519 is deterministic).
    */
   async signAll(seed: Uint8Array, hashes: readonly Uint8Array[]): Promise<Uint8Array[]> {
-    if (seed.length !== 32) throw new RangeError(`signing seed: 32 bytes expected, got ${seed.length}`);
-    if (hashes.length === 0) return [];
-    const parts = Math.min(this.workers.length, hashes.length);
-    const per = Math.ceil(hashes.length / parts);
-    const chunks: Promise<Uint8Array>[] = [];
-    for (let start = 0; start < hashes.length; start += per) {
-      const slice = hashes.slice(start, start + per);
-      const buf = new Uint8Array(slice.length * 32);
-      slice.forEach((h, i) => {
-        if (h.length !== 32) throw new RangeError(`hash ${start + i}: 32 bytes expected, got ${h.length}`);
-        buf.set(h, i * 32);
-      });
-      chunks.push(this.send({ id: 0, seed: Uint8Array.from(seed), hashes: buf.buffer }, [buf.buffer]));
+    const { signatures } = await this.verifyAndSign([], { seed, hashes });
+    if (signatures === undefined) throw new Error("verify pool worker: signing failed");
+    return signatures;
+  }
+
+  /**
+   * `verifyAll` and `signAll` at once, in one message per worker: each worker gets its share of the checks and of the
+   * hashes to sign (the ingest case: a request's agent signatures and the receipts they are expected to get). If
+   * signing fails on a worker, the checks still answer and `signatures` is undefined.
+   */
+  async verifyAndSign(items: readonly VerifyItem[], sign?: SignWork): Promise<VerifyAndSignResult> {
+    const hashes = sign?.hashes ?? [];
+    if (sign !== undefined && sign.seed.length !== 32) {
+      throw new RangeError(`signing seed: 32 bytes expected, got ${sign.seed.length}`);
     }
-    const out: Uint8Array[] = [];
-    for (const sigs of await Promise.all(chunks)) {
-      for (let o = 0; o < sigs.length; o += 64) out.push(sigs.slice(o, o + 64));
+    const most = Math.max(items.length, hashes.length);
+    if (most === 0) return { valid: [], signatures: sign === undefined ? undefined : [] };
+    const parts = Math.min(this.workers.length, most);
+    const perItem = Math.ceil(items.length / parts);
+    const perHash = Math.ceil(hashes.length / parts);
+    const jobs: Promise<Answer>[] = [];
+    const counts: [number, number][] = [];
+    for (let k = 0; k < parts; k++) {
+      const i0 = Math.min(items.length, k * perItem);
+      const i1 = Math.min(items.length, i0 + perItem);
+      const h0 = Math.min(hashes.length, k * perHash);
+      const h1 = Math.min(hashes.length, h0 + perHash);
+      if (i1 === i0 && h1 === h0) continue;
+      const job: { id: number } & Record<string, unknown> = { id: 0 };
+      const transfer: ArrayBuffer[] = [];
+      if (i1 > i0) {
+        const packed = pack(items, i0, i1);
+        if (packed === undefined) job.items = items.slice(i0, i1);
+        else {
+          job.packed = packed;
+          transfer.push(packed);
+        }
+      }
+      if (h1 > h0 && sign !== undefined) {
+        job.seed = Uint8Array.from(sign.seed);
+        job.hashes = packHashes(hashes, h0, h1);
+        transfer.push(job.hashes as ArrayBuffer);
+      }
+      counts.push([i1 - i0, h1 - h0]);
+      jobs.push(this.send(job, transfer));
     }
-    return out;
+    const answers = await Promise.all(jobs);
+    const valid: boolean[] = new Array<boolean>(items.length);
+    let signatures: Uint8Array[] | undefined = sign === undefined ? undefined : new Array<Uint8Array>(hashes.length);
+    let v = 0;
+    let h = 0;
+    answers.forEach(({ out, error }, k) => {
+      const [nv, ns] = counts[k]!;
+      for (let i = 0; i < nv; i++) valid[v++] = out[i] === 1;
+      if (error !== undefined || ns === 0) {
+        if (ns > 0) signatures = undefined;
+        return;
+      }
+      if (signatures !== undefined)
+        for (let i = 0; i < ns; i++) signatures[h + i] = out.subarray(nv + i * 64, nv + i * 64 + 64);
+      h += ns;
+    });
+    return { valid, signatures };
   }
 
   /** Posts one job to the next worker (round robin) and resolves with its answer. */
-  private send(job: { id: number } & Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Uint8Array> {
+  private send(job: { id: number } & Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Answer> {
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker++ % this.workers.length]!;
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ ...job, id }, transfer);
     });

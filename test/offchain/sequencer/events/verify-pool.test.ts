@@ -70,6 +70,36 @@ describe("sequencer verify pool", function () {
     expect(ed25519Node.verify(sig!, hashes[0]!, k.publicKey)).to.equal(false);
   });
 
+  it("checks and signs in one message per worker, with the same answers as verifyAll and signAll", async () => {
+    const k = ed25519Keygen();
+    const sign = (n: number) => ({
+      seed: k.secretKey,
+      hashes: Array.from({ length: n }, () => new Uint8Array(randomBytes(32))),
+    });
+    const hex = (xs: readonly Uint8Array[] | undefined) => xs?.map((x) => Buffer.from(x).toString("hex"));
+    // As many hashes as checks (the ingest case), more, fewer, none; packed and unpacked checks.
+    const unpacked = signed(9);
+    const long = new Uint8Array(randomBytes(50));
+    unpacked[2] = { message: long, signature: ed25519Node.sign(long, k.secretKey), publicKey: k.publicKey };
+    unpacked[4] = { ...unpacked[4]!, signature: unpacked[5]!.signature };
+    for (const [items, work] of [
+      [signed(33), sign(33)],
+      [signed(5), sign(12)],
+      [signed(12), sign(1)],
+      [signed(7), sign(0)],
+      [[], sign(3)],
+      [unpacked, sign(9)],
+    ] as const) {
+      const got = await pool.verifyAndSign(items, work);
+      expect(got.valid).to.deep.equal(await pool.verifyAll(items));
+      expect(got.valid).to.deep.equal(items.map((it) => ed25519Node.verify(it.signature, it.message, it.publicKey)));
+      expect(hex(got.signatures)).to.deep.equal(hex(await pool.signAll(work.seed, work.hashes)));
+      expect(hex(got.signatures)).to.deep.equal(hex(work.hashes.map((h) => ed25519Node.sign(h, k.secretKey))));
+    }
+    const onlyChecks = await pool.verifyAndSign(signed(3));
+    expect(onlyChecks).to.deep.equal({ valid: [true, true, true], signatures: undefined });
+  });
+
   it("refuses a seed or a hash of the wrong size", async () => {
     await pool.signAll(new Uint8Array(31), [new Uint8Array(32)]).then(
       () => expect.fail("a 31-byte seed was accepted"),
