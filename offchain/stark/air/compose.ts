@@ -3,11 +3,14 @@
  * constraints.ts (a unit test checks they agree), evaluated with inline base-field arithmetic. Linear groups (first
  * row, output row) are folded into per-column extension coefficients once per proof, and the random linear
  * combinations are accumulated lazily: each challenge coordinate is split into 16-bit halves so that up to 32
- * products (< 2^47 each) sum exactly in a double before one reduction.
+ * products (< 2^47 each) sum exactly in a double before one reduction. With the WebAssembly kernels loaded, the same
+ * quotient comes from wasm composeCompliance (four points per step in SIMD lanes, Montgomery form); this TypeScript
+ * loop stays the reference (test/offchain/stark/wasm.test.ts compares both on random traces and challenges).
  */
 import { type Ext, P, batchInvert, mul, pow, rootOfUnity } from "../field";
 import { type ExtVec, cosetEvaluate, extZeros } from "../poly";
 import { COMMIT_TAG, INTERNAL_DIAG } from "../poseidon2";
+import { COMPOSE_COEFF_WORDS, COMPOSE_TABLE_ROWS, wasmKernels } from "../wasm";
 import {
   COL,
   EXTERNAL_INVERSE,
@@ -42,6 +45,24 @@ function m(a: number, b: number): number {
 interface DomainTables {
   readonly periodic: Uint32Array[];
   readonly divisors: Uint32Array[];
+  /** The wasm kernel's table (COMPOSE_TABLE_ROWS rows, Montgomery form, ELL row left for each call), made once. */
+  montgomery?: Uint32Array;
+}
+
+/** 2^32 mod p: x ↦ x·2^32 mod p is the Montgomery form the wasm kernel computes in. */
+const MONT_R = 0x01fffffe;
+
+/** The kernel's table for a domain: periodic rows then divisor rows in Montgomery form (ELL row zero, filled per call). */
+function montgomeryTable(t: DomainTables, QN: number): Uint32Array {
+  if (t.montgomery === undefined) {
+    const table = new Uint32Array(COMPOSE_TABLE_ROWS * QN);
+    const rows = [...t.periodic, new Uint32Array(QN), ...t.divisors];
+    rows.forEach((r, k) => {
+      for (let i = 0; i < QN; i++) table[k * QN + i] = mul(r[i] as number, MONT_R);
+    });
+    t.montgomery = table;
+  }
+  return t.montgomery;
 }
 
 const domainCache = new Map<string, DomainTables>();
@@ -230,6 +251,26 @@ export function composeQuotient(
   outCoeffs.forEach((a, j) => {
     for (let k = 0; k < 4; k++) outConst[k] = sub(outConst[k] as number, mul(a[k] as number, commitment[j] as number));
   });
+  const kernels = wasmKernels();
+  if (kernels !== null && QN % 32 === 0 && QN <= N && N <= kernels.maxSize) {
+    const coeffs = new Uint32Array(COMPOSE_COEFF_WORDS);
+    let at = 0;
+    const put = (v: number): void => {
+      coeffs[at++] = mul(v, MONT_R);
+    };
+    INTERNAL_DIAG.forEach(put);
+    for (const a of [
+      ...alphas.slice(0, 25),
+      ...firstCoeffs,
+      ...outCoeffs,
+      ...alphas.slice(45, 49),
+      firstConst,
+      outConst,
+    ]) {
+      for (let k = 0; k < 4; k++) put(a[k] as number);
+    }
+    return kernels.composeCompliance(traceLde, QN, montgomeryTable(tables, QN), ell, coeffs) as ExtVec;
+  }
   const tSplit = split(alphas.slice(0, 20));
   const aSplit = split(alphas.slice(20, 25));
   const fSplit = split(firstCoeffs);

@@ -7,7 +7,8 @@
  * build is said once on stderr. VES_STARK_WASM_DIR overrides dist/wasm.
  *
  * The kernels give the same outputs as the TypeScript functions they stand in for (poly.ts ntt, intt and
- * cosetEvaluate; merkle.ts buildTree; transcript.ts grind); test/offchain/stark/wasm.test.ts checks it.
+ * cosetEvaluate; merkle.ts buildTree; transcript.ts grind; air/compose.ts composeQuotient);
+ * test/offchain/stark/wasm.test.ts checks it.
  */
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
@@ -92,7 +93,14 @@ interface Exports {
   ): void;
   gatherRows(salts: number, saltWords: number, cols: number, width: number, leafCount: number, leaves: number): void;
   grind(msg: number, bits: number): bigint;
+  composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
 }
+
+/** Rows of the composition kernel's table (composeCompliance): FULL, PART, RC0..15, W0..W2, ELL, 5 divisor inverses. */
+export const COMPOSE_TABLE_ROWS = 27;
+const ELL_ROW = 21;
+/** Words of the composition kernel's coefficients: 16 diagonal entries, 61 extension coefficients, 2 constants. */
+export const COMPOSE_COEFF_WORDS = 16 + 4 * 61 + 8;
 
 /** The kernels, on plain typed arrays (inputs copied in, outputs copied out). */
 export interface Kernels {
@@ -125,6 +133,19 @@ export interface Kernels {
   ): Uint32Array;
   /** The smallest nonce with `bits` (≤ 32) leading zero bits of BLAKE3(state ‖ nonce_lo ‖ nonce_hi ‖ tag). */
   grind(state: Uint32Array, tag: number, bits: number): number;
+  /**
+   * The compliance AIR's quotient on a coset of QN points (air/compose.ts composeQuotient) from the 24 trace LDE
+   * columns of N words, a table of COMPOSE_TABLE_ROWS rows of QN words in Montgomery form x·2^32 mod p (its ELL row
+   * ignored: `ell` gives it, in standard form) and COMPOSE_COEFF_WORDS coefficient words (Montgomery form); the 4
+   * coordinates of Q in standard form. QN must be a power of two ≥ 32 not above N.
+   */
+  composeCompliance(
+    traceLde: readonly Uint32Array[],
+    QN: number,
+    table: Uint32Array,
+    ell: Uint32Array,
+    coeffs: Uint32Array,
+  ): Uint32Array[];
 }
 
 const P = 0x7f000001;
@@ -233,6 +254,27 @@ function wrap(ex: Exports): Kernels {
       mem.set(state, A);
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
+    },
+    composeCompliance(traceLde, QN, table, ell, coeffs) {
+      const N = traceLde[0]?.length ?? 0;
+      if (traceLde.length !== 24 || traceLde.some((c) => c.length !== N)) throw new RangeError("24 trace columns");
+      if (!isPowerOfTwo(N) || !isPowerOfTwo(QN) || QN < 32 || QN > N) {
+        throw new RangeError(`composition on ${QN} of ${N} points`);
+      }
+      if (table.length !== COMPOSE_TABLE_ROWS * QN || ell.length !== QN || coeffs.length !== COMPOSE_COEFF_WORDS) {
+        throw new RangeError("composition table or coefficients of the wrong size");
+      }
+      const tabAt = 24 * N;
+      const coAt = tabAt + table.length;
+      const gatherAt = coAt + COMPOSE_COEFF_WORDS; // a multiple of 4 words: vectors stay 16-byte aligned
+      const outAt = gatherAt + 24 * (QN + QN / 32);
+      const mem = reserve(outAt + 4 * QN);
+      traceLde.forEach((c, j) => mem.set(c, A + j * N));
+      mem.set(table, A + tabAt);
+      mem.set(ell, A + tabAt + ELL_ROW * QN);
+      mem.set(coeffs, A + coAt);
+      ex.composeCompliance(arena, N, QN, arena + 4 * tabAt, arena + 4 * coAt, arena + 4 * gatherAt, arena + 4 * outAt);
+      return [0, 1, 2, 3].map((k) => mem.slice(A + outAt + k * QN, A + outAt + (k + 1) * QN));
     },
   };
 }

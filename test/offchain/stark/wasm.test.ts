@@ -20,10 +20,12 @@ import {
   type ProofOptions,
   TEST_OPTIONS,
   Transcript,
+  air,
   field,
   merkle,
   policyFromLimit,
   poly,
+  poseidon2,
   randomPublicInputs,
 } from "../../../offchain/stark";
 import {
@@ -211,6 +213,63 @@ describe("stark WebAssembly kernels", function () {
         expect(t.challengeBase()).to.equal(u.challengeBase());
       }
       expect(() => k.grind(new Uint32Array(8), 0, 33)).to.throw(RangeError);
+    });
+  });
+
+  describe("constraint composition", function () {
+    /** Random LDE columns, a few entries set to 0, 1 and p − 1 (the edges of the lane-wise arithmetic). */
+    const randomLde = (N: number): Uint32Array[] =>
+      Array.from({ length: air.TRACE_WIDTH }, (_, j) => {
+        const c = randomElements(N);
+        c[j % N] = 0;
+        c[(3 * j + 1) % N] = 1;
+        c[(5 * j + 2) % N] = field.P - 1;
+        return c;
+      });
+    const randomAlphas = (): field.Ext[] =>
+      Array.from({ length: air.NUM_CONSTRAINTS }, (): field.Ext => {
+        const [a = 0, b = 0, c = 0, d = 0] = randomElements(4);
+        return [a, b, c, d];
+      });
+
+    it("the kernel equals the TypeScript evaluator on random traces and challenges (several domains)", function () {
+      const domains: [number, number][] = [
+        [64, 32],
+        [128, 128],
+        [256, 128],
+        [1024, 128],
+        [1024, 512],
+        [2048, 512],
+        [2048, 1024],
+      ];
+      let trial = 0;
+      for (const [N, QN] of domains) {
+        for (const shift of [DOMAIN_OFFSET, field.GENERATOR, 5]) {
+          const lde = randomLde(N);
+          const alphas = randomAlphas();
+          const limit = BigInt.asUintN(64, BigInt(0x9e3779b9 * ++trial) * 0x1234567n);
+          const commitment = poseidon2.commitAmount(BigInt(trial), Array.from(randomElements(5)));
+          const coeffs = air.periodicCoefficients(limit);
+          const run = (): field.Ext[] => {
+            const q = air.composeQuotient(lde, N, QN, shift, coeffs, commitment, alphas);
+            return Array.from({ length: QN }, (_, i) => field.eget(q, i));
+          };
+          expect(run(), `N ${N}, QN ${QN}, shift ${shift}`).to.deep.equal(reference(run));
+        }
+      }
+    });
+
+    it("the kernel validates its inputs", function () {
+      const lde = randomLde(64);
+      const table = new Uint32Array(27 * 32);
+      const coeffs = new Uint32Array(16 + 4 * 61 + 8);
+      const ell = new Uint32Array(32);
+      expect(k.composeCompliance(lde, 32, table, ell, coeffs)).to.have.length(4);
+      expect(() => k.composeCompliance(lde.slice(1), 32, table, ell, coeffs)).to.throw(RangeError);
+      expect(() => k.composeCompliance(lde, 16, table, ell, coeffs)).to.throw(RangeError);
+      expect(() => k.composeCompliance(lde, 128, table, ell, coeffs)).to.throw(RangeError);
+      expect(() => k.composeCompliance(lde, 32, table.subarray(1), ell, coeffs)).to.throw(RangeError);
+      expect(() => k.composeCompliance(lde, 32, table, ell, coeffs.subarray(1))).to.throw(RangeError);
     });
   });
 
