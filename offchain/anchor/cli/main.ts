@@ -17,6 +17,8 @@ const loadService = () => import("../service");
 /** Where the CLI writes and what it reads (tests pass their own). */
 export interface AnchorCliIo {
   readonly stderr: (text: string) => void;
+  /** Where `--help` goes (default: process.stdout). */
+  readonly stdout?: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   /** Resolves when the process should stop (default: SIGINT or SIGTERM). */
   readonly stopSignal?: Promise<unknown>;
@@ -27,7 +29,10 @@ export async function runAnchorCli(argv: readonly string[], io: AnchorCliIo): Pr
   const program = new Command("set-anchor")
     .description("Anchors the sequencer's commitments (and their batch proofs) in the SetRegistry on the L2")
     .exitOverride()
-    .configureOutput({ writeErr: (t) => io.stderr(t), writeOut: (t) => io.stderr(t) })
+    .configureOutput({
+      writeErr: (t) => io.stderr(t),
+      writeOut: (t) => (io.stdout ?? ((text: string) => process.stdout.write(text)))(t),
+    })
     .addHelpText(
       "after",
       `\nEvery option (flags override ANCHOR__* environment variables; secrets only from the environment):\n\n${describeOptions(

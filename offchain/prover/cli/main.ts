@@ -2,7 +2,7 @@
  * The `ves-prover` command: runs the prover service until SIGINT/SIGTERM. Options are flags or `PROVER__*` variables
  * (secrets from the environment or `*_FILE` only). Exit codes: 0 stopped, 1 runtime failure, 2 bad configuration.
  */
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 
 import { describeOptions, flagName, isAppError } from "../../common";
 import { PROVER_OPTIONS, resolveProverConfig } from "../config";
@@ -25,8 +25,9 @@ export async function runProverCli(
   }
   try {
     program.parse([...argv], { from: "user" });
-  } catch {
-    return 2;
+  } catch (e) {
+    // --help and --version end here with exit code 0; usage errors with commander's code (1), reported as 2
+    return e instanceof CommanderError && e.exitCode === 0 ? 0 : 2;
   }
   const flags: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(program.opts())) {

@@ -413,7 +413,7 @@ const policyOption = (): Option =>
 const limitOption = (): Option =>
   new Option("-l, --limit <n>", "policy limit: the aml threshold (amount < n) or the cap (amount ≤ n)")
     .argParser(parseU64)
-    .default(10000n);
+    .default(10000n, "10000");
 const currencyOption = (): Option =>
   new Option("--currency <code>", "currency of the limit (amounts in others are out of scope)")
     .argParser(parseCurrency)

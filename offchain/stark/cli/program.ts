@@ -149,8 +149,8 @@ function buildProgram(setFailed: () => void): Command {
     .command("benchmark")
     .description("prove and verify random compliant amounts; prints average, min and max times and sizes")
     .option("-n, --count <n>", "number of proofs", parseCount, 10)
-    .option("-m, --max-amount <n>", "largest random amount", parseU64, 10000n)
-    .addOption(new Option("-l, --limit <n>", "policy limit").argParser(parseU64).default(10000n))
+    .addOption(new Option("-m, --max-amount <n>", "largest random amount").argParser(parseU64).default(10000n, "10000"))
+    .addOption(new Option("-l, --limit <n>", "policy limit").argParser(parseU64).default(10000n, "10000"))
     .addOption(policyOption())
     .addOption(presetOption())
     .action((o: { count: number; maxAmount: bigint; limit: bigint; policy: string; preset: PresetName }) => {
