@@ -4,7 +4,21 @@
  * base coefficient arrays (one per extension coordinate): the NTT is linear with base-field twiddles, so it runs on
  * each coordinate separately.
  */
-import { type Ext, P, add, eadd, emul, inv, isCanonical, mul, rootOfUnity, sub, TWO_ADICITY } from "./field";
+import {
+  type Ext,
+  EXT_W,
+  EXT_ZERO,
+  P,
+  add,
+  eadd,
+  emul,
+  inv,
+  isCanonical,
+  mul,
+  rootOfUnity,
+  sub,
+  TWO_ADICITY,
+} from "./field";
 import { type Kernels, wasmKernels } from "./wasm";
 
 /** An extension-field vector (coefficients or evaluations) as four coordinate arrays. */
@@ -281,6 +295,30 @@ export function evalBaseAtPowers(coeffs: Uint32Array, powers: readonly Ext[]): E
     c3 += mul(c, x[3]);
   }
   return [c0 % P, c1 % P, c2 % P, c3 % P];
+}
+
+/**
+ * Each base polynomial at each extension point: result[p][c] = evalBaseAtPowers(polys[c], powers of points[p]). One
+ * WebAssembly call when the kernels are loaded and the polynomials share a length.
+ */
+export function evalBaseAtPoints(polys: readonly Uint32Array[], points: readonly Ext[]): Ext[][] {
+  const len = polys[0]?.length ?? 0;
+  const k = wasmKernels();
+  if (k !== null && len > 0 && polys.every((c) => c.length === len)) return k.evalAtPoints(polys, points);
+  return points.map((x) => {
+    const pw = extPowers(x, len === 0 ? 0 : Math.max(...polys.map((c) => c.length)));
+    return polys.map((c) => evalBaseAtPowers(c, pw));
+  });
+}
+
+/** c0 + c1·X + c2·X^2 + c3·X^3 for extension values c_k: an extension polynomial's value from its coordinates' values. */
+export function fromCoordinateValues(c: readonly Ext[]): Ext {
+  const [c0 = EXT_ZERO, c1 = EXT_ZERO, c2 = EXT_ZERO, c3 = EXT_ZERO] = c;
+  // X·(a0 + a1X + a2X^2 + a3X^3) = W·a3 + a0X + a1X^2 + a2X^3
+  const x1: Ext = [mul(EXT_W, c1[3]), c1[0], c1[1], c1[2]];
+  const x2: Ext = [mul(EXT_W, c2[2]), mul(EXT_W, c2[3]), c2[0], c2[1]];
+  const x3: Ext = [mul(EXT_W, c3[1]), mul(EXT_W, c3[2]), mul(EXT_W, c3[3]), c3[0]];
+  return eadd(eadd(c0, x1), eadd(x2, x3));
 }
 
 /** x^0, x^1, …, x^(count−1) for an extension point x. */

@@ -16,10 +16,10 @@ import {
   cosetEvaluateMany,
   cosetInterpolate,
   divideByLinear,
-  evalBaseAtPowers,
+  fromCoordinateValues,
+  evalBaseAtPoints,
   evalExt,
   extAxpy,
-  extPowers,
   extSubConstant,
   extZeros,
   intt,
@@ -219,12 +219,13 @@ export function proveStark(
   const z = drawOodPoint(transcript, N, n);
   const w = rootOfUnity(log2(n));
   const zw: Ext = [mul(z[0], w), mul(z[1], w), mul(z[2], w), mul(z[3], w)];
-  const zPow = extPowers(z, D);
-  const zwPow = extPowers(zw, D);
+  // every trace polynomial at z and ω·z; each chunk at z from its four coordinate polynomials' values
+  const [traceZ = [], traceZw = []] = evalBaseAtPoints(traceCoeffs, [z, zw]);
+  const [coordsZ = []] = evalBaseAtPoints(chunks.flat(), [z]);
   const ood = {
-    traceZ: traceCoeffs.map((c) => evalBaseAtPowers(c, zPow)),
-    traceZw: traceCoeffs.map((c) => evalBaseAtPowers(c, zwPow)),
-    chunksZ: chunks.map((c) => evalExt(c, z)),
+    traceZ,
+    traceZw,
+    chunksZ: chunks.map((_, k) => fromCoordinateValues(coordsZ.slice(4 * k, 4 * k + 4))),
   };
   absorbOod(transcript, ood);
 

@@ -94,6 +94,15 @@ interface Exports {
   gatherRows(salts: number, saltWords: number, cols: number, width: number, leafCount: number, leaves: number): void;
   grind(msg: number, bits: number): bigint;
   composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
+  evalAtPoints(
+    polys: number,
+    len: number,
+    count: number,
+    points: number,
+    numPoints: number,
+    pows: number,
+    out: number,
+  ): void;
 }
 
 /** Rows of the composition kernel's table (composeCompliance): FULL, PART, RC0..15, W0..W2, ELL, 5 divisor inverses. */
@@ -139,6 +148,14 @@ export interface Kernels {
    * ignored: `ell` gives it, in standard form) and COMPOSE_COEFF_WORDS coefficient words (Montgomery form); the 4
    * coordinates of Q in standard form. QN must be a power of two ≥ 32 not above N.
    */
+  /**
+   * Each base polynomial (all of one length) at each extension point (poly.ts evalBaseAtPowers with the point's
+   * powers): result[p][c] = polys[c](points[p]), coordinates in standard form.
+   */
+  evalAtPoints(
+    polys: readonly Uint32Array[],
+    points: readonly (readonly number[])[],
+  ): [number, number, number, number][][];
   composeCompliance(
     traceLde: readonly Uint32Array[],
     QN: number,
@@ -254,6 +271,27 @@ function wrap(ex: Exports): Kernels {
       mem.set(state, A);
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
+    },
+    evalAtPoints(polys, points) {
+      const count = polys.length;
+      const len = polys[0]?.length ?? 0;
+      if (polys.some((c) => c.length !== len)) throw new RangeError("evalAtPoints: polynomials of one length");
+      if (points.some((x) => x.length !== 4 || x.some((v) => !Number.isInteger(v) || v < 0 || v >= P))) {
+        throw new RangeError("evalAtPoints: points are 4 canonical coordinates");
+      }
+      const pointsAt = count * len + ((4 - ((count * len) % 4)) % 4);
+      const powsAt = pointsAt + 4 * points.length;
+      const outAt = powsAt + 4 * len;
+      const mem = reserve(outAt + 4 * count * points.length);
+      polys.forEach((c, i) => mem.set(c, A + i * len));
+      points.forEach((x, p) => mem.set(x, A + pointsAt + 4 * p));
+      ex.evalAtPoints(arena, len, count, arena + 4 * pointsAt, points.length, arena + 4 * powsAt, arena + 4 * outAt);
+      return points.map((_, p) =>
+        Array.from({ length: count }, (_c, c): [number, number, number, number] => {
+          const o = A + outAt + 4 * (p * count + c);
+          return [mem[o] as number, mem[o + 1] as number, mem[o + 2] as number, mem[o + 3] as number];
+        }),
+      );
     },
     composeCompliance(traceLde, QN, table, ell, coeffs) {
       const N = traceLde[0]?.length ?? 0;

@@ -216,6 +216,45 @@ describe("stark WebAssembly kernels", function () {
     });
   });
 
+  describe("evaluation at extension points", function () {
+    it("evalBaseAtPoints equals the TypeScript evaluation (several lengths and points)", function () {
+      for (const len of [1, 3, 32, 128, 257]) {
+        const polys = Array.from({ length: 7 }, () => randomElements(len));
+        const points: field.Ext[] = [
+          [0, 0, 0, 0],
+          [1, 0, 0, 0],
+          [field.P - 1, field.P - 1, field.P - 1, field.P - 1],
+        ];
+        for (let i = 0; i < 3; i++) {
+          const [a = 0, b = 0, c = 0, d = 0] = randomElements(4);
+          points.push([a, b, c, d]);
+        }
+        const run = (): field.Ext[][] => poly.evalBaseAtPoints(polys, points);
+        const want = reference(run);
+        expect(run(), `length ${len}`).to.deep.equal(want);
+        // the reference itself: Horner on each polynomial
+        points.forEach((x, p) =>
+          polys.forEach((c, j) => {
+            const horner = poly.evalExt([c, new Uint32Array(len), new Uint32Array(len), new Uint32Array(len)], x);
+            expect(want[p]?.[j]).to.deep.equal(horner);
+          }),
+        );
+      }
+      expect(() => k.evalAtPoints([new Uint32Array(2)], [[field.P, 0, 0, 0]])).to.throw(RangeError);
+      expect(() => k.evalAtPoints([new Uint32Array(2), new Uint32Array(3)], [[1, 0, 0, 0]])).to.throw(RangeError);
+    });
+
+    it("an extension polynomial's value from its coordinates' values equals Horner's", function () {
+      for (const len of [1, 5, 128]) {
+        const c: poly.ExtVec = [randomElements(len), randomElements(len), randomElements(len), randomElements(len)];
+        const [a = 0, b = 0, d = 0, e = 0] = randomElements(4);
+        const x: field.Ext = [a, b, d, e];
+        const [coords = []] = poly.evalBaseAtPoints(c, [x]);
+        expect(poly.fromCoordinateValues(coords)).to.deep.equal(poly.evalExt(c, x));
+      }
+    });
+  });
+
   describe("constraint composition", function () {
     /** Random LDE columns, a few entries set to 0, 1 and p − 1 (the edges of the lane-wise arithmetic). */
     const randomLde = (N: number): Uint32Array[] =>
