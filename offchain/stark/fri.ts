@@ -6,17 +6,7 @@
  * opened coset by interpolation and checks the chain down to the remainder polynomial.
  */
 import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnity, rootOfUnityInv, sub } from "./field";
-import {
-  type Digest,
-  type MerkleTree,
-  buildTree,
-  openBatch,
-  treeRoot,
-  uniqueSorted,
-  verifyBatchFlat,
-  hashLeaf,
-  DIGEST_WORDS,
-} from "./merkle";
+import { type Digest, type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted, verifyRows } from "./merkle";
 import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
 import type { MatrixOpening } from "./proof";
 import type { Transcript } from "./transcript";
@@ -257,12 +247,14 @@ export function friVerify(
     const opening = openings[l];
     if (opening === undefined || opening.rows.length !== idx.length) return "FRI_COMMITMENT_MISMATCH";
     // 1 ----- authenticate the opened cosets
-    const digests = new Uint32Array(idx.length * DIGEST_WORDS);
+    const width = opening.rows[0]?.length ?? 0;
+    const rows = new Uint32Array(idx.length * width);
     for (let i = 0; i < idx.length; i++) {
       const row = opening.rows[i] as Uint32Array;
-      hashLeaf(row, 0, row.length, digests, i * DIGEST_WORDS);
+      if (row.length !== width) return "FRI_COMMITMENT_MISMATCH";
+      rows.set(row, i * width);
     }
-    if (!verifyBatchFlat(roots[l] as Digest, cosets, idx, digests, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
+    if (!verifyRows(roots[l] as Digest, cosets, idx, rows, width, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
     // 2 ----- each queried value must sit in its coset
     const rowOf = new Map<number, Uint32Array>();
     idx.forEach((c, i) => rowOf.set(c, opening.rows[i] as Uint32Array));

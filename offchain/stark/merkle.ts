@@ -192,3 +192,39 @@ export function verifyBatchFlat(
   for (let i = 0; i < DIGEST_WORDS; i++) if (digests[i] !== root[i]) return false;
   return true;
 }
+
+/**
+ * verifyBatch of leaves given as rows: `rows` holds one row of `leafWords` words per sorted, unique leaf index, row
+ * after row; each is hashed as a leaf, then the root is recomputed from the authentication nodes. With the
+ * WebAssembly kernels loaded, one call hashes the leaves and the levels four at a time (identical verdicts).
+ */
+export function verifyRows(
+  root: Digest,
+  leafCount: number,
+  sortedLeaves: readonly number[],
+  rows: Uint32Array,
+  leafWords: number,
+  authNodes: readonly Digest[],
+): boolean {
+  const count = sortedLeaves.length;
+  if (rows.length !== count * leafWords) return false;
+  const k = wasmKernels();
+  if (k !== null && kernelTakes(leafCount, sortedLeaves, leafWords)) {
+    return k.verifyRows(root, leafCount, sortedLeaves, rows, leafWords, authNodes, LEAF_KEY, NODE_KEY);
+  }
+  const digests = new Uint32Array(count * DIGEST_WORDS);
+  for (let i = 0; i < count; i++) hashLeaf(rows, i * leafWords, leafWords, digests, i * DIGEST_WORDS);
+  return verifyBatchFlat(root, leafCount, sortedLeaves, digests, authNodes);
+}
+
+/** Whether the verification kernel takes these arguments (else the TypeScript path runs, with the same verdict). */
+function kernelTakes(leafCount: number, sortedLeaves: readonly number[], leafWords: number): boolean {
+  if (!Number.isInteger(leafWords) || leafWords < 0 || leafWords > MAX_WORDS) return false;
+  if (!Number.isInteger(leafCount) || leafCount < 1 || leafCount > 2 ** 30) return false;
+  for (let j = 0; j < sortedLeaves.length; j++) {
+    const i = sortedLeaves[j] as number;
+    if (!Number.isInteger(i) || i < 0 || i >= leafCount || (j > 0 && i <= (sortedLeaves[j - 1] as number)))
+      return false;
+  }
+  return true;
+}

@@ -7,7 +7,7 @@ import { type AirStatement, validateStatement } from "./air";
 import type { StarkAir } from "./engine";
 import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, pow, rootOfUnity } from "./field";
 import { friShape, friVerify } from "./fri";
-import { DIGEST_WORDS, type Digest, hashLeaf, uniqueSorted, verifyBatchFlat } from "./merkle";
+import { DIGEST_WORDS, type Digest, uniqueSorted, verifyRows } from "./merkle";
 import { log2 } from "./poly";
 import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
@@ -46,14 +46,12 @@ function isRow(r: unknown, width: number): r is Uint32Array {
 
 function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening): boolean {
   const width = SALT_WORDS + (op.rows[0]?.length ?? 0);
-  const leaf = new Uint32Array(width);
-  const digests = new Uint32Array(op.rows.length * DIGEST_WORDS);
+  const leaves = new Uint32Array(op.rows.length * width);
   for (let i = 0; i < op.rows.length; i++) {
-    leaf.set(op.salts[i] as Uint32Array, 0);
-    leaf.set(op.rows[i] as Uint32Array, SALT_WORDS);
-    hashLeaf(leaf, 0, width, digests, i * DIGEST_WORDS);
+    leaves.set(op.salts[i] as Uint32Array, i * width);
+    leaves.set(op.rows[i] as Uint32Array, i * width + SALT_WORDS);
   }
-  return verifyBatchFlat(root, n, positions, digests, op.auth);
+  return verifyRows(root, n, positions, leaves, width, op.auth);
 }
 
 /** The Fiat–Shamir challenges of a proof, as the verifier derives them. */

@@ -94,6 +94,17 @@ interface Exports {
   gatherRows(salts: number, saltWords: number, cols: number, width: number, leafCount: number, leaves: number): void;
   grind(msg: number, bits: number): bigint;
   composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
+  hashLeaves(leaves: number, count: number, leafWords: number, leafKey: number, out: number): void;
+  verifyBatch(
+    root: number,
+    count: number,
+    level: number,
+    digests: number,
+    auth: number,
+    authCount: number,
+    nodeKey: number,
+    msgs: number,
+  ): number;
   evalAtPoints(
     polys: number,
     len: number,
@@ -148,6 +159,21 @@ export interface Kernels {
    * ignored: `ell` gives it, in standard form) and COMPOSE_COEFF_WORDS coefficient words (Montgomery form); the 4
    * coordinates of Q in standard form. QN must be a power of two ≥ 32 not above N.
    */
+  /**
+   * merkle.ts verifyBatch of leaves given as rows (`count` = sortedLeaves.length rows of leafWords ≤ 256 words, row
+   * after row): hashes them with `leafKey`, then recomputes the root with `nodeKey`; true when it equals `root` and
+   * every authentication node was used. `sortedLeaves` must be strictly ascending integers in [0, leafCount).
+   */
+  verifyRows(
+    root: Uint32Array,
+    leafCount: number,
+    sortedLeaves: readonly number[],
+    rows: Uint32Array,
+    leafWords: number,
+    authNodes: readonly Uint32Array[],
+    leafKey: Uint32Array,
+    nodeKey: Uint32Array,
+  ): boolean;
   /**
    * Each base polynomial (all of one length) at each extension point (poly.ts evalBaseAtPowers with the point's
    * powers): result[p][c] = polys[c](points[p]), coordinates in standard form.
@@ -271,6 +297,50 @@ function wrap(ex: Exports): Kernels {
       mem.set(state, A);
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
+    },
+    verifyRows(root, leafCount, sortedLeaves, rows, leafWords, authNodes, leafKey, nodeKey) {
+      checkKeys(leafKey, nodeKey);
+      const count = sortedLeaves.length;
+      if (!Number.isInteger(leafWords) || leafWords < 0 || leafWords > 256 || rows.length !== count * leafWords) {
+        throw new RangeError("verifyRows: count × leafWords words of at most 256 each expected");
+      }
+      if (!Number.isInteger(leafCount) || leafCount < 1 || leafCount > 2 ** 30)
+        throw new RangeError("verifyRows: leafCount");
+      for (let j = 0; j < count; j++) {
+        const i = sortedLeaves[j] as number;
+        if (!Number.isInteger(i) || i < 0 || i >= leafCount || (j > 0 && i <= (sortedLeaves[j - 1] as number))) {
+          throw new RangeError("verifyRows: leaves must be strictly ascending indices below leafCount");
+        }
+      }
+      if (count === 0 || root.length !== 8 || authNodes.some((a) => a.length !== 8)) return false;
+      const authCount = authNodes.length;
+      const keysAt = 0;
+      const rootAt = 16;
+      const levelAt = 24;
+      const digestsAt = levelAt + count + ((4 - (count % 4)) % 4);
+      const authAt = digestsAt + 8 * count;
+      const msgsAt = authAt + 8 * authCount;
+      const rowsAt = msgsAt + 16 * count;
+      const mem = reserve(rowsAt + rows.length);
+      mem.set(leafKey, A + keysAt);
+      mem.set(nodeKey, A + keysAt + 8);
+      mem.set(root, A + rootAt);
+      for (let j = 0; j < count; j++) mem[A + levelAt + j] = leafCount + (sortedLeaves[j] as number);
+      authNodes.forEach((a, j) => mem.set(a, A + authAt + 8 * j));
+      mem.set(rows, A + rowsAt);
+      ex.hashLeaves(arena + 4 * rowsAt, count, leafWords, arena + 4 * keysAt, arena + 4 * digestsAt);
+      return (
+        ex.verifyBatch(
+          arena + 4 * rootAt,
+          count,
+          arena + 4 * levelAt,
+          arena + 4 * digestsAt,
+          arena + 4 * authAt,
+          authCount,
+          arena + 4 * (keysAt + 8),
+          arena + 4 * msgsAt,
+        ) === 1
+      );
     },
     evalAtPoints(polys, points) {
       const count = polys.length;

@@ -195,6 +195,76 @@ describe("stark WebAssembly kernels", function () {
       }
       expect(() => merkle.buildTreeOfColumns(new Uint32Array(3), 1, [], 4)).to.throw(RangeError);
     });
+
+    it("batch verification of rows gives the TypeScript verdict on honest and tampered openings", function () {
+      let checked = 0;
+      let accepted = 0;
+      for (const [leafCount, leafWords] of [
+        [1, 3],
+        [2, 8],
+        [16, 28],
+        [1024, 28],
+        [1024, 20],
+        [128, 32],
+        [64, 0],
+      ] as const) {
+        const rows = randomWordsOf(leafCount * leafWords);
+        const tree = merkle.buildTree(leafCount, leafWords, (i, buf) =>
+          buf.set(rows.subarray(i * leafWords, (i + 1) * leafWords)),
+        );
+        const root = merkle.treeRoot(tree);
+        const rnd = seededWords(seed++);
+        for (let trial = 0; trial < 12; trial++) {
+          const picks = Array.from({ length: 1 + (rnd() % Math.min(40, leafCount)) }, () => rnd() % leafCount);
+          const leaves = merkle.uniqueSorted(picks, leafCount);
+          const auth = merkle.openBatch(tree, leaves);
+          const opened = new Uint32Array(leaves.length * leafWords);
+          leaves.forEach((i, j) => opened.set(rows.subarray(i * leafWords, (i + 1) * leafWords), j * leafWords));
+          const variants: [string, Uint32Array, Uint32Array[], number[], Uint32Array][] = [
+            ["honest", opened, auth, leaves, root],
+          ];
+          if (leafWords > 0) {
+            const flipped = opened.slice();
+            const at = rnd() % flipped.length;
+            flipped[at] = (flipped[at] as number) ^ (1 << (rnd() % 32));
+            variants.push(["row bit flipped", flipped, auth, leaves, root]);
+          }
+          if (auth.length > 0) {
+            const bad = auth.map((a) => a.slice());
+            const node = bad[rnd() % bad.length] as Uint32Array;
+            const w = rnd() % 8;
+            node[w] = (node[w] as number) ^ 1;
+            variants.push(["auth node flipped", opened, bad, leaves, root]);
+            variants.push(["auth node missing", opened, auth.slice(1), leaves, root]);
+            variants.push([
+              "short auth node",
+              opened,
+              [auth[0]?.subarray(1) as Uint32Array, ...auth.slice(1)],
+              leaves,
+              root,
+            ]);
+          }
+          variants.push(["auth node extra", opened, [...auth, root], leaves, root]);
+          const badRoot = root.slice();
+          badRoot[7] = (badRoot[7] as number) ^ 0x80000000;
+          variants.push(["wrong root", opened, auth, leaves, badRoot]);
+          if (leaves.length > 1) {
+            const shifted = leaves.map((i, j) => (j === 0 && i > 0 && leaves[1] !== i - 1 ? i - 1 : i));
+            variants.push(["moved leaf", opened, auth, shifted, root]);
+          }
+          for (const [label, r, a, l, rt] of variants) {
+            const run = (): boolean => merkle.verifyRows(rt, leafCount, l, r, leafWords, a);
+            const want = reference(run);
+            expect(run(), `${label}: ${leafCount} leaves of ${leafWords} words, ${l.length} opened`).to.equal(want);
+            if (label === "honest") expect(want, "honest opening").to.equal(true);
+            checked++;
+            if (want) accepted++;
+          }
+        }
+      }
+      expect(checked).to.be.greaterThan(300);
+      expect(accepted).to.be.greaterThan(70);
+    });
   });
 
   describe("grinding", function () {
