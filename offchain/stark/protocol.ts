@@ -17,7 +17,7 @@ import {
   periodicCoefficients,
 } from "./air";
 import type { StarkAir } from "./engine";
-import { evalBaseAtPowers, extPowers } from "./poly";
+import { evalBaseAtPoints } from "./poly";
 import { DOMAIN_OFFSET, PROTOCOL_ID, type OodFrame } from "./proof";
 import type { DerivedParams, ProofOptions } from "./security";
 import { Transcript } from "./transcript";
@@ -76,7 +76,17 @@ export function drawOodPoint(t: Transcript, ldeSize: number, traceLength: number
 
 /** Absorbs the out-of-domain frame. */
 export function absorbOod(t: Transcript, ood: OodFrame): void {
-  t.absorbWords("ood", [...ood.traceZ.flat(), ...ood.traceZw.flat(), ...ood.chunksZ.flat()]);
+  const all = [ood.traceZ, ood.traceZw, ood.chunksZ];
+  const words = new Uint32Array(all.reduce((n, a) => a.reduce((m, e) => m + e.length, n), 0));
+  let at = 0;
+  for (const list of all) {
+    for (const e of list) {
+      // the same words as [...list.flat()]: each element's coordinates in order
+      for (let k = 0; k < e.length; k++) words[at + k] = e[k] as number;
+      at += e.length;
+    }
+  }
+  t.absorbWords("ood", words);
 }
 
 /** 1, α, α^2, … (count powers). */
@@ -118,8 +128,7 @@ export function complianceAir(statement: AirStatement, context: Uint8Array): Sta
     composeQuotient: (traceLde, N, QN, shift, alphas) =>
       composeQuotient(traceLde, N, QN, shift, periodicCoefficients(statement.limit), statement.commitment, alphas),
     quotientAt: (traceZ, traceZw, z, alphas) => {
-      const zPow = extPowers(z, TRACE_LENGTH);
-      const per = periodicCoefficients(statement.limit).map((c) => evalBaseAtPowers(c, zPow));
+      const [per = []] = evalBaseAtPoints(periodicCoefficients(statement.limit), [z]);
       const values: Ext[] = new Array<Ext>(NUM_CONSTRAINTS).fill([0, 0, 0, 0]);
       evaluateConstraints(EXT_RING, traceZ, traceZw, per, Array.from(statement.commitment, ext), values);
       return combineExt(values, alphas, divisorInversesExt(z));

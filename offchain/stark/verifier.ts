@@ -41,7 +41,9 @@ function isExt(e: unknown): e is Ext {
 }
 
 function isRow(r: unknown, width: number): r is Uint32Array {
-  return r instanceof Uint32Array && r.length === width && r.every((v) => v < P);
+  if (!(r instanceof Uint32Array) || r.length !== width) return false;
+  for (let i = 0; i < width; i++) if ((r[i] as number) >= P) return false;
+  return true;
 }
 
 function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening): boolean {

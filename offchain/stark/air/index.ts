@@ -2,7 +2,7 @@
  * The compliance AIR: statement, trace layout, constraints, periodic columns and constraint divisors. The prover and
  * the verifier both import this module; nothing here depends on either of them.
  */
-import { type Ext, P, eadd, emul, epow, esub, ext, einv, mul, rootOfUnity } from "../field";
+import { type Ext, P, eadd, ebatchInvert, emul, epow, esub, ext, mul, rootOfUnity } from "../field";
 import { intt } from "../poly";
 import { COMMIT_LANES } from "../poseidon2";
 import { GROUPS, NUM_PERIODIC, OUTPUT_ROW, PER, TRACE_LENGTH, limitDigits, staticPeriodicValues } from "./layout";
@@ -76,15 +76,15 @@ export const GROUP_LIST: readonly (readonly [number, number])[] = [
  */
 export function divisorInversesExt(z: Ext): Ext[] {
   const zn = epow(z, TRACE_LENGTH);
-  const vanish = einv(esub(zn, ext(1)));
+  // one inversion for the four denominators (Montgomery's trick; a zero still throws)
+  const [vanish, first, output, last] = ebatchInvert([
+    esub(zn, ext(1)),
+    esub(z, ext(ROW_POINTS.FIRST)),
+    esub(z, ext(ROW_POINTS.OUTPUT)),
+    esub(z, ext(ROW_POINTS.LAST)),
+  ]) as [Ext, Ext, Ext, Ext];
   const transition = emul(esub(z, ext(ROW_POINTS.LAST)), vanish);
-  return [
-    transition,
-    vanish,
-    einv(esub(z, ext(ROW_POINTS.FIRST))),
-    einv(esub(z, ext(ROW_POINTS.OUTPUT))),
-    einv(esub(z, ext(ROW_POINTS.LAST))),
-  ];
+  return [transition, vanish, first, output, last];
 }
 
 /** Combines constraint values with the challenge powers and divisor inverses into Q(z) (extension arithmetic). */

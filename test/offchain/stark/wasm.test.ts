@@ -473,6 +473,7 @@ describe("stark WebAssembly kernels", function () {
       const emit = process.emitWarning;
       process.emitWarning = ((w: string | Error) => notes.push(String(w))) as typeof process.emitWarning;
       try {
+        delete process.env.VES_STARK_WASM; // the suite may run with VES_STARK_WASM=0 (the TypeScript path)
         process.env.VES_STARK_WASM_DIR = stale;
         setWasmKernelsEnabled(undefined);
         reloadWasmKernels();
