@@ -10,6 +10,7 @@ import { type Digest, type MerkleTree, buildTree, openBatch, treeRoot, uniqueSor
 import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
 import type { MatrixOpening } from "./proof";
 import type { Transcript } from "./transcript";
+import { wasmKernels } from "./wasm";
 
 /** Sizes of the FRI layers for a degree bound D on a domain of N points. */
 export interface FriShape {
@@ -154,6 +155,18 @@ export function foldCoset(values: readonly Ext[], x: number, beta: Ext, xInv: nu
 let foldScratch = new Uint32Array(64);
 
 /**
+ * foldRow on each of the rows laid row after row in `rows` (4f words each), row r with x^(−1) = xInv[r]: one
+ * WebAssembly call when the kernels are loaded (identical values).
+ */
+export function foldRows(rows: Uint32Array, f: number, beta: Ext, xInv: Uint32Array): Ext[] {
+  const k = wasmKernels();
+  if (k !== null && f >= 2 && f <= 256 && rows.length === 4 * f * xInv.length) {
+    return k.foldRows(rows, f, beta, xInv, rootOfUnityInv(log2(f)));
+  }
+  return Array.from(xInv, (x, r) => foldRow(rows.subarray(4 * f * r, 4 * f * (r + 1)), f, beta, x));
+}
+
+/**
  * foldCoset on a FRI leaf row (f extension values in natural order, 4 words each) without allocating: the same
  * arithmetic, with the extension products summed exactly in doubles and reduced once per coordinate.
  */
@@ -271,14 +284,8 @@ export function friVerify(
     const w = rootOfUnity(log2(n));
     const xs = Uint32Array.from(idx, (c) => mul(s, pow(w, c)));
     const xInv = batchInvert(xs.slice());
-    const nextPos: number[] = [];
-    const nextVals: Ext[] = [];
-    idx.forEach((c, i) => {
-      nextPos.push(c);
-      nextVals.push(foldRow(opening.rows[i] as Uint32Array, f, betas[l] as Ext, xInv[i] as number));
-    });
-    pos = nextPos;
-    vals = nextVals;
+    pos = idx.slice();
+    vals = foldRows(rows, f, betas[l] as Ext, xInv);
     s = pow(s, f);
   }
   // 4 ----- the last values must lie on the remainder polynomial

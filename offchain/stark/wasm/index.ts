@@ -95,6 +95,7 @@ interface Exports {
   grind(msg: number, bits: number): bigint;
   composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
   hashLeaves(leaves: number, count: number, leafWords: number, leafKey: number, out: number): void;
+  foldRows(rows: number, count: number, f: number, beta: number, xInvs: number, wInv: number, out: number): void;
   verifyBatch(
     root: number,
     count: number,
@@ -159,6 +160,17 @@ export interface Kernels {
    * ignored: `ell` gives it, in standard form) and COMPOSE_COEFF_WORDS coefficient words (Montgomery form); the 4
    * coordinates of Q in standard form. QN must be a power of two ≥ 32 not above N.
    */
+  /**
+   * fri.ts foldRow on each of rows.length / (4f) rows laid row after row (f extension values of 4 canonical words),
+   * row r with x^(−1) = xInvs[r]; `wInv` = ω_f^(−1). One folded extension value per row.
+   */
+  foldRows(
+    rows: Uint32Array,
+    f: number,
+    beta: readonly number[],
+    xInvs: Uint32Array,
+    wInv: number,
+  ): [number, number, number, number][];
   /**
    * merkle.ts verifyBatch of leaves given as rows (`count` = sortedLeaves.length rows of leafWords ≤ 256 words, row
    * after row): hashes them with `leafKey`, then recomputes the root with `nodeKey`; true when it equals `root` and
@@ -297,6 +309,28 @@ function wrap(ex: Exports): Kernels {
       mem.set(state, A);
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
+    },
+    foldRows(rows, f, beta, xInvs, wInv) {
+      if (!isPowerOfTwo(f) || f > 256) throw new RangeError(`foldRows: folding factor ${f}`);
+      const count = xInvs.length;
+      if (rows.length !== 4 * f * count || beta.length !== 4) throw new RangeError("foldRows: shapes");
+      const canonical = (v: number): boolean => Number.isInteger(v) && v >= 0 && v < P;
+      if (!beta.every(canonical) || !canonical(wInv) || !rows.every(canonical) || !xInvs.every(canonical)) {
+        throw new RangeError("foldRows: canonical field elements expected");
+      }
+      const betaAt = 0;
+      const xAt = 4;
+      const outAt = xAt + count + ((4 - (count % 4)) % 4);
+      const rowsAt = outAt + 4 * count;
+      const mem = reserve(rowsAt + rows.length);
+      mem.set(beta, A + betaAt);
+      mem.set(xInvs, A + xAt);
+      mem.set(rows, A + rowsAt);
+      ex.foldRows(arena + 4 * rowsAt, count, f, arena + 4 * betaAt, arena + 4 * xAt, wInv, arena + 4 * outAt);
+      return Array.from({ length: count }, (_, r): [number, number, number, number] => {
+        const o = A + outAt + 4 * r;
+        return [mem[o] as number, mem[o + 1] as number, mem[o + 2] as number, mem[o + 3] as number];
+      });
     },
     verifyRows(root, leafCount, sortedLeaves, rows, leafWords, authNodes, leafKey, nodeKey) {
       checkKeys(leafKey, nodeKey);

@@ -22,6 +22,7 @@ import {
   Transcript,
   air,
   field,
+  fri,
   merkle,
   policyFromLimit,
   poly,
@@ -322,6 +323,30 @@ describe("stark WebAssembly kernels", function () {
         const [coords = []] = poly.evalBaseAtPoints(c, [x]);
         expect(poly.fromCoordinateValues(coords)).to.deep.equal(poly.evalExt(c, x));
       }
+    });
+  });
+
+  describe("FRI folding", function () {
+    it("foldRows equals the TypeScript foldRow on random rows, challenges and points (f = 2..16)", function () {
+      for (const f of [2, 4, 8, 16]) {
+        const count = 37;
+        const rows = randomElements(4 * f * count);
+        rows[0] = 0;
+        rows[1] = field.P - 1;
+        const xInv = randomElements(count);
+        xInv[0] = 1;
+        for (const beta of [[0, 0, 0, 0], [1, 0, 0, 0], Array.from(randomElements(4))]) {
+          const [b0 = 0, b1 = 0, b2 = 0, b3 = 0] = beta;
+          const run = (): field.Ext[] => fri.foldRows(rows, f, [b0, b1, b2, b3], xInv);
+          const want = reference(run);
+          expect(run(), `f ${f}, beta ${beta.join(",")}`).to.deep.equal(want);
+          expect(want[3]).to.deep.equal(
+            fri.foldRow(rows.subarray(12 * f, 16 * f), f, [b0, b1, b2, b3], xInv[3] as number),
+          );
+        }
+      }
+      expect(() => k.foldRows(new Uint32Array(24), 3, [0, 0, 0, 0], new Uint32Array(2), 1)).to.throw(RangeError);
+      expect(() => k.foldRows(new Uint32Array(8), 2, [field.P, 0, 0, 0], new Uint32Array(1), 1)).to.throw(RangeError);
     });
   });
 
