@@ -3,13 +3,14 @@
  * context and every public input, drawing the out-of-domain point, absorbing the out-of-domain frame, and the
  * challenge powers of the constraint and DEEP combinations.
  */
-import { type Ext, EXT_ONE, eeq, emul, epow, ext, pow } from "./field";
+import { type Ext, EXT_ONE, P, eeq, emul, epow, ext, pow } from "./field";
 import type { AirStatement } from "./air";
 import {
   EXT_RING,
   NUM_CONSTRAINTS,
   TRACE_LENGTH,
   TRACE_WIDTH,
+  EXTERNAL_INVERSE,
   combineExt,
   composeQuotient,
   divisorInversesExt,
@@ -18,9 +19,11 @@ import {
 } from "./air";
 import type { StarkAir } from "./engine";
 import { evalBaseAtPoints } from "./poly";
+import { COMMIT_TAG, INTERNAL_DIAG } from "./poseidon2";
 import { DOMAIN_OFFSET, PROTOCOL_ID, type OodFrame } from "./proof";
 import type { DerivedParams, ProofOptions } from "./security";
 import { Transcript } from "./transcript";
+import { QUOTIENT_AT_WORDS, wasmKernels } from "./wasm";
 
 /**
  * Encodes the options and derived sizes as the proof context bytes (also the start of the proof header); `shape`
@@ -118,6 +121,48 @@ export function deepCoefficients(
   };
 }
 
+/** The rows of M_E^(−1) the first-row group reads (air/constraints.ts INPUT_ROWS), flattened once. */
+let inputRowsFlat: Uint32Array | undefined;
+
+/**
+ * The wasm quotientAtPoint input block (its layout in wasm/index.ts Kernels.quotientAtPoint), or null when a value is
+ * not a canonical extension element (the TypeScript evaluator then answers, as before).
+ */
+function quotientInput(
+  traceZ: readonly Ext[],
+  traceZw: readonly Ext[],
+  per: readonly Ext[],
+  commitment: Uint32Array,
+  alphas: readonly Ext[],
+  divInv: readonly Ext[],
+): Uint32Array | null {
+  const canonical = (e: readonly number[]): boolean =>
+    e.length === 4 && e.every((v) => Number.isInteger(v) && v >= 0 && v < P);
+  if (![traceZ, traceZw, per, alphas, divInv].every((list) => list.every(canonical))) return null;
+  if (per.length !== 22 || alphas.length !== NUM_CONSTRAINTS || divInv.length !== 5 || commitment.length !== 8) {
+    return null;
+  }
+  if (inputRowsFlat === undefined) {
+    inputRowsFlat = new Uint32Array(11 * 16);
+    [0, 1, 2, 8, 9, 10, 11, 12, 13, 14, 15].forEach((row, r) =>
+      (inputRowsFlat as Uint32Array).set(EXTERNAL_INVERSE[row] as Uint32Array, 16 * r),
+    );
+  }
+  const out = new Uint32Array(QUOTIENT_AT_WORDS);
+  let at = 0;
+  const put = (e: ArrayLike<number>): void => {
+    out.set(e, at);
+    at += e.length;
+  };
+  for (const list of [traceZ, traceZw, per]) for (const e of list) put(e);
+  put(commitment);
+  for (const list of [alphas, divInv]) for (const e of list) put(e);
+  put(inputRowsFlat);
+  put(INTERNAL_DIAG);
+  put([COMMIT_TAG]);
+  return at === QUOTIENT_AT_WORDS ? out : null;
+}
+
 /** The compliance AIR for a statement and its public-input digest `context`, as the generic prover/verifier see it. */
 export function complianceAir(statement: AirStatement, context: Uint8Array): StarkAir {
   return {
@@ -129,9 +174,16 @@ export function complianceAir(statement: AirStatement, context: Uint8Array): Sta
       composeQuotient(traceLde, N, QN, shift, periodicCoefficients(statement.limit), statement.commitment, alphas),
     quotientAt: (traceZ, traceZw, z, alphas) => {
       const [per = []] = evalBaseAtPoints(periodicCoefficients(statement.limit), [z]);
+      const divInv = divisorInversesExt(z);
+      const k = wasmKernels();
+      const input =
+        k !== null && traceZ.length === TRACE_WIDTH && traceZw.length === TRACE_WIDTH
+          ? quotientInput(traceZ, traceZw, per, statement.commitment, alphas, divInv)
+          : null;
+      if (k !== null && input !== null) return k.quotientAtPoint(input);
       const values: Ext[] = new Array<Ext>(NUM_CONSTRAINTS).fill([0, 0, 0, 0]);
       evaluateConstraints(EXT_RING, traceZ, traceZw, per, Array.from(statement.commitment, ext), values);
-      return combineExt(values, alphas, divisorInversesExt(z));
+      return combineExt(values, alphas, divInv);
     },
   };
 }

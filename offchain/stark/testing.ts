@@ -9,6 +9,8 @@ import { randomBlindingFrom } from "./opening";
 import { type WordSource, seededWords } from "./random";
 
 export { proveAir, type ProverHooks } from "./prover";
+/** The compliance AIR as the generic prover and verifier see it (differential tests of its quotient at a point). */
+export { complianceAir } from "./protocol";
 /** The WebAssembly kernels: tests and benches run both paths in one process (kernels on, then forced off). */
 export {
   type Kernels,

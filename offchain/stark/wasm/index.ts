@@ -95,6 +95,7 @@ interface Exports {
   grind(msg: number, bits: number): bigint;
   composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
   hashLeaves(leaves: number, count: number, leafWords: number, leafKey: number, out: number): void;
+  quotientAtPoint(input: number, scratch: number, out: number): void;
   foldRows(rows: number, count: number, f: number, beta: number, xInvs: number, wInv: number, out: number): void;
   verifyBatch(
     root: number,
@@ -120,6 +121,8 @@ interface Exports {
 /** Rows of the composition kernel's table (composeCompliance): FULL, PART, RC0..15, W0..W2, ELL, 5 divisor inverses. */
 export const COMPOSE_TABLE_ROWS = 27;
 const ELL_ROW = 21;
+/** Words of the quotientAtPoint input block (see Kernels.quotientAtPoint). */
+export const QUOTIENT_AT_WORDS = 96 + 96 + 88 + 8 + 196 + 20 + 176 + 16 + 1;
 /** Words of the composition kernel's coefficients: 16 diagonal entries, 61 extension coefficients, 2 constants. */
 export const COMPOSE_COEFF_WORDS = 16 + 4 * 61 + 8;
 
@@ -160,6 +163,13 @@ export interface Kernels {
    * ignored: `ell` gives it, in standard form) and COMPOSE_COEFF_WORDS coefficient words (Montgomery form); the 4
    * coordinates of Q in standard form. QN must be a power of two ≥ 32 not above N.
    */
+  /**
+   * The compliance AIR's quotient at an extension point (protocol.ts quotientAt) from one block of QUOTIENT_AT_WORDS
+   * canonical words: trace values at z and ω·z (24 extension elements each), the 22 periodic values, the 8 commitment
+   * lanes, the 49 challenges, the 5 divisor inverses, the 11 rows of M_E^(−1) of the first-row group, the internal
+   * diagonal and the commitment tag.
+   */
+  quotientAtPoint(input: Uint32Array): [number, number, number, number];
   /**
    * fri.ts foldRow on each of rows.length / (4f) rows laid row after row (f extension values of 4 canonical words),
    * row r with x^(−1) = xInvs[r]; `wInv` = ω_f^(−1). One folded extension value per row.
@@ -309,6 +319,18 @@ function wrap(ex: Exports): Kernels {
       mem.set(state, A);
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
+    },
+    quotientAtPoint(input) {
+      if (input.length !== QUOTIENT_AT_WORDS || !input.every((v) => v < P)) {
+        throw new RangeError(`quotientAtPoint: ${QUOTIENT_AT_WORDS} canonical words expected`);
+      }
+      const outAt = 0;
+      const scratchAt = 4;
+      const inputAt = scratchAt + 320;
+      const mem = reserve(inputAt + input.length);
+      mem.set(input, A + inputAt);
+      ex.quotientAtPoint(arena + 4 * inputAt, arena + 4 * scratchAt, arena + 4 * outAt);
+      return [mem[A] as number, mem[A + 1] as number, mem[A + 2] as number, mem[A + 3] as number];
     },
     foldRows(rows, f, beta, xInvs, wInv) {
       if (!isPowerOfTwo(f) || f > 256) throw new RangeError(`foldRows: folding factor ${f}`);

@@ -34,6 +34,7 @@ import {
   STAMP_FILE,
   WASM_FILE,
   blindingFrom,
+  complianceAir,
   loadWasmKernels,
   proveBatchWithHooks,
   proveComplianceWith,
@@ -404,6 +405,29 @@ describe("stark WebAssembly kernels", function () {
       expect(() => k.composeCompliance(lde, 128, table, ell, coeffs)).to.throw(RangeError);
       expect(() => k.composeCompliance(lde, 32, table.subarray(1), ell, coeffs)).to.throw(RangeError);
       expect(() => k.composeCompliance(lde, 32, table, ell, coeffs.subarray(1))).to.throw(RangeError);
+    });
+  });
+
+  describe("quotient at an extension point (verifier)", function () {
+    it("the kernel equals the TypeScript constraint evaluation on random frames, points and challenges", function () {
+      const ext4 = (): field.Ext => {
+        const [a = 0, b = 0, c = 0, d = 0] = randomElements(4);
+        return [a, b, c, d];
+      };
+      for (let trial = 0; trial < 25; trial++) {
+        const limit = BigInt.asUintN(64, BigInt(trial + 1) * 0x9e3779b97f4a7c15n);
+        const statement = { limit, commitment: poseidon2.commitAmount(BigInt(trial), Array.from(randomElements(5))) };
+        const a = complianceAir(statement, new Uint8Array(32));
+        const traceZ = Array.from({ length: air.TRACE_WIDTH }, ext4);
+        const traceZw = Array.from({ length: air.TRACE_WIDTH }, ext4);
+        if (trial === 1) traceZ[0] = [0, 0, 0, 0];
+        if (trial === 2) traceZw[5] = [field.P - 1, field.P - 1, field.P - 1, field.P - 1];
+        const z = trial === 3 ? ([2, 0, 0, 0] as field.Ext) : ext4();
+        const alphas = Array.from({ length: air.NUM_CONSTRAINTS }, ext4);
+        const run = (): field.Ext => a.quotientAt(traceZ, traceZw, z, alphas);
+        expect(run(), `trial ${trial}`).to.deep.equal(reference(run));
+      }
+      expect(() => k.quotientAtPoint(new Uint32Array(10))).to.throw(RangeError);
     });
   });
 
