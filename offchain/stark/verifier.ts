@@ -9,6 +9,7 @@ import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, pow, 
 import { friShape, friVerify } from "./fri";
 import { DIGEST_WORDS, type Digest, uniqueSorted, verifyRows } from "./merkle";
 import { log2 } from "./poly";
+import { wasmKernels } from "./wasm";
 import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type AcceptableOptions, conjecturedSecurity, deriveParams, optionsEqual, validateOptions } from "./security";
@@ -54,6 +55,37 @@ function authenticate(root: Digest, n: number, positions: number[], op: MatrixOp
     leaves.set(op.rows[i] as Uint32Array, i * width + SALT_WORDS);
   }
   return verifyRows(root, n, positions, leaves, width, op.auth);
+}
+
+/**
+ * The DEEP values at the query points from the wasm kernel (one call), or null when the kernels are off or it
+ * declines (a zero denominator): the TypeScript computation then answers.
+ */
+function deepValuesWasm(
+  xs: readonly number[],
+  W: number,
+  K: number,
+  to: MatrixOpening,
+  co: MatrixOpening,
+  deep: { readonly trace: Ext[]; readonly shifted: Ext; readonly chunks: Ext[]; readonly mask: Ext },
+  atZ: Ext,
+  s1zw: Ext,
+  z: Ext,
+  zw: Ext,
+): Ext[] | null {
+  const k = wasmKernels();
+  if (k === null || deep.trace.length !== W || deep.chunks.length !== K) return null;
+  const count = xs.length;
+  const rows = new Uint32Array(count * W);
+  const compWidth = 4 * (K + 1);
+  const comp = new Uint32Array(count * compWidth);
+  for (let i = 0; i < count; i++) {
+    rows.set(to.rows[i] as Uint32Array, i * W);
+    comp.set(co.rows[i] as Uint32Array, i * compWidth);
+  }
+  const coef = new Uint32Array(4 * (W + K + 6));
+  [...deep.trace, ...deep.chunks, deep.shifted, deep.mask, atZ, s1zw, z, zw].forEach((e, j) => coef.set(e, 4 * j));
+  return k.deepValues(Uint32Array.from(xs), W, K, rows, comp, coef);
 }
 
 /** The Fiat–Shamir challenges of a proof, as the verifier derives them. */
@@ -214,53 +246,57 @@ export function verifyStark(
   const atZ = eadd(s1z, s3z);
   const wN = rootOfUnity(log2(N));
   const xs = positions.map((p) => mul(DOMAIN_OFFSET, pow(wN, p)));
-  const inv = ebatchInvert([...xs.map((x) => esub(ext(x), z)), ...xs.map((x) => esub(ext(x), zw))]);
-  // trace and chunk sums accumulated as exact sums of reduced products (< 2^53), one reduction per coordinate
-  const dt0 = deep.trace.map((c) => c[0]);
-  const dt1 = deep.trace.map((c) => c[1]);
-  const dt2 = deep.trace.map((c) => c[2]);
-  const dt3 = deep.trace.map((c) => c[3]);
-  const firstValues: Ext[] = positions.map((_, i) => {
-    const row = to.rows[i] as Uint32Array;
-    const comp = co.rows[i] as Uint32Array;
-    let a0 = 0;
-    let a1 = 0;
-    let a2 = 0;
-    let a3 = 0;
-    for (let j = 0; j < W; j++) {
-      const v = row[j] as number;
-      a0 += mul(dt0[j] as number, v);
-      a1 += mul(dt1[j] as number, v);
-      a2 += mul(dt2[j] as number, v);
-      a3 += mul(dt3[j] as number, v);
-    }
-    const s1: Ext = [a0 % P, a1 % P, a2 % P, a3 % P];
-    let b0 = 0;
-    let b1 = 0;
-    let b2 = 0;
-    let b3 = 0;
-    for (let k = 0; k < K; k++) {
-      const c = deep.chunks[k] as Ext;
-      const q0 = comp[4 * k] as number;
-      const q1 = comp[4 * k + 1] as number;
-      const q2 = comp[4 * k + 2] as number;
-      const q3 = comp[4 * k + 3] as number;
-      b0 += mul(c[0], q0) + 3 * (mul(c[1], q3) + mul(c[2], q2) + mul(c[3], q1));
-      b1 += mul(c[0], q1) + mul(c[1], q0) + 3 * (mul(c[2], q3) + mul(c[3], q2));
-      b2 += mul(c[0], q2) + mul(c[1], q1) + mul(c[2], q0) + 3 * mul(c[3], q3);
-      b3 += mul(c[0], q3) + mul(c[1], q2) + mul(c[2], q1) + mul(c[3], q0);
-    }
-    const s3: Ext = [b0 % P, b1 % P, b2 % P, b3 % P];
-    const r: Ext = [
-      comp[4 * K] as number,
-      comp[4 * K + 1] as number,
-      comp[4 * K + 2] as number,
-      comp[4 * K + 3] as number,
-    ];
-    const a = emul(esub(eadd(s1, s3), atZ), inv[i] as Ext);
-    const b = emul(emul(deep.shifted, esub(s1, s1zw)), inv[positions.length + i] as Ext);
-    return eadd(eadd(a, b), emul(deep.mask, r));
-  });
+  // the TypeScript reference, when the kernels are off (or decline)
+  const deepValuesTs = (): Ext[] => {
+    const inv = ebatchInvert([...xs.map((x) => esub(ext(x), z)), ...xs.map((x) => esub(ext(x), zw))]);
+    // trace and chunk sums accumulated as exact sums of reduced products (< 2^53), one reduction per coordinate
+    const dt0 = deep.trace.map((c) => c[0]);
+    const dt1 = deep.trace.map((c) => c[1]);
+    const dt2 = deep.trace.map((c) => c[2]);
+    const dt3 = deep.trace.map((c) => c[3]);
+    return positions.map((_, i) => {
+      const row = to.rows[i] as Uint32Array;
+      const comp = co.rows[i] as Uint32Array;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let j = 0; j < W; j++) {
+        const v = row[j] as number;
+        a0 += mul(dt0[j] as number, v);
+        a1 += mul(dt1[j] as number, v);
+        a2 += mul(dt2[j] as number, v);
+        a3 += mul(dt3[j] as number, v);
+      }
+      const s1: Ext = [a0 % P, a1 % P, a2 % P, a3 % P];
+      let b0 = 0;
+      let b1 = 0;
+      let b2 = 0;
+      let b3 = 0;
+      for (let k = 0; k < K; k++) {
+        const c = deep.chunks[k] as Ext;
+        const q0 = comp[4 * k] as number;
+        const q1 = comp[4 * k + 1] as number;
+        const q2 = comp[4 * k + 2] as number;
+        const q3 = comp[4 * k + 3] as number;
+        b0 += mul(c[0], q0) + 3 * (mul(c[1], q3) + mul(c[2], q2) + mul(c[3], q1));
+        b1 += mul(c[0], q1) + mul(c[1], q0) + 3 * (mul(c[2], q3) + mul(c[3], q2));
+        b2 += mul(c[0], q2) + mul(c[1], q1) + mul(c[2], q0) + 3 * mul(c[3], q3);
+        b3 += mul(c[0], q3) + mul(c[1], q2) + mul(c[2], q1) + mul(c[3], q0);
+      }
+      const s3: Ext = [b0 % P, b1 % P, b2 % P, b3 % P];
+      const r: Ext = [
+        comp[4 * K] as number,
+        comp[4 * K + 1] as number,
+        comp[4 * K + 2] as number,
+        comp[4 * K + 3] as number,
+      ];
+      const a = emul(esub(eadd(s1, s3), atZ), inv[i] as Ext);
+      const b = emul(emul(deep.shifted, esub(s1, s1zw)), inv[positions.length + i] as Ext);
+      return eadd(eadd(a, b), emul(deep.mask, r));
+    });
+  };
+  const firstValues = deepValuesWasm(xs, W, K, to, co, deep, atZ, s1zw, z, zw) ?? deepValuesTs();
 
   // 6 ----- FRI
   if (!proof.friOpenings.every((op) => op.auth.every(isDigest) && op.rows.every((r) => isRow(r, 4 * shape.folding)))) {

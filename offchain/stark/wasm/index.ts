@@ -96,6 +96,17 @@ interface Exports {
   composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
   hashLeaves(leaves: number, count: number, leafWords: number, leafKey: number, out: number): void;
   quotientAtPoint(input: number, scratch: number, out: number): void;
+  deepValues(
+    count: number,
+    W: number,
+    K: number,
+    rows: number,
+    comp: number,
+    coef: number,
+    xs: number,
+    scratch: number,
+    out: number,
+  ): number;
   foldRows(rows: number, count: number, f: number, beta: number, xInvs: number, wInv: number, out: number): void;
   verifyBatch(
     root: number,
@@ -170,6 +181,20 @@ export interface Kernels {
    * diagonal and the commitment tag.
    */
   quotientAtPoint(input: Uint32Array): [number, number, number, number];
+  /**
+   * The verifier's DEEP values at the query points x_i: (s1 + s3 − atZ)/(x_i − z) + shifted·(s1 − s1zw)/(x_i − ω·z)
+   * + mask·r, with s1 = Σ_j trace_j·row_j, s3 = Σ_k chunk_k·comp_k and r the mask's opened value (verifier.ts).
+   * `rows` holds count × W trace words, `comp` count × 4(K + 1) composition words, `coef` the W + K + 6 extension
+   * elements trace_0.., chunk_0.., shifted, mask, atZ, s1zw, z, ω·z; all canonical. Null when a denominator is zero.
+   */
+  deepValues(
+    xs: Uint32Array,
+    W: number,
+    K: number,
+    rows: Uint32Array,
+    comp: Uint32Array,
+    coef: Uint32Array,
+  ): [number, number, number, number][] | null;
   /**
    * fri.ts foldRow on each of rows.length / (4f) rows laid row after row (f extension values of 4 canonical words),
    * row r with x^(−1) = xInvs[r]; `wInv` = ω_f^(−1). One folded extension value per row.
@@ -319,6 +344,48 @@ function wrap(ex: Exports): Kernels {
       mem.set(state, A);
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
+    },
+    deepValues(xs, W, K, rows, comp, coef) {
+      const count = xs.length;
+      const sizes = [W, K].every((v) => Number.isInteger(v) && v >= 0 && v <= 4096);
+      if (
+        !sizes ||
+        rows.length !== count * W ||
+        comp.length !== count * 4 * (K + 1) ||
+        coef.length !== 4 * (W + K + 6)
+      ) {
+        throw new RangeError("deepValues: shapes");
+      }
+      if (![xs, rows, comp, coef].every((a) => a.every((v) => v < P))) {
+        throw new RangeError("deepValues: canonical field elements expected");
+      }
+      const coefAt = 0;
+      const xsAt = coefAt + coef.length;
+      const outAt = xsAt + count + ((4 - (count % 4)) % 4);
+      const scratchAt = outAt + 4 * count;
+      const rowsAt = scratchAt + 16 * count;
+      const compAt = rowsAt + rows.length;
+      const mem = reserve(compAt + comp.length);
+      mem.set(coef, A + coefAt);
+      mem.set(xs, A + xsAt);
+      mem.set(rows, A + rowsAt);
+      mem.set(comp, A + compAt);
+      const ok = ex.deepValues(
+        count,
+        W,
+        K,
+        arena + 4 * rowsAt,
+        arena + 4 * compAt,
+        arena + 4 * coefAt,
+        arena + 4 * xsAt,
+        arena + 4 * scratchAt,
+        arena + 4 * outAt,
+      );
+      if (ok !== 1) return null;
+      return Array.from({ length: count }, (_, i): [number, number, number, number] => {
+        const o = A + outAt + 4 * i;
+        return [mem[o] as number, mem[o + 1] as number, mem[o + 2] as number, mem[o + 3] as number];
+      });
     },
     quotientAtPoint(input) {
       if (input.length !== QUOTIENT_AT_WORDS || !input.every((v) => v < P)) {

@@ -429,6 +429,59 @@ describe("stark WebAssembly kernels", function () {
       }
       expect(() => k.quotientAtPoint(new Uint32Array(10))).to.throw(RangeError);
     });
+
+    it("the DEEP values at the query points equal the extension arithmetic of field.ts", function () {
+      const ext4 = (): field.Ext => {
+        const [a = 0, b = 0, c = 0, d = 0] = randomElements(4);
+        return [a, b, c, d];
+      };
+      for (const [W, K, count] of [
+        [24, 3, 31],
+        [24, 1, 1],
+        [5, 4, 7],
+      ] as const) {
+        const xs = randomElements(count);
+        const rows = randomElements(count * W);
+        const comp = randomElements(count * 4 * (K + 1));
+        const ext = Array.from({ length: W + K + 6 }, ext4);
+        const coef = new Uint32Array(4 * ext.length);
+        ext.forEach((e, j) => coef.set(e, 4 * j));
+        const [shifted, mask, atZ, s1zw, z, zw] = ext.slice(W + K) as [
+          field.Ext,
+          field.Ext,
+          field.Ext,
+          field.Ext,
+          field.Ext,
+          field.Ext,
+        ];
+        const want = Array.from(xs, (x, i) => {
+          let s1: field.Ext = [0, 0, 0, 0];
+          for (let j = 0; j < W; j++) s1 = field.eadd(s1, field.escale(ext[j] as field.Ext, rows[i * W + j] as number));
+          let s3: field.Ext = [0, 0, 0, 0];
+          const at = i * 4 * (K + 1);
+          const q = (m: number): field.Ext => [
+            comp[at + 4 * m] as number,
+            comp[at + 4 * m + 1] as number,
+            comp[at + 4 * m + 2] as number,
+            comp[at + 4 * m + 3] as number,
+          ];
+          for (let m = 0; m < K; m++) s3 = field.eadd(s3, field.emul(ext[W + m] as field.Ext, q(m)));
+          const a = field.emul(field.esub(field.eadd(s1, s3), atZ), field.einv(field.esub(field.ext(x), z)));
+          const b = field.emul(field.emul(shifted, field.esub(s1, s1zw)), field.einv(field.esub(field.ext(x), zw)));
+          return field.eadd(field.eadd(a, b), field.emul(mask, q(K)));
+        });
+        expect(k.deepValues(xs, W, K, rows, comp, coef), `W ${W}, K ${K}`).to.deep.equal(want);
+        // a zero denominator: the kernel declines (the TypeScript path then throws, as field.einv does)
+        const onZ = xs.slice();
+        onZ[0] = z[0];
+        const zBase = coef.slice();
+        zBase.set([z[0], 0, 0, 0], 4 * (W + K + 4));
+        expect(k.deepValues(onZ, W, K, rows, comp, zBase)).to.equal(null);
+      }
+      expect(() =>
+        k.deepValues(new Uint32Array(1), 1, 1, new Uint32Array(2), new Uint32Array(8), new Uint32Array(32)),
+      ).to.throw(RangeError);
+    });
   });
 
   describe("whole proofs", function () {

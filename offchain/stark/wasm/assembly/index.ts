@@ -110,8 +110,15 @@ const CV4: usize = M4 + 256;
 const KEY4: usize = CV4 + 128;
 /** The composition kernel's 16 Poseidon2 lanes of four points (16 vectors). */
 const LANES4: usize = KEY4 + 128;
+/** Five extension elements of scratch for the verifier's kernels (eAcc, eTmp, eTmp2..eTmp4). */
+const ESCR: usize = LANES4 + 256;
+const eAcc: usize = ESCR;
+const eTmp: usize = ESCR + 16;
+const eTmp2: usize = ESCR + 32;
+const eTmp3: usize = ESCR + 48;
+const eTmp4: usize = ESCR + 64;
 /** The twiddle table: 2^TW_LOG_MAX words. */
-const TW: usize = LANES4 + 256;
+const TW: usize = ESCR + 128;
 const ARENA: usize = (TW + ((<usize>4) << TW_LOG_MAX) + 63) & ~(<usize>63);
 /** log2 of the largest NTT whose stages the twiddle table holds so far. */
 let twLog: u32 = 0;
@@ -1469,4 +1476,148 @@ export function quotientAtPoint(input: usize, scratch: usize, out: usize): void 
     eAdd(q, acc, q);
   }
   for (let k: usize = 0; k < 16; k += 4) store<u32>(out + k, montMul(load<u32>(q + k), 1));
+}
+
+// ---------------------------------------------------------------- DEEP values at the query points (verifier)
+
+/** o = a^(−1) in F_p[X]/(X^4 − 3), Montgomery form (field.ts einv: the norm to F_p); a ≠ 0. o may alias a. */
+function eInv(a: usize, o: usize): void {
+  const a0 = load<u32>(a);
+  const a1 = load<u32>(a, 4);
+  const a2 = load<u32>(a, 8);
+  const a3 = load<u32>(a, 12);
+  const w = toMont(3);
+  const a1a3 = montMul(a1, a3);
+  const b0 = subMod(addMod(montMul(a0, a0), montMul(w, montMul(a2, a2))), montMul(w, addMod(a1a3, a1a3)));
+  const a0a2 = montMul(a0, a2);
+  const b2 = subMod(addMod(a0a2, a0a2), addMod(montMul(a1, a1), montMul(w, montMul(a3, a3))));
+  const norm = subMod(montMul(b0, b0), montMul(w, montMul(b2, b2)));
+  const nInv = powMont(norm, P - 2);
+  const c0 = montMul(b0, nInv);
+  const c2 = subMod(0, montMul(b2, nInv));
+  // conj(a)·(c0 + c2·X^2), conj(a) = a0 − a1·X + a2·X^2 − a3·X^3
+  const t = BLOCK + 48;
+  store<u32>(t, a0);
+  store<u32>(t, subMod(0, a1), 4);
+  store<u32>(t, a2, 8);
+  store<u32>(t, subMod(0, a3), 12);
+  const c = BLOCK + 32;
+  store<u32>(c, c0);
+  store<u32>(c, 0, 4);
+  store<u32>(c, c2, 8);
+  store<u32>(c, 0, 12);
+  extMulMont(t, c, BLOCK); // BLOCK: 16 bytes of scratch here
+  copy16(o, BLOCK);
+}
+
+/** Offsets (in extension elements) of the DEEP coefficient block after the W trace and K chunk coefficients. */
+const DEEP_SHIFTED: u32 = 0;
+const DEEP_MASK: u32 = 1;
+const DEEP_AT_Z: u32 = 2;
+const DEEP_S1_ZW: u32 = 3;
+const DEEP_Z: u32 = 4;
+const DEEP_ZW: u32 = 5;
+
+/**
+ * The verifier's DEEP values F(x_i) (verifier.ts step 5) for `count` query points: x_i (standard form) at `xs`, the
+ * trace rows (count × W words) at `rows`, the composition rows (count × 4(K + 1) words) at `comp`, and at `coef` the
+ * W trace coefficients, the K chunk coefficients, then the shifted and mask coefficients, Σ at z, s1 at ω·z, z and
+ * ω·z (extension elements, 4 standard-form words each). Inputs are converted in place; `scratch` takes 64·count
+ * bytes. F(x_i) = (s1 + s3 − atZ)/(x_i − z) + shifted·(s1 − s1zw)/(x_i − ω·z) + mask·r, written (standard form) at
+ * out + 16·i. Returns 0, writing nothing, when some x_i − z or x_i − ω·z is zero; else 1.
+ */
+export function deepValues(
+  count: u32,
+  W: u32,
+  K: u32,
+  rows: usize,
+  comp: usize,
+  coef: usize,
+  xs: usize,
+  scratch: usize,
+  out: usize,
+): u32 {
+  const compWords: u32 = 4 * (K + 1);
+  const coefWords: u32 = 4 * (W + K + 6);
+  toMontRange(rows, count * W);
+  toMontRange(comp, count * compWords);
+  toMontRange(coef, coefWords);
+  toMontRange(xs, count);
+  const extra = coef + ((<usize>(4 * (W + K))) << 2);
+  const shifted = extra + ((<usize>DEEP_SHIFTED) << 4);
+  const mask = extra + ((<usize>DEEP_MASK) << 4);
+  const atZ = extra + ((<usize>DEEP_AT_Z) << 4);
+  const s1zw = extra + ((<usize>DEEP_S1_ZW) << 4);
+  const z = extra + ((<usize>DEEP_Z) << 4);
+  const zw = extra + ((<usize>DEEP_ZW) << 4);
+  // denominators x_i − z (i < count) and x_i − ω·z (count + i), then their inverses (one inversion, prefix products)
+  const den = scratch;
+  const pre = scratch + ((<usize>(2 * count)) << 4);
+  const n: u32 = 2 * count;
+  for (let i: u32 = 0; i < count; i++) {
+    const x = load<u32>(xs + ((<usize>i) << 2));
+    const d1 = den + ((<usize>i) << 4);
+    const d2 = den + ((<usize>(count + i)) << 4);
+    for (let k: usize = 0; k < 16; k += 4) {
+      const xk: u32 = k == 0 ? x : 0;
+      store<u32>(d1 + k, subMod(xk, load<u32>(z + k)));
+      store<u32>(d2 + k, subMod(xk, load<u32>(zw + k)));
+    }
+  }
+  store<u32>(eAcc, R_MOD_P);
+  store<u32>(eAcc, 0, 4);
+  store<u32>(eAcc, 0, 8);
+  store<u32>(eAcc, 0, 12);
+  for (let i: u32 = 0; i < n; i++) {
+    copy16(pre + ((<usize>i) << 4), eAcc);
+    eMul(eAcc, den + ((<usize>i) << 4), eAcc);
+  }
+  if (load<u32>(eAcc) == 0 && load<u32>(eAcc, 4) == 0 && load<u32>(eAcc, 8) == 0 && load<u32>(eAcc, 12) == 0) return 0;
+  eInv(eAcc, eAcc);
+  for (let i: i32 = <i32>n - 1; i >= 0; i--) {
+    const d = den + ((<usize>i) << 4);
+    const t = eTmp;
+    eMul(eAcc, pre + ((<usize>i) << 4), t);
+    eMul(eAcc, d, eAcc);
+    copy16(d, t);
+  }
+  // the values
+  const s1 = eTmp2;
+  const s3 = eTmp3;
+  const t = eTmp4;
+  for (let i: u32 = 0; i < count; i++) {
+    const row = rows + ((<usize>(i * W)) << 2);
+    const cr = comp + ((<usize>(i * compWords)) << 2);
+    v128.store(s1, i32x4.splat(0));
+    for (let j: u32 = 0; j < W; j++) {
+      eScale(coef + ((<usize>j) << 4), load<u32>(row + ((<usize>j) << 2)), t);
+      eAdd(s1, t, s1);
+    }
+    v128.store(s3, i32x4.splat(0));
+    for (let k: u32 = 0; k < K; k++) {
+      eMul(coef + ((<usize>(W + k)) << 4), cr + ((<usize>k) << 4), t);
+      eAdd(s3, t, s3);
+    }
+    // a = (s1 + s3 − atZ)·inv1
+    const o = out + ((<usize>i) << 4);
+    eAdd(s1, s3, s3);
+    eSub(s3, atZ, s3);
+    eMul(s3, den + ((<usize>i) << 4), s3);
+    // b = shifted·(s1 − s1zw)·inv2
+    eSub(s1, s1zw, t);
+    eMul(shifted, t, t);
+    eMul(t, den + ((<usize>(count + i)) << 4), t);
+    eAdd(s3, t, s3);
+    eMul(mask, cr + ((<usize>K) << 4), t);
+    eAdd(s3, t, s3);
+    for (let k: usize = 0; k < 16; k += 4) store<u32>(o + k, montMul(load<u32>(s3 + k), 1));
+  }
+  return 1;
+}
+
+function toMontRange(p: usize, words: u32): void {
+  for (let i: u32 = 0; i < words; i++) {
+    const a = p + ((<usize>i) << 2);
+    store<u32>(a, toMont(load<u32>(a)));
+  }
 }
