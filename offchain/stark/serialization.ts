@@ -110,7 +110,10 @@ class Reader {
 
   felts(n: number): Uint32Array {
     const w = this.words(n);
-    for (const v of w) if (v >= P) throw new StarkError("MALFORMED_PROOF", `non-canonical field element ${v}`);
+    for (let i = 0; i < n; i++) {
+      const v = w[i] as number;
+      if (v >= P) throw new StarkError("MALFORMED_PROOF", `non-canonical field element ${v}`);
+    }
     return w;
   }
 

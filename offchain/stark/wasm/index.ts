@@ -1,5 +1,5 @@
 /**
- * Loader of the prover's WebAssembly kernels (sources in ./assembly, compiled at install time by
+ * Loader of the STARK prover's and verifier's WebAssembly kernels (sources in ./assembly, compiled at install time by
  * scripts/build-wasm.js into dist/wasm/stark-kernels.wasm next to a stamp: the SHA-256 of the AssemblyScript sources
  * and of the compiler's version). The module is instantiated synchronously on first use, and only when the stamp
  * equals the hash of the sources read now: output older than its sources is never run. Otherwise (or with
