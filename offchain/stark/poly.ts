@@ -311,7 +311,7 @@ export function evalBaseAtPoints(polys: readonly Uint32Array[], points: readonly
   });
 }
 
-/** c0 + c1·X + c2·X^2 + c3·X^3 for extension values c_k: an extension polynomial's value from its coordinates' values. */
+/** c0 + c1·X + c2·X^2 + c3·X^3: an extension polynomial's value from the values c_k of its coordinate polynomials. */
 export function fromCoordinateValues(c: readonly Ext[]): Ext {
   const [c0 = EXT_ZERO, c1 = EXT_ZERO, c2 = EXT_ZERO, c3 = EXT_ZERO] = c;
   // X·(a0 + a1X + a2X^2 + a3X^3) = W·a3 + a0X + a1X^2 + a2X^3

@@ -52,7 +52,7 @@ interface DomainTables {
 /** 2^32 mod p: x ↦ x·2^32 mod p is the Montgomery form the wasm kernel computes in. */
 const MONT_R = 0x01fffffe;
 
-/** The kernel's table for a domain: periodic rows then divisor rows in Montgomery form (ELL row zero, filled per call). */
+/** The kernel's table for a domain: periodic then divisor rows, Montgomery form (the ELL row is given per call). */
 function montgomeryTable(t: DomainTables, QN: number): Uint32Array {
   if (t.montgomery === undefined) {
     const table = new Uint32Array(COMPOSE_TABLE_ROWS * QN);
