@@ -33,6 +33,11 @@ import type { SequencerStore, StoreLifecycle } from "./types";
 export function openSqliteStore(file: string, options: { readonly busyTimeoutMs?: number } = {}): SequencerStore {
   if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+  // Durability: WAL with synchronous = NORMAL. COMMIT returns once the transaction's pages are written to the WAL
+  // (write(2), no fsync), so a committed append — an ingest's 2xx receipt — survives the process crashing or being
+  // killed (kill -9), which the e2e tests exercise. The WAL is fsynced at each checkpoint, not at each commit: on an OS
+  // crash or power loss, the transactions committed since the last checkpoint may roll back. synchronous = FULL
+  // (an fsync per commit) would cover that at the cost of one fsync per ingest request.
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);

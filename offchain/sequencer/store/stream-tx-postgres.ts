@@ -16,7 +16,6 @@ import {
 import {
   EVENT_COLUMNS,
   EVENT_SELECT,
-  EVENT_WIDTH,
   eventRow,
   eventsSql,
   toEvent,
@@ -35,8 +34,37 @@ const C = commitmentsSql(postgresParam);
 /** 64-bit integers go to `pg` as decimal text. */
 const decimal = (v: bigint) => v.toString();
 
-/** Rows per multi-row INSERT of events (20 parameters each, well under PostgreSQL's 65,535). */
+/** Rows per INSERT of events. */
 const INSERT_CHUNK = 1000;
+
+/** The PostgreSQL types of `EVENT_COLUMNS`, in order (each column goes as one array parameter to `unnest`). */
+const EVENT_ARRAY_TYPES = [
+  "text", // event_id
+  "text", // tenant_id
+  "text", // store_id
+  "bigint", // sequence_number
+  "text", // source_agent_id
+  "bigint", // agent_key_id
+  "text", // entity_type
+  "text", // entity_id
+  "text", // event_type
+  "text", // command_id
+  "text", // base_version
+  "bytea", // event_signing_hash
+  "bytea", // agent_signature
+  "bytea", // content_hash
+  "text", // envelope_json
+  "text", // sequencer_id
+  "text", // sequenced_at
+  "bytea", // receipt_hash
+  "bytea", // receipt_signature
+  "integer", // receipt_key_version
+] as const;
+
+/** Inserts the rows of `EVENT_ARRAY_TYPES.length` column arrays ($1…$20), answering the event ids it inserted. */
+const INSERT_EVENTS = `INSERT INTO ves_events (${EVENT_COLUMNS})
+  SELECT * FROM unnest(${EVENT_ARRAY_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})
+  ON CONFLICT (event_id) DO NOTHING RETURNING event_id`;
 
 /**
  * One stream's transaction on a locked client. What the rules will read about the request's event ids, command ids
@@ -125,24 +153,25 @@ export class PgStreamTx implements StreamTx {
   /**
    * Writes the deferred events, command reservations, entity-version bumps and the new head: the events in chunks of
    * `INSERT_CHUNK` rows, the last chunk in one statement with all the other writes (data-modifying CTEs, one round
-   * trip for a request of up to `INSERT_CHUNK` events).
+   * trip for a request of up to `INSERT_CHUNK` events). The events go as one array per column to `unnest`, so the
+   * statement's text depends only on which other writes there are: it is a named statement, parsed and planned once
+   * per connection (measured: about a quarter less CPU in this process and a tenth less in PostgreSQL per event than
+   * a multi-row VALUES list with a parameter per field).
    */
   async flush(): Promise<void> {
     const rest = this.restOfFlush();
     const chunks = Math.ceil(this.pendingEvents.length / INSERT_CHUNK);
     for (let k = 0; k < chunks; k++) {
       const chunk = this.pendingEvents.slice(k * INSERT_CHUNK, (k + 1) * INSERT_CHUNK);
-      const values = chunk.map(
-        (_, r) => `(${Array.from({ length: EVENT_WIDTH }, (_, c) => `$${r * EVENT_WIDTH + c + 1}`).join(", ")})`,
-      );
-      const insert = `INSERT INTO ves_events (${EVENT_COLUMNS}) VALUES ${values.join(", ")}
-        ON CONFLICT (event_id) DO NOTHING RETURNING event_id`;
-      const params = chunk.flat();
+      // Column by column, one array parameter each: the statement's text does not depend on the row count.
+      const params: unknown[] = EVENT_ARRAY_TYPES.map((_, c) => chunk.map((row) => row[c]));
       const last = k === chunks - 1 && rest.ctes.length > 0;
       const sql = last
-        ? `WITH ${rest.ctes.map((c, i) => `w${i} AS (${c(params)})`).join(", ")}, ins AS (${insert}) SELECT event_id FROM ins`
-        : insert;
-      const inserted = await this.db.query<Row>(sql, params);
+        ? `WITH ${rest.ctes.map((c, i) => `w${i} AS (${c(params)})`).join(", ")}, ins AS (${INSERT_EVENTS}) SELECT event_id FROM ins`
+        : INSERT_EVENTS;
+      // A named statement (parsed and planned once per connection) when its text is one of the few fixed shapes.
+      const name = last ? `ves_append_${rest.shape}` : "ves_append_events";
+      const inserted = await this.db.query<Row>({ name, text: sql, values: params });
       if (inserted.rows.length !== chunk.length) {
         const done = new Set(inserted.rows.map((r) => r.event_id as string));
         throw new EventIdRace(chunk.map((p) => p[0] as string).filter((id) => !done.has(id)));
@@ -164,15 +193,17 @@ export class PgStreamTx implements StreamTx {
    * The writes besides the events, as statements to run in one WITH: each appends its parameters to the list it is
    * given and returns its SQL (placeholders numbered after the parameters already there).
    */
-  private restOfFlush(): { ctes: ((params: unknown[]) => string)[] } {
+  private restOfFlush(): { ctes: ((params: unknown[]) => string)[]; shape: string } {
     const { tenantId, storeId } = this.stream;
     const ctes: ((params: unknown[]) => string)[] = [];
+    let shape = "";
     const add = (params: unknown[], values: unknown[]) => {
       const at = params.length;
       params.push(...values);
       return (n: number) => `$${at + n}`;
     };
     if (this.pendingCommands.length > 0) {
+      shape += "c";
       const commands = this.pendingCommands.map((p) => p[0]);
       const owners = this.pendingCommands.map((p) => p[1]);
       ctes.push((params) => {
@@ -184,6 +215,7 @@ export class PgStreamTx implements StreamTx {
     }
     if (this.bumps.size > 0) {
       const list = [...this.bumps.values()];
+      shape += "v";
       ctes.push((params) => {
         const $ = add(params, [
           tenantId,
@@ -201,13 +233,14 @@ export class PgStreamTx implements StreamTx {
     }
     const head = this.pendingHead;
     if (head !== undefined) {
+      shape += "h";
       ctes.push((params) => {
         const $ = add(params, [tenantId, storeId, head.toString()]);
         return `UPDATE ves_sequence_counters SET current_sequence = ${$(3)}
           WHERE tenant_id = ${$(1)} AND store_id = ${$(2)}`;
       });
     }
-    return { ctes };
+    return { ctes, shape };
   }
 
   async head(): Promise<bigint> {

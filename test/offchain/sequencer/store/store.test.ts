@@ -558,6 +558,47 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         expect(history.version).to.equal(2n);
       });
 
+      it("stores every column byte for byte, whatever characters its text holds (quotes, backslashes, braces, NULL, unicode)", async function () {
+        const stream = newStream();
+        const odd = ['"', "\\", "{,}", "NULL", "null", "", " a b ", "ü€😀", "\\N", "'", "\t\n"];
+        const request = odd.map((text, i) => {
+          const c = candidate({ entityId: `e${text}${i}`, commandId: `cmd${text}${i}`, baseVersion: 0n });
+          const envelopeJson = JSON.stringify({ text, i, nested: { quote: '"', backslash: "\\" } });
+          return {
+            ...c,
+            entityType: `t${text}`,
+            eventType: `ev${text}`,
+            envelopeJson,
+            contentHash: sha256(envelopeJson),
+          };
+        });
+        const r = await store.appendEvents(stream, request, receiptFactory());
+        expect(r.outcomes.map((o) => o.kind)).to.deep.equal(odd.map(() => "accepted"));
+        const rows = await store.listEvents(stream, 1n, 100);
+        expect(rows).to.have.length(odd.length);
+        rows.forEach((e, k) => {
+          const c = request[k]!;
+          expect(e.eventId).to.equal(c.eventId);
+          expect(e.envelopeJson).to.equal(c.envelopeJson);
+          expect(Buffer.from(e.contentHash).equals(Buffer.from(c.contentHash))).to.equal(true);
+          expect(Buffer.from(e.eventSigningHash).equals(Buffer.from(c.eventSigningHash))).to.equal(true);
+          expect(Buffer.from(e.agentSignature).equals(Buffer.from(c.agentSignature))).to.equal(true);
+          expect(receiptHex(e.receipt)).to.deep.equal(receiptHex(accepted(r.outcomes[k])));
+        });
+        for (const c of request) {
+          const history = await store.entityHistory(stream, { entityType: c.entityType, entityId: c.entityId }, 0, 10);
+          expect(history.events.map((e) => e.eventId)).to.deep.equal([c.eventId]);
+          expect(history.version).to.equal(1n);
+        }
+        // The command ids are reserved as sent: the same event again is a replay, another event a duplicate.
+        const again = await store.appendEvents(
+          stream,
+          [request[1]!, candidate({ commandId: request[2]!.commandId! })],
+          receiptFactory(),
+        );
+        expect(again.outcomes.map((o) => o.kind)).to.deep.equal(["replay", "rejected"]);
+      });
+
       if (backend.kind === "postgres") {
         it("appends a request in five round trips whatever its size: begin, lock, prefetch, one write, commit", async function () {
           const stream = newStream();
