@@ -29,6 +29,7 @@ import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type WordSource, cryptoWords, randomElements, randomWords } from "./random";
 import { type ProofOptions, deriveParams } from "./security";
+import { wasmKernels } from "./wasm";
 
 /** Test and instrumentation hooks; production callers pass none. */
 export interface ProverHooks {
@@ -232,18 +233,34 @@ export function proveStark(
   lap("ood");
   // 8 ----- DEEP composition F(X) in coefficient form
   const deep = deepCoefficients(transcript.challengeExt(), K, W);
-  const s1 = combineBase(traceCoeffs, deep.trace, D);
-  const s3 = extZeros(D);
-  chunks.forEach((c, k) => extAxpy(s3, deep.chunks[k] as Ext, c));
-  const atZ = extZeros(D);
-  extAxpy(atZ, [1, 0, 0, 0], s1);
-  extAxpy(atZ, [1, 0, 0, 0], s3);
-  const f = extZeros(D);
-  extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(atZ, evalExt(atZ, z)), z));
-  const shifted = extZeros(D);
-  extAxpy(shifted, deep.shifted, s1);
-  extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(shifted, evalExt(shifted, zw)), zw));
-  extAxpy(f, deep.mask, mask);
+  // the TypeScript reference; with the kernels loaded, one wasm call computes the same coefficients
+  const deepPolynomialTs = (): ExtVec => {
+    const s1 = combineBase(traceCoeffs, deep.trace, D);
+    const s3 = extZeros(D);
+    chunks.forEach((c, k) => extAxpy(s3, deep.chunks[k] as Ext, c));
+    const atZ = extZeros(D);
+    extAxpy(atZ, [1, 0, 0, 0], s1);
+    extAxpy(atZ, [1, 0, 0, 0], s3);
+    const f = extZeros(D);
+    extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(atZ, evalExt(atZ, z)), z));
+    const shifted = extZeros(D);
+    extAxpy(shifted, deep.shifted, s1);
+    extAxpy(f, [1, 0, 0, 0], divideByLinear(extSubConstant(shifted, evalExt(shifted, zw)), zw));
+    extAxpy(f, deep.mask, mask);
+    return f;
+  };
+  const kernels = wasmKernels();
+  const f =
+    kernels === null
+      ? deepPolynomialTs()
+      : (kernels.deepPolynomial(traceCoeffs, chunks, mask, [
+          ...deep.trace,
+          ...deep.chunks,
+          deep.shifted,
+          deep.mask,
+          z,
+          zw,
+        ]) as ExtVec);
 
   lap("deep");
   // 9 ----- FRI on F over the LDE coset

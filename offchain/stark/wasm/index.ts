@@ -96,6 +96,17 @@ interface Exports {
   composeCompliance(lde: number, N: number, QN: number, tab: number, co: number, gather: number, out: number): void;
   hashLeaves(leaves: number, count: number, leafWords: number, leafKey: number, out: number): void;
   quotientAtPoint(input: number, scratch: number, out: number): void;
+  deepPolynomial(
+    D: number,
+    W: number,
+    K: number,
+    trace: number,
+    chunks: number,
+    mask: number,
+    coef: number,
+    scratch: number,
+    out: number,
+  ): void;
   deepValues(
     count: number,
     W: number,
@@ -182,10 +193,22 @@ export interface Kernels {
    */
   quotientAtPoint(input: Uint32Array): [number, number, number, number];
   /**
+   * The prover's DEEP polynomial (prover.ts step 8): (s1 + s3 − ·)/(X − z) + (σ·s1 − ·)/(X − ω·z) + μ·m with
+   * s1 = Σ_j γ_j·trace_j and s3 = Σ_k δ_k·chunk_k, remainders dropped; all polynomials of D canonical coefficients
+   * (not re-checked), `coef` = [γ_0.., δ_0.., σ, μ, z, ω·z]. F as four coordinate arrays of D.
+   */
+  deepPolynomial(
+    trace: readonly Uint32Array[],
+    chunks: readonly (readonly Uint32Array[])[],
+    mask: readonly Uint32Array[],
+    coef: readonly (readonly number[])[],
+  ): Uint32Array[];
+  /**
    * The verifier's DEEP values at the query points x_i: (s1 + s3 − atZ)/(x_i − z) + shifted·(s1 − s1zw)/(x_i − ω·z)
    * + mask·r, with s1 = Σ_j trace_j·row_j, s3 = Σ_k chunk_k·comp_k and r the mask's opened value (verifier.ts).
    * `rows` holds count × W trace words, `comp` count × 4(K + 1) composition words, `coef` the W + K + 6 extension
-   * elements trace_0.., chunk_0.., shifted, mask, atZ, s1zw, z, ω·z; all canonical. Null when a denominator is zero.
+   * elements trace_0.., chunk_0.., shifted, mask, atZ, s1zw, z, ω·z; all canonical (rows and points are not
+   * re-checked: the verifier checks them first). Null when a denominator is zero.
    */
   deepValues(
     xs: Uint32Array,
@@ -196,8 +219,8 @@ export interface Kernels {
     coef: Uint32Array,
   ): [number, number, number, number][] | null;
   /**
-   * fri.ts foldRow on each of rows.length / (4f) rows laid row after row (f extension values of 4 canonical words),
-   * row r with x^(−1) = xInvs[r]; `wInv` = ω_f^(−1). One folded extension value per row.
+   * fri.ts foldRow on each of rows.length / (4f) rows laid row after row (f extension values of 4 canonical words, not
+   * re-checked), row r with x^(−1) = xInvs[r]; `wInv` = ω_f^(−1). One folded extension value per row.
    */
   foldRows(
     rows: Uint32Array,
@@ -345,6 +368,44 @@ function wrap(ex: Exports): Kernels {
       mem[A + 10] = tag;
       return Number(ex.grind(arena, bits));
     },
+    deepPolynomial(trace, chunks, mask, coef) {
+      const W = trace.length;
+      const K = chunks.length;
+      const D = mask[0]?.length ?? 0;
+      const polys = [...trace, ...chunks.flat(), ...mask];
+      if (D < 1 || mask.length !== 4 || chunks.some((c) => c.length !== 4) || polys.some((c) => c.length !== D)) {
+        throw new RangeError("deepPolynomial: polynomials of one length, chunks and mask of 4 coordinates");
+      }
+      if (coef.length !== W + K + 4 || coef.some((e) => e.length !== 4)) {
+        throw new RangeError("deepPolynomial: W + K + 4 extension coefficients");
+      }
+      const canonical = (v: number): boolean => Number.isInteger(v) && v >= 0 && v < P;
+      // the coefficients are checked; the polynomials' words are the caller's (canonical by construction)
+      if (!coef.every((e) => e.every(canonical)))
+        throw new RangeError("deepPolynomial: canonical coefficients expected");
+      const coefAt = 0;
+      const outAt = 4 * coef.length;
+      const scratchAt = outAt + 4 * D;
+      const polysAt = scratchAt + 12 * D;
+      const mem = reserve(polysAt + polys.length * D);
+      coef.forEach((e, j) => mem.set(e, A + coefAt + 4 * j));
+      polys.forEach((c, j) => mem.set(c, A + polysAt + j * D));
+      const traceAt = polysAt;
+      const chunksAt = traceAt + W * D;
+      const maskAt = chunksAt + 4 * K * D;
+      ex.deepPolynomial(
+        D,
+        W,
+        K,
+        arena + 4 * traceAt,
+        arena + 4 * chunksAt,
+        arena + 4 * maskAt,
+        arena + 4 * coefAt,
+        arena + 4 * scratchAt,
+        arena + 4 * outAt,
+      );
+      return [0, 1, 2, 3].map((c) => mem.slice(A + outAt + c * D, A + outAt + (c + 1) * D));
+    },
     deepValues(xs, W, K, rows, comp, coef) {
       const count = xs.length;
       const sizes = [W, K].every((v) => Number.isInteger(v) && v >= 0 && v <= 4096);
@@ -356,9 +417,8 @@ function wrap(ex: Exports): Kernels {
       ) {
         throw new RangeError("deepValues: shapes");
       }
-      if (![xs, rows, comp, coef].every((a) => a.every((v) => v < P))) {
-        throw new RangeError("deepValues: canonical field elements expected");
-      }
+      // rows and points are the verifier's, already checked canonical (isRow); the coefficients are checked here
+      if (!coef.every((v) => v < P)) throw new RangeError("deepValues: canonical coefficients expected");
       const coefAt = 0;
       const xsAt = coefAt + coef.length;
       const outAt = xsAt + count + ((4 - (count % 4)) % 4);
@@ -404,7 +464,8 @@ function wrap(ex: Exports): Kernels {
       const count = xInvs.length;
       if (rows.length !== 4 * f * count || beta.length !== 4) throw new RangeError("foldRows: shapes");
       const canonical = (v: number): boolean => Number.isInteger(v) && v >= 0 && v < P;
-      if (!beta.every(canonical) || !canonical(wInv) || !rows.every(canonical) || !xInvs.every(canonical)) {
+      // rows are the verifier's, already checked canonical (isRow); β, x^(−1) and ω^(−1) are checked here
+      if (!beta.every(canonical) || !canonical(wInv) || !xInvs.every(canonical)) {
         throw new RangeError("foldRows: canonical field elements expected");
       }
       const betaAt = 0;

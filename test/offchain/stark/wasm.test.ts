@@ -408,6 +408,51 @@ describe("stark WebAssembly kernels", function () {
     });
   });
 
+  describe("DEEP polynomial (prover)", function () {
+    it("the kernel equals the TypeScript polynomial arithmetic of poly.ts", function () {
+      const ext4 = (): field.Ext => {
+        const [a = 0, b = 0, c = 0, d = 0] = randomElements(4);
+        return [a, b, c, d];
+      };
+      const extVec = (D: number): poly.ExtVec => [
+        randomElements(D),
+        randomElements(D),
+        randomElements(D),
+        randomElements(D),
+      ];
+      for (const [D, W, K] of [
+        [128, 24, 3],
+        [256, 24, 2],
+        [2, 3, 1],
+        [64, 5, 4],
+      ] as const) {
+        const trace = Array.from({ length: W }, () => randomElements(D));
+        const chunks = Array.from({ length: K }, () => extVec(D));
+        const mask = extVec(D);
+        const coef = Array.from({ length: W + K + 4 }, ext4);
+        const [sigma, mu, z, zw] = coef.slice(W + K) as [field.Ext, field.Ext, field.Ext, field.Ext];
+        const one: field.Ext = [1, 0, 0, 0];
+        const s1 = poly.extZeros(D);
+        trace.forEach((t, j) => poly.extAxpyBase(s1, coef[j] as field.Ext, t));
+        const atZ = poly.extZeros(D);
+        poly.extAxpy(atZ, one, s1);
+        chunks.forEach((c, k) => poly.extAxpy(atZ, coef[W + k] as field.Ext, c));
+        const want = poly.extZeros(D);
+        poly.extAxpy(want, one, poly.divideByLinear(poly.extSubConstant(atZ, poly.evalExt(atZ, z)), z));
+        const shifted = poly.extZeros(D);
+        poly.extAxpy(shifted, sigma, s1);
+        poly.extAxpy(want, one, poly.divideByLinear(poly.extSubConstant(shifted, poly.evalExt(shifted, zw)), zw));
+        poly.extAxpy(want, mu, mask);
+        const got = k.deepPolynomial(trace, chunks, mask, coef);
+        expect(
+          got.map((c) => Array.from(c)),
+          `D ${D}, W ${W}, K ${K}`,
+        ).to.deep.equal(want.map((c) => Array.from(c)));
+      }
+      expect(() => k.deepPolynomial([new Uint32Array(4)], [], poly.extZeros(2), [])).to.throw(RangeError);
+    });
+  });
+
   describe("quotient at an extension point (verifier)", function () {
     it("the kernel equals the TypeScript constraint evaluation on random frames, points and challenges", function () {
       const ext4 = (): field.Ext => {

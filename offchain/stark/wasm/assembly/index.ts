@@ -1621,3 +1621,92 @@ function toMontRange(p: usize, words: u32): void {
     store<u32>(a, toMont(load<u32>(a)));
   }
 }
+
+// ---------------------------------------------------------------- the DEEP polynomial (prover)
+
+/**
+ * The prover's DEEP polynomial F (prover.ts step 8) in coefficient form, D coefficients: with s1 = Σ_j γ_j·t_j over
+ * the W trace polynomials (D coefficients each at `trace`, standard form), s3 = Σ_k δ_k·c_k over the K extension chunk
+ * polynomials (coordinate c of chunk k at chunks + 4·D·(4k + c)) and the mask polynomial m (coordinate c at
+ * mask + 4·D·c): F = (s1 + s3 − ·)/(X − z) + (σ·s1 − ·)/(X − ω·z) + μ·m, the divisions dropping their remainders.
+ * `coef` holds γ_0.., δ_0.., σ, μ, z, ω·z (W + K + 4 extension elements, standard form, converted in place);
+ * `scratch` takes 48·D bytes. F's coordinate c goes to out + 4·D·c (standard form).
+ */
+export function deepPolynomial(
+  D: u32,
+  W: u32,
+  K: u32,
+  trace: usize,
+  chunks: usize,
+  mask: usize,
+  coef: usize,
+  scratch: usize,
+  out: usize,
+): void {
+  toMontRange(coef, 4 * (W + K + 4));
+  const sigma = coef + ((<usize>(W + K)) << 4);
+  const mu = sigma + 16;
+  const z = sigma + 32;
+  const zw = sigma + 48;
+  const s1 = scratch; // D extension values, interleaved (standard form)
+  const at = scratch + ((<usize>D) << 4); // D extension values
+  const dBytes = (<usize>D) << 2;
+  const g = eTmp; // a gathered extension value
+  const t = eTmp2;
+  for (let i: u32 = 0; i < D; i++) {
+    const o = (<usize>i) << 2;
+    let acc = i32x4.splat(0);
+    for (let j: u32 = 0; j < W; j++) {
+      acc = addMod4(
+        acc,
+        montMul4(v128.load32_splat(trace + <usize>j * dBytes + o), v128.load(coef + ((<usize>j) << 4))),
+      );
+    }
+    v128.store(s1 + ((<usize>i) << 4), acc);
+    for (let k: u32 = 0; k < K; k++) {
+      const c = chunks + <usize>(4 * k) * dBytes + o;
+      store<u32>(g, load<u32>(c));
+      store<u32>(g, load<u32>(c + dBytes), 4);
+      store<u32>(g, load<u32>(c + 2 * dBytes), 8);
+      store<u32>(g, load<u32>(c + 3 * dBytes), 12);
+      extMulMont(g, coef + ((<usize>(W + k)) << 4), t);
+      acc = addMod4(acc, v128.load(t));
+    }
+    v128.store(at + ((<usize>i) << 4), acc);
+  }
+  // F ← mask term, then + the two quotients (synthetic division, highest coefficient first)
+  for (let i: u32 = 0; i < D; i++) {
+    const o = (<usize>i) << 2;
+    store<u32>(g, load<u32>(mask + o));
+    store<u32>(g, load<u32>(mask + dBytes + o), 4);
+    store<u32>(g, load<u32>(mask + 2 * dBytes + o), 8);
+    store<u32>(g, load<u32>(mask + 3 * dBytes + o), 12);
+    extMulMont(g, mu, t);
+    v128.store(scratch + ((<usize>(2 * D + i)) << 4), v128.load(t));
+  }
+  const f = scratch + ((<usize>(2 * D)) << 4); // D extension values: F, interleaved
+  const acc = eTmp3;
+  v128.store(acc, i32x4.splat(0));
+  for (let i: i32 = <i32>D - 1; i >= 1; i--) {
+    extMulMont(acc, z, t);
+    v128.store(acc, addMod4(v128.load(t), v128.load(at + ((<usize>i) << 4))));
+    const fi = f + ((<usize>(i - 1)) << 4);
+    v128.store(fi, addMod4(v128.load(fi), v128.load(acc)));
+  }
+  v128.store(acc, i32x4.splat(0));
+  for (let i: i32 = <i32>D - 1; i >= 1; i--) {
+    extMulMont(s1 + ((<usize>i) << 4), sigma, g);
+    extMulMont(acc, zw, t);
+    v128.store(acc, addMod4(v128.load(t), v128.load(g)));
+    const fi = f + ((<usize>(i - 1)) << 4);
+    v128.store(fi, addMod4(v128.load(fi), v128.load(acc)));
+  }
+  for (let i: u32 = 0; i < D; i++) {
+    const fi = f + ((<usize>i) << 4);
+    const o = (<usize>i) << 2;
+    store<u32>(out + o, load<u32>(fi));
+    store<u32>(out + dBytes + o, load<u32>(fi, 4));
+    store<u32>(out + 2 * dBytes + o, load<u32>(fi, 8));
+    store<u32>(out + 3 * dBytes + o, load<u32>(fi, 12));
+  }
+}
