@@ -136,9 +136,15 @@ function quotientInput(
   alphas: readonly Ext[],
   divInv: readonly Ext[],
 ): Uint32Array | null {
-  const canonical = (e: readonly number[]): boolean =>
-    e.length === 4 && e.every((v) => Number.isInteger(v) && v >= 0 && v < P);
-  if (![traceZ, traceZw, per, alphas, divInv].every((list) => list.every(canonical))) return null;
+  for (const list of [traceZ, traceZw, per, alphas, divInv]) {
+    for (const e of list) {
+      if (e.length !== 4) return null;
+      for (let k = 0; k < 4; k++) {
+        const v = e[k] as number;
+        if (!Number.isInteger(v) || v < 0 || v >= P) return null;
+      }
+    }
+  }
   if (per.length !== 22 || alphas.length !== NUM_CONSTRAINTS || divInv.length !== 5 || commitment.length !== 8) {
     return null;
   }

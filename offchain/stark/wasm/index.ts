@@ -448,9 +448,9 @@ function wrap(ex: Exports): Kernels {
       });
     },
     quotientAtPoint(input) {
-      if (input.length !== QUOTIENT_AT_WORDS || !input.every((v) => v < P)) {
-        throw new RangeError(`quotientAtPoint: ${QUOTIENT_AT_WORDS} canonical words expected`);
-      }
+      let canonical = input.length === QUOTIENT_AT_WORDS;
+      for (let i = 0; canonical && i < input.length; i++) canonical = (input[i] as number) < P;
+      if (!canonical) throw new RangeError(`quotientAtPoint: ${QUOTIENT_AT_WORDS} canonical words expected`);
       const outAt = 0;
       const scratchAt = 4;
       const inputAt = scratchAt + 320;
