@@ -599,6 +599,31 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         expect(again.outcomes.map((o) => o.kind)).to.deep.equal(["replay", "rejected"]);
       });
 
+      it("appends a request larger than one insert chunk (2,100 events) in order, with its command ids and versions", async function () {
+        const stream = newStream();
+        const request = Array.from({ length: 2100 }, (_, i) =>
+          i % 3 === 0 ? candidate({ commandId: randomUUID(), baseVersion: 0n }) : candidate(),
+        );
+        const r = await store.appendEvents(stream, request, receiptFactory());
+        expect(r.outcomes.every((o) => o.kind === "accepted")).to.equal(true);
+        expect(r.headSequence).to.equal(2100n);
+        const rows = [...(await store.listEvents(stream, 1n, 1000)), ...(await store.listEvents(stream, 1001n, 1100))];
+        expect(rows.map((e) => e.eventId)).to.deep.equal(request.map((c) => c.eventId));
+        const again = await store.appendEvents(
+          stream,
+          [request[2097]!, candidate({ commandId: request[2097]!.commandId! })],
+          receiptFactory(),
+        );
+        expect(again.outcomes.map((o) => o.kind)).to.deep.equal(["replay", "rejected"]);
+        const history = await store.entityHistory(
+          stream,
+          { entityType: "order", entityId: request[2097]!.entityId },
+          0,
+          10,
+        );
+        expect(history.version).to.equal(1n);
+      });
+
       if (backend.kind === "postgres") {
         it("appends a request in five round trips whatever its size: begin, lock, prefetch, one write, commit", async function () {
           const stream = newStream();
