@@ -8,7 +8,7 @@
 import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnity, rootOfUnityInv, sub } from "./field";
 import { type Digest, type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted, verifyRows } from "./merkle";
 import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
-import type { MatrixOpening } from "./proof";
+import { type MatrixOpening, openingLeaves } from "./proof";
 import type { Transcript } from "./transcript";
 import { wasmKernels } from "./wasm";
 
@@ -261,12 +261,10 @@ export function friVerify(
     if (opening === undefined || opening.rows.length !== idx.length) return "FRI_COMMITMENT_MISMATCH";
     // 1 ----- authenticate the opened cosets
     const width = opening.rows[0]?.length ?? 0;
-    const rows = new Uint32Array(idx.length * width);
     for (let i = 0; i < idx.length; i++) {
-      const row = opening.rows[i] as Uint32Array;
-      if (row.length !== width) return "FRI_COMMITMENT_MISMATCH";
-      rows.set(row, i * width);
+      if ((opening.rows[i] as Uint32Array).length !== width) return "FRI_COMMITMENT_MISMATCH";
     }
+    const rows = openingLeaves(opening, 0, width);
     if (!verifyRows(roots[l] as Digest, cosets, idx, rows, width, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
     // 2 ----- each queried value must sit in its coset
     const rowOf = new Map<number, Uint32Array>();

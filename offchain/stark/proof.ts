@@ -21,6 +21,46 @@ export interface MatrixOpening {
   readonly salts: Uint32Array[];
   /** Batch authentication nodes. */
   readonly auth: Digest[];
+  /**
+   * The Merkle leaves (salt ‖ row, row after row) as one array, when `rows` and `salts` are views into it (a parsed
+   * proof): the verifier then hashes it as is. Trusted only while every row and salt still is the view at its place
+   * (openingLeaves checks it), so an opening rebuilt with other rows is read from its rows.
+   */
+  readonly leaves?: Uint32Array;
+}
+
+/**
+ * The leaves of an opening (salt ‖ row per row: `saltWords` + `rowWidth` words each; salts ignored when `saltWords` is
+ * 0) as one array: `op.leaves` itself when every salt and row is the view of it at its place (no copy), else a fresh
+ * concatenation. The caller has checked the row and salt lengths.
+ */
+export function openingLeaves(op: MatrixOpening, saltWords: number, rowWidth: number): Uint32Array {
+  const count = op.rows.length;
+  const width = saltWords + rowWidth;
+  const flat = op.leaves;
+  if (flat !== undefined && flat.length === count * width) {
+    let views = true;
+    for (let i = 0; i < count && views; i++) {
+      const row = op.rows[i] as Uint32Array;
+      const at = flat.byteOffset + 4 * (i * width + saltWords);
+      views = row.buffer === flat.buffer && row.byteOffset === at && row.length === rowWidth;
+      if (views && saltWords > 0) {
+        const salt = op.salts[i];
+        views =
+          salt !== undefined &&
+          salt.buffer === flat.buffer &&
+          salt.byteOffset === at - 4 * saltWords &&
+          salt.length === saltWords;
+      }
+    }
+    if (views) return flat;
+  }
+  const leaves = new Uint32Array(count * width);
+  for (let i = 0; i < count; i++) {
+    if (saltWords > 0) leaves.set(op.salts[i] as Uint32Array, i * width);
+    leaves.set(op.rows[i] as Uint32Array, i * width + saltWords);
+  }
+  return leaves;
 }
 
 /** Out-of-domain evaluations. */

@@ -72,9 +72,14 @@ class Writer {
   }
 }
 
+/** True when this platform stores a Uint32Array's words little-endian (the proof's byte order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 class Reader {
   private pos = 0;
   private readonly view: DataView;
+  /** The proof's words at each even byte alignment (index 0: from byte 0, 1: from byte 2), copied once on demand. */
+  private readonly aligned: (Uint32Array | undefined)[] = [undefined, undefined];
 
   constructor(private readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -96,8 +101,32 @@ class Reader {
     return v;
   }
 
+  /**
+   * The words at pos (n of them) as a view into the aligned copy of the proof, or null where none applies (odd
+   * position, big-endian platform); the caller has checked that they are in the input.
+   */
+  private alignedWords(n: number): Uint32Array | null {
+    if (!LITTLE_ENDIAN || (this.pos & 1) !== 0) return null;
+    const k = (this.pos & 2) >> 1;
+    let words = this.aligned[k];
+    if (words === undefined) {
+      const from = 2 * k;
+      const count = (this.buf.length - from) >> 2;
+      words = new Uint32Array(count);
+      new Uint8Array(words.buffer).set(this.buf.subarray(from, from + 4 * count));
+      this.aligned[k] = words;
+    }
+    const at = (this.pos - 2 * k) >> 2;
+    return words.subarray(at, at + n);
+  }
+
   words(n: number): Uint32Array {
     this.need(4 * n);
+    const src = this.alignedWords(n);
+    if (src !== null) {
+      this.pos += 4 * n;
+      return src.slice();
+    }
     const out = new Uint32Array(n);
     const b = this.buf;
     for (let i = 0, j = this.pos; i < n; i++, j += 4) {
@@ -110,16 +139,18 @@ class Reader {
 
   felts(n: number): Uint32Array {
     const w = this.words(n);
-    for (let i = 0; i < n; i++) {
-      const v = w[i] as number;
-      if (v >= P) throw new StarkError("MALFORMED_PROOF", `non-canonical field element ${v}`);
-    }
+    checkCanonical(w, 0, n);
     return w;
   }
 
-  ext(): Ext {
-    const w = this.felts(4);
-    return [w[0] as number, w[1] as number, w[2] as number, w[3] as number];
+  /** `n` extension elements. */
+  exts(n: number): Ext[] {
+    const w = this.felts(4 * n);
+    const out: Ext[] = new Array<Ext>(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = [w[4 * i] as number, w[4 * i + 1] as number, w[4 * i + 2] as number, w[4 * i + 3] as number];
+    }
+    return out;
   }
 
   digest(): Digest {
@@ -140,6 +171,14 @@ class Reader {
   }
 }
 
+/** Throws MALFORMED_PROOF unless words[from .. to) are canonical field elements (< p). */
+function checkCanonical(words: Uint32Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    const v = words[i] as number;
+    if (v >= P) throw new StarkError("MALFORMED_PROOF", `non-canonical field element ${v}`);
+  }
+}
+
 function writeOpening(w: Writer, op: MatrixOpening): void {
   w.u16(op.rows.length);
   op.rows.forEach((row, i) => {
@@ -150,20 +189,28 @@ function writeOpening(w: Writer, op: MatrixOpening): void {
   for (const d of op.auth) w.u32s(d);
 }
 
+/**
+ * Reads an opening: its leaves (salt ‖ row, row after row) in one array, the rows and salts as views into it
+ * (MatrixOpening.leaves), the authentication nodes as views into one array.
+ */
 function readOpening(r: Reader, width: number, saltWords: number, maxRows: number, maxAuth: number): MatrixOpening {
   const count = r.u16();
   if (count === 0 || count > maxRows) throw new StarkError("MALFORMED_PROOF", `bad opening row count ${count}`);
-  const rows: Uint32Array[] = [];
-  const salts: Uint32Array[] = [];
-  for (let i = 0; i < count; i++) {
-    salts.push(r.words(saltWords));
-    rows.push(r.felts(width));
+  const leafWords = saltWords + width;
+  const leaves = r.words(count * leafWords);
+  const rows: Uint32Array[] = new Array<Uint32Array>(count);
+  const salts: Uint32Array[] = new Array<Uint32Array>(count);
+  for (let i = 0, o = 0; i < count; i++, o += leafWords) {
+    checkCanonical(leaves, o + saltWords, o + leafWords);
+    salts[i] = leaves.subarray(o, o + saltWords);
+    rows[i] = leaves.subarray(o + saltWords, o + leafWords);
   }
   const authCount = r.u16();
   if (authCount > maxAuth) throw new StarkError("MALFORMED_PROOF", `bad authentication node count ${authCount}`);
-  const auth: Digest[] = [];
-  for (let i = 0; i < authCount; i++) auth.push(r.digest());
-  return { rows, salts, auth };
+  const nodes = r.words(authCount * DIGEST_WORDS);
+  const auth: Digest[] = new Array<Digest>(authCount);
+  for (let i = 0; i < authCount; i++) auth[i] = nodes.subarray(i * DIGEST_WORDS, (i + 1) * DIGEST_WORDS);
+  return { rows, salts, auth, leaves };
 }
 
 /** Encodes a proof. */
@@ -240,11 +287,10 @@ export function deserializeProof(bytes: Uint8Array, trace: TraceShape = COMPLIAN
   for (let i = 0; i < HEADER_BYTES; i++) r.u8();
   const traceRoot = r.digest();
   const compositionRoot = r.digest();
-  const extList = (n: number): Ext[] => Array.from({ length: n }, () => r.ext());
   const W = trace.traceWidth;
-  const ood = { traceZ: extList(W), traceZw: extList(W), chunksZ: extList(params.numChunks) };
+  const ood = { traceZ: r.exts(W), traceZw: r.exts(W), chunksZ: r.exts(params.numChunks) };
   const friRoots = shape.domainSizes.map(() => r.digest());
-  const remainder = extList(shape.remainderBound);
+  const remainder = r.exts(shape.remainderBound);
   const powNonce = r.u64();
   const q = options.numQueries;
   const maxAuth = (n: number): number => q * Math.max(1, Math.log2(n));

@@ -10,7 +10,7 @@ import { friShape, friVerify } from "./fri";
 import { DIGEST_WORDS, type Digest, uniqueSorted, verifyRows } from "./merkle";
 import { log2 } from "./poly";
 import { wasmKernels } from "./wasm";
-import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
+import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof, openingLeaves } from "./proof";
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type AcceptableOptions, conjecturedSecurity, deriveParams, optionsEqual, validateOptions } from "./security";
 
@@ -47,14 +47,8 @@ function isRow(r: unknown, width: number): r is Uint32Array {
   return true;
 }
 
-function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening): boolean {
-  const width = SALT_WORDS + (op.rows[0]?.length ?? 0);
-  const leaves = new Uint32Array(op.rows.length * width);
-  for (let i = 0; i < op.rows.length; i++) {
-    leaves.set(op.salts[i] as Uint32Array, i * width);
-    leaves.set(op.rows[i] as Uint32Array, i * width + SALT_WORDS);
-  }
-  return verifyRows(root, n, positions, leaves, width, op.auth);
+function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening, rowWidth: number): boolean {
+  return verifyRows(root, n, positions, openingLeaves(op, SALT_WORDS, rowWidth), SALT_WORDS + rowWidth, op.auth);
 }
 
 /**
@@ -230,8 +224,8 @@ export function verifyStark(
     op.salts.every((s) => s instanceof Uint32Array && s.length === SALT_WORDS) &&
     op.auth.every(isDigest);
   if (!shapeOk(to, W) || !shapeOk(co, compWidth)) return fail("MALFORMED_PROOF");
-  if (!authenticate(proof.traceRoot, N, positions, to)) return fail("TRACE_COMMITMENT_MISMATCH");
-  if (!authenticate(proof.compositionRoot, N, positions, co)) return fail("COMPOSITION_COMMITMENT_MISMATCH");
+  if (!authenticate(proof.traceRoot, N, positions, to, W)) return fail("TRACE_COMMITMENT_MISMATCH");
+  if (!authenticate(proof.compositionRoot, N, positions, co, compWidth)) return fail("COMPOSITION_COMMITMENT_MISMATCH");
 
   // 5 ----- DEEP values F(x) at the query points
   const zw: Ext = [mul(z[0], w), mul(z[1], w), mul(z[2], w), mul(z[3], w)];

@@ -8,6 +8,13 @@ import * as fc from "fast-check";
 
 import { parseJsonExact, stringifyJsonExact } from "../../../offchain/ves";
 import {
+  type MatrixOpening,
+  type StarkProof,
+  bindingContext,
+  commitmentFromHex,
+  effectiveLimit,
+  field,
+  verifyAir,
   MAX_PROOF_B64_LENGTH,
   MAX_PROOF_BYTES,
   StarkError,
@@ -126,6 +133,55 @@ describe("stark serialization", function () {
       const b = proof.proofBytes.slice();
       new DataView(b.buffer).setUint32(10 + 64, 0x7f000001, true);
       expect(parseCode(b)).to.equal("MALFORMED_PROOF");
+    });
+
+    it("reads a parsed opening's leaves in one array only while its rows and salts are the views into it", function () {
+      const statement = {
+        limit: effectiveLimit(EXAMPLE_POLICY),
+        commitment: commitmentFromHex(proof.witnessCommitmentHex),
+      };
+      const check = (p: StarkProof): string => {
+        const v = verifyAir(p, statement, bindingContext(proof.publicInputs), TEST_ACCEPTABLE);
+        return v.valid ? "VALID" : v.reason;
+      };
+      const parsed = deserializeProof(proof.proofBytes);
+      for (const op of [parsed.traceOpening, parsed.compositionOpening, ...parsed.friOpenings]) {
+        const width = (op.leaves?.length ?? 0) / op.rows.length;
+        const joined = op.rows.flatMap((r, i) => [...(op.salts[i] as Uint32Array), ...r]);
+        expect([...(op.leaves ?? [])]).to.deep.equal(joined);
+        expect(width).to.equal((op.salts[0] as Uint32Array).length + (op.rows[0] as Uint32Array).length);
+      }
+      expect(check(parsed)).to.equal("VALID");
+      // rows replaced by copies (one changed) while the parsed leaves ride along: the rows are what is verified
+      const tampered = (op: MatrixOpening, salt: boolean): MatrixOpening => {
+        const rows = op.rows.map((r) => r.slice());
+        const salts = op.salts.map((r) => r.slice());
+        const target = (salt ? salts[0] : rows[0]) as Uint32Array;
+        target[0] = ((target[0] as number) + 1) % field.P;
+        return { ...op, rows, salts };
+      };
+      const copied = (op: MatrixOpening): MatrixOpening => ({
+        ...op,
+        rows: op.rows.map((r) => r.slice()),
+        salts: op.salts.map((r) => r.slice()),
+      });
+      expect(check({ ...parsed, traceOpening: copied(parsed.traceOpening) })).to.equal("VALID");
+      expect(check({ ...parsed, traceOpening: tampered(parsed.traceOpening, false) })).to.equal(
+        "TRACE_COMMITMENT_MISMATCH",
+      );
+      expect(check({ ...parsed, traceOpening: tampered(parsed.traceOpening, true) })).to.equal(
+        "TRACE_COMMITMENT_MISMATCH",
+      );
+      expect(check({ ...parsed, compositionOpening: tampered(parsed.compositionOpening, false) })).to.equal(
+        "COMPOSITION_COMMITMENT_MISMATCH",
+      );
+      const fri = parsed.friOpenings.map((op, l) => (l === 0 ? tampered(op, false) : op));
+      expect(check({ ...parsed, friOpenings: fri })).to.not.equal("VALID");
+      // a view changed in place changes the leaves with it
+      const again = deserializeProof(proof.proofBytes);
+      const row = again.traceOpening.rows[0] as Uint32Array;
+      row[0] = ((row[0] as number) + 1) % field.P;
+      expect(check(again)).to.equal("TRACE_COMMITMENT_MISMATCH");
     });
   });
 
