@@ -121,6 +121,16 @@ export const SEQUENCER_OPTIONS = {
     description: "how long a request waits for a database connection (PostgreSQL) or lock (SQLite) before 503",
     check: positive("databaseTimeoutMs"),
   },
+  sqliteSynchronous: {
+    type: "string",
+    default: "full",
+    description:
+      "SQLite durability: `full` fsyncs the WAL at every commit, so a receipt survives an OS crash or power loss as " +
+      "it does on PostgreSQL; `normal` skips that fsync (receipts still survive the process being killed, but the " +
+      "commits since the last checkpoint can roll back on power loss, and the sequence numbers of receipts already " +
+      "issued could then be given to other events)",
+    check: (v: string) => (v === "full" || v === "normal" ? undefined : "must be full or normal"),
+  },
   rateLimitPerKey: {
     type: "int",
     default: 0,

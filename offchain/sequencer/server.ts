@@ -140,7 +140,10 @@ export async function buildApi(options: ApiOptions): Promise<SequencerApp> {
 /** Opens the configured store with its pool size and database timeout. */
 export function openStore(config: SequencerConfig): SequencerStore {
   return config.database.kind === "sqlite"
-    ? openSqliteStore(config.database.file, { busyTimeoutMs: config.databaseTimeoutMs })
+    ? openSqliteStore(config.database.file, {
+        busyTimeoutMs: config.databaseTimeoutMs,
+        synchronous: config.sqliteSynchronous === "normal" ? "normal" : "full",
+      })
     : openPostgresStore(config.database.url, {
         poolSize: config.databasePoolSize,
         connectionTimeoutMs: config.databaseTimeoutMs,
@@ -301,11 +304,13 @@ export async function createSequencer(
       url = await app.listen({ host: config.host, port: config.port });
       if (config.commitWorker) worker.start();
       ready = true;
+      const durability = await store.durability().catch((e: unknown) => `unknown (${(e as Error).message})`);
       log.info(
         {
           url,
           metricsUrl,
           database: store.kind,
+          durability,
           sequencerId: service.sequencerId,
           receiptKeyVersion: service.keyVersion,
           commitWorker: config.commitWorker,

@@ -9,5 +9,5 @@ export type * from "./types";
 export { StoreUnavailableError, unavailable } from "./errors";
 export { API_KEY_PREFIX_LENGTH } from "./types";
 export { openPostgresStore } from "./postgres";
-export { openSqliteStore } from "./sqlite";
+export { openSqliteStore, type SqliteStoreOptions } from "./sqlite";
 export { nowRfc3339, toRfc3339 } from "./time";

@@ -59,6 +59,10 @@ export function openPostgresStore(
     kind: "postgres",
     migrate: () => backend.migrate(),
     ping: () => backend.ping(),
+    durability: async () => {
+      const r = await backend.query("SHOW synchronous_commit");
+      return `postgres synchronous_commit=${String(r.rows[0]?.synchronous_commit)}`;
+    },
     close: () => backend.close(),
     backup: () => backend.backup(),
     tryAcquireLeadership: (name) => backend.tryAcquireLeadership(name),

@@ -26,20 +26,26 @@ import type { Row } from "./rows";
 import { nowRfc3339 } from "./time";
 import type { SequencerStore, StoreLifecycle } from "./types";
 
-/**
- * Opens (creating if needed) the SQLite store at `file`; `:memory:` for a throwaway database. `busyTimeoutMs` bounds
- * how long a write waits for another connection's lock before failing with `StoreUnavailableError` (default 5 s).
- */
-export function openSqliteStore(file: string, options: { readonly busyTimeoutMs?: number } = {}): SequencerStore {
+/** Options of the SQLite store. */
+export interface SqliteStoreOptions {
+  /** How long a write waits for another connection's lock before `StoreUnavailableError` (default 5 s). */
+  readonly busyTimeoutMs?: number;
+  /** `full` (default): the WAL is fsynced at every commit; `normal`: only at checkpoints (see below). */
+  readonly synchronous?: "full" | "normal";
+}
+
+/** Opens (creating if needed) the SQLite store at `file`; `:memory:` for a throwaway database. */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): SequencerStore {
   if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
-  // Durability: WAL with synchronous = NORMAL. COMMIT returns once the transaction's pages are written to the WAL
-  // (write(2), no fsync), so a committed append — an ingest's 2xx receipt — survives the process crashing or being
-  // killed (kill -9), which the e2e tests exercise. The WAL is fsynced at each checkpoint, not at each commit: on an OS
-  // crash or power loss, the transactions committed since the last checkpoint may roll back. synchronous = FULL
-  // (an fsync per commit) would cover that at the cost of one fsync per ingest request.
+  // Durability: WAL with synchronous = FULL by default. COMMIT returns once the transaction is in the WAL and the WAL
+  // is fsynced, so a committed append (an ingest's 2xx receipt) survives the process being killed (kill -9, which the
+  // e2e tests exercise) and an OS crash or power loss, as with PostgreSQL's default synchronous_commit. A signed
+  // receipt whose event rolled back would let the sequence number be given to another event. `normal` (opt-in,
+  // SEQUENCER__SQLITE_SYNCHRONOUS) fsyncs the WAL only at checkpoints: it still survives the process crashing, but the
+  // transactions committed since the last checkpoint may roll back on power loss; it saves one fsync per request.
   db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
+  db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
   db.pragma("foreign_keys = ON");
   db.defaultSafeIntegers(true);
@@ -53,6 +59,10 @@ export function openSqliteStore(file: string, options: { readonly busyTimeoutMs?
     kind: "sqlite",
     migrate: () => backend.migrate(),
     ping: () => backend.ping(),
+    durability: async () => {
+      const level = Number(db.pragma("synchronous", { simple: true }));
+      return `sqlite journal_mode=WAL synchronous=${["OFF", "NORMAL", "FULL", "EXTRA"][level] ?? level}`;
+    },
     close: () => backend.close(),
     backup: (destination) => backend.backup(destination),
     // One process owns the file: it always leads.

@@ -84,6 +84,11 @@ export interface StoreLifecycle {
   migrate(): Promise<void>;
   /** Cheap liveness query. */
   ping(): Promise<void>;
+  /**
+   * When a commit is durable, read live from the database: SQLite `synchronous=FULL` (fsync per commit) or `NORMAL`;
+   * PostgreSQL `synchronous_commit=on|…`. The service logs it at start.
+   */
+  durability(): Promise<string>;
   /** Closes connections; further calls fail. */
   close(): Promise<void>;
   /**
