@@ -4,10 +4,9 @@
  * hash, expected policy, effective limit, then the STARK) with a closed union of failure reasons. The transcript is
  * bound to the SHA-256 of the JCS of every public input (boundPublicInputsHash).
  */
-import { hexToBytes } from "../ves";
 import { TRACE_LENGTH, type AirStatement } from "./air";
 import { StarkError, isStarkError } from "./errors";
-import { type CompliancePublicInputs, boundPublicInputsHash, parsePublicInputs } from "./inputs";
+import { type CompliancePublicInputs, boundPublicInputsDigest, parsePublicInputs } from "./inputs";
 import { type CommitmentOpening, commitmentFromHex, commitmentToHex, makeOpening, randomBlindingFrom } from "./opening";
 import { type Policy, effectiveLimit, isCompliant, policiesEqual } from "./policy";
 import { commitAmount } from "./poseidon2";
@@ -108,7 +107,7 @@ export function proveComplianceWithRandomness(
 
 /** The transcript context: the 32-byte boundPublicInputsHash. */
 export function bindingContext(bound: CompliancePublicInputs): Uint8Array {
-  return hexToBytes(boundPublicInputsHash(bound));
+  return boundPublicInputsDigest(bound);
 }
 
 /** Every reason a compliance verification can fail (a closed union). */

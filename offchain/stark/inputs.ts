@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 
 import { type ExactJsonValue, bytesToHex, jcsExactBytes, sha256 } from "../ves";
 import { StarkError } from "./errors";
-import { type Policy, asU64, parsePolicy, policyHashHex, policyParams } from "./policy";
+import { type Policy, asU64, isPolicyId, parsePolicy, policyHashHex, policyParams } from "./policy";
 
 /** Public inputs of one compliance proof. */
 export interface CompliancePublicInputs {
@@ -99,9 +99,83 @@ export function unboundInputs(inputs: CompliancePublicInputs): CompliancePublicI
   return rest;
 }
 
+/** The public input fields in JCS order (UTF-16 code units of the keys). */
+const SORTED_FIELDS: readonly string[] = [...PUBLIC_INPUT_FIELDS].sort();
+const UUID_FIELDS = new Set(["eventId", "tenantId", "storeId"]);
+const U64_MAX = (1n << 64n) - 1n;
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && Object.getOwnPropertySymbols(v).length === 0;
+}
+
+/** JSON digits of a u64 given as a safe non-negative integer or a bigint, else null. */
+function u64Digits(v: unknown): string | null {
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? JSON.stringify(v) : null;
+  if (typeof v === "bigint") return v >= 0n && v <= U64_MAX ? v.toString() : null;
+  return null;
+}
+
+/**
+ * jcsExact(inputs) printed from the known key order, or null unless every field has the form parsePublicInputs
+ * accepts (UUIDs, lowercase hex, a supported policy id, one lowercase-named u64 parameter, u64 and u32 integers;
+ * witnessCommitment absent or hex; no other key): then no string needs an escape and every number prints as its
+ * digits, so the text is the one jcsExact prints (tested against it on varied inputs). Anything else takes jcsExact.
+ */
+export function knownInputsJcs(inputs: unknown): string | null {
+  if (!isPlainRecord(inputs)) return null;
+  let present = 0;
+  let out = "{";
+  for (const k of SORTED_FIELDS) {
+    if (!Object.prototype.hasOwnProperty.call(inputs, k)) {
+      if (k === "witnessCommitment") continue;
+      return null;
+    }
+    present++;
+    const v = inputs[k];
+    let text: string | null;
+    if (UUID_FIELDS.has(k)) text = typeof v === "string" && UUID.test(v) ? `"${v}"` : null;
+    else if (k === "sequenceNumber") text = u64Digits(v);
+    else if (k === "payloadKind") text = typeof v === "number" && v <= 0xffffffff ? u64Digits(v) : null;
+    else if (k === "policyId") text = isPolicyId(v) ? `"${v}"` : null;
+    else if (k === "policyParams") text = paramsJcs(v);
+    else text = isHex64(v) ? `"${v}"` : null;
+    if (text === null) return null;
+    out += `${present === 1 ? "" : ","}"${k}":${text}`;
+  }
+  return Object.keys(inputs).length === present ? `${out}}` : null;
+}
+
+/** `{"<name>":<u64>}` for a plain object with one lowercase-named u64 parameter, else null. */
+function paramsJcs(v: unknown): string | null {
+  if (!isPlainRecord(v)) return null;
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || !/^[a-z]+$/.test(keys[0] as string)) return null;
+  const digits = u64Digits(v[keys[0] as string]);
+  return digits === null ? null : `{"${keys[0] as string}":${digits}}`;
+}
+
+/** SHA-256 of jcsExact(inputs), from the known key order when it applies. */
+function jcsDigest(inputs: unknown): Uint8Array {
+  const known = knownInputsJcs(inputs);
+  return sha256(known === null ? jcsExactBytes(inputs) : Buffer.from(known, "latin1"));
+}
+
 /** publicInputsHash: SHA-256(JCS(inputs without witnessCommitment)), hex. */
 export function publicInputsHash(inputs: CompliancePublicInputs): string {
-  return bytesToHex(sha256(jcsExactBytes(unboundInputs(inputs))));
+  return bytesToHex(jcsDigest(unboundInputs(inputs)));
+}
+
+/**
+ * boundPublicInputsHash: SHA-256(JCS(inputs with witnessCommitment)), as bytes (the transcript context).
+ * @throws StarkError INVALID_PUBLIC_INPUTS when witnessCommitment is missing.
+ */
+export function boundPublicInputsDigest(inputs: CompliancePublicInputs): Uint8Array {
+  if (inputs.witnessCommitment === undefined) {
+    throw new StarkError("INVALID_PUBLIC_INPUTS", "bound hash needs witnessCommitment");
+  }
+  return jcsDigest(inputs);
 }
 
 /**
@@ -109,10 +183,7 @@ export function publicInputsHash(inputs: CompliancePublicInputs): string {
  * @throws StarkError INVALID_PUBLIC_INPUTS when witnessCommitment is missing.
  */
 export function boundPublicInputsHash(inputs: CompliancePublicInputs): string {
-  if (inputs.witnessCommitment === undefined) {
-    throw new StarkError("INVALID_PUBLIC_INPUTS", "bound hash needs witnessCommitment");
-  }
-  return bytesToHex(sha256(jcsExactBytes(inputs)));
+  return bytesToHex(boundPublicInputsDigest(inputs));
 }
 
 /** Random public inputs for a policy (gen-inputs): v4 UUIDs, sequence 1, payload kind 1, zero payload hashes. */

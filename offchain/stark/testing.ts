@@ -25,6 +25,8 @@ export {
   wasmKernels,
 } from "./wasm";
 export { type ProverRandomness } from "./compliance";
+/** The public inputs' canonical JSON from their known key order (differential test against jcsExact). */
+export { knownInputsJcs } from "./inputs";
 export { seededWords, type WordSource };
 
 /** proveCompliance with a chosen blinding and/or a chosen randomness source (reproducible tests, benches). */

@@ -4,6 +4,7 @@
  * hash it belongs to.
  */
 import { expect } from "chai";
+import * as fc from "fast-check";
 
 import {
   batchProofHash,
@@ -23,9 +24,9 @@ import {
   publicInputsHash,
   type CompliancePublicInputs,
 } from "../../../offchain/stark";
-import { proveComplianceWith, seededWords } from "../../../offchain/stark/testing";
+import { knownInputsJcs, proveComplianceWith, seededWords } from "../../../offchain/stark/testing";
 import vectors from "../../vectors/stark-hashes.json";
-import { exampleInputs } from "./support/fixtures";
+import { exampleInputs, fcOptions } from "./support/fixtures";
 
 /** The vector file stores u64 parameters as strings; JSON numbers in the preimage are exact integers. */
 function exactParams(params: Record<string, string>): Record<string, bigint | string> {
@@ -49,6 +50,88 @@ describe("stark hashes", function () {
       expect(jcsExact(inputs)).to.equal(vectors.publicInputs.jcs);
       expect(publicInputsHash(inputs)).to.equal(vectors.publicInputs.publicInputsHash);
       expect(publicInputsHash(exampleInputs())).to.equal(vectors.publicInputs.publicInputsHash);
+    });
+
+    it("prints public inputs from the known key order exactly as jcsExact, or leaves them to it", function () {
+      const hex = fc.stringMatching(/^[0-9a-f]{64}$/);
+      const uuid = fc.uuid().map((u) => u.toLowerCase());
+      const u64 = fc.oneof(
+        fc.constantFrom(0, -0, 1, Number.MAX_SAFE_INTEGER, 2 ** 53, 0xffffffff, 2 ** 32, -1, 1.5),
+        fc.bigInt({ min: -1n, max: (1n << 64n) + 1n }),
+        { weight: 3, arbitrary: fc.nat() },
+      );
+      const odd = fc.oneof(
+        fc.constantFrom<unknown>(undefined, null, "", "A".repeat(64), "\u2028", '"', [], {}, true, NaN, Infinity),
+        fc.string(),
+        hex.map((h) => h.toUpperCase()),
+      );
+      const maybe = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 40, arbitrary: a }, odd);
+      const params = fc.oneof(
+        { weight: 3, arbitrary: fc.record({ cap: u64 }) },
+        { weight: 3, arbitrary: fc.record({ threshold: u64 }) },
+        fc.dictionary(fc.string(), u64, { maxKeys: 2 }),
+        odd,
+      );
+      const inputs = fc
+        .record(
+          {
+            eventId: maybe(uuid),
+            tenantId: maybe(uuid),
+            storeId: maybe(uuid),
+            sequenceNumber: maybe(u64),
+            payloadKind: maybe(u64),
+            payloadPlainHash: maybe(hex),
+            payloadCipherHash: maybe(hex),
+            eventSigningHash: maybe(hex),
+            policyId: maybe(fc.constantFrom("aml.threshold", "order_total.cap", "other")),
+            policyParams: params,
+            policyHash: maybe(hex),
+            witnessCommitment: maybe(hex),
+          },
+          {
+            requiredKeys: [
+              "eventId",
+              "tenantId",
+              "storeId",
+              "sequenceNumber",
+              "payloadKind",
+              "payloadPlainHash",
+              "payloadCipherHash",
+              "eventSigningHash",
+              "policyId",
+              "policyParams",
+              "policyHash",
+            ],
+          },
+        )
+        .chain((r) =>
+          fc.tuple(fc.integer({ min: 0, max: 9 }), fc.string()).map(([n, key]) => {
+            if (n === 0) return { ...r, [key === "" ? "extra" : key]: 1 };
+            if (n === 1) return Object.assign(Object.create(null) as object, r);
+            return r;
+          }),
+        );
+      let known = 0;
+      fc.assert(
+        fc.property(inputs, (value) => {
+          const fast = knownInputsJcs(value);
+          let generic: string;
+          try {
+            generic = jcsExact(value);
+          } catch {
+            expect(fast).to.equal(null);
+            return;
+          }
+          if (fast !== null) {
+            known++;
+            expect(fast).to.equal(generic);
+          }
+        }),
+        fcOptions(2000),
+      );
+      expect(known).to.be.greaterThan(100);
+      expect(knownInputsJcs(exampleInputs())).to.equal(jcsExact(exampleInputs()));
+      expect(knownInputsJcs(vectors.publicInputs.inputs)).to.equal(vectors.publicInputs.jcs);
     });
 
     it("reproduces the §9.5 proof-hash domains", function () {
