@@ -231,7 +231,6 @@ export function blake3Words(
 }
 
 const byteWords = new Uint32Array(MAX_WORDS);
-const byteOut = new Uint32Array(8);
 
 /**
  * BLAKE3 of arbitrary bytes, 32-byte output: messages of one chunk (≤ 1024 bytes) through the word-level
@@ -241,6 +240,12 @@ export function blake3Bytes(data: Uint8Array, key?: Uint8Array): Uint8Array {
   if (key !== undefined || data.length > 4 * MAX_WORDS) {
     return key === undefined ? nobleBlake3(data) : nobleBlake3(data, { key });
   }
+  return wordsToBytes(blake3BytesToWords(data));
+}
+
+/** blake3Bytes(data) (unkeyed) as eight little-endian words. */
+export function blake3BytesToWords(data: Uint8Array): Uint32Array {
+  if (data.length > 4 * MAX_WORDS) return bytesToWords(nobleBlake3(data));
   const len = data.length;
   const nw = (len + 3) >>> 2;
   for (let i = 0; i < nw; i++) {
@@ -260,8 +265,7 @@ export function blake3Bytes(data: Uint8Array, key?: Uint8Array): Uint8Array {
     if (b === blocks - 1) flags |= CHUNK_END | ROOT;
     compress(cv, block, 0, Math.max(0, bytes), flags);
   }
-  byteOut.set(cv);
-  return wordsToBytes(byteOut);
+  return cv.slice(0, 8);
 }
 
 /** Little-endian bytes of 32-bit words. */

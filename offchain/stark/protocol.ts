@@ -58,13 +58,24 @@ export function contextWords(
  * commitment) and the caller's context bytes (the compliance layer passes the canonical hash of every public input).
  */
 export function seedTranscript(o: ProofOptions, p: DerivedParams, s: AirStatement, context: Uint8Array): Transcript {
-  const t = new Transcript(PROTOCOL_ID);
-  t.absorbWords("context", contextWords(o, p));
+  const words = contextWords(o, p);
+  const key = words.join(",");
+  let seeded = SEEDED.get(key);
+  if (seeded === undefined) {
+    seeded = new Transcript(PROTOCOL_ID);
+    seeded.absorbWords("context", words);
+    if (SEEDED.size >= 64) SEEDED.clear();
+    SEEDED.set(key, seeded);
+  }
+  const t = seeded.clone();
   t.absorbWords("limit", [Number(s.limit & 0xffffffffn), Number(s.limit >> 32n)]);
   t.absorbWords("commitment", s.commitment);
   t.absorb("public-inputs", context);
   return t;
 }
+
+/** The transcript after the protocol id and the proof context: a pure function of the context words. */
+const SEEDED = new Map<string, Transcript>();
 
 /** Draws z until it lies outside the trace domain and the LDE coset (z^n ≠ 1 and z^N ≠ g^N). */
 export function drawOodPoint(t: Transcript, ldeSize: number, traceLength: number = TRACE_LENGTH): Ext {

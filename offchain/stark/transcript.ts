@@ -4,11 +4,17 @@
  * feed it the same sequence: protocol id, proof options, statement (every public input), commitments, out-of-domain
  * values, FRI commitments, proof-of-work nonce, so every challenge depends on everything before it.
  */
-import { blake3Bytes, blake3Words, bytesToWords, wordsToBytes } from "./blake3";
+import { blake3BytesToWords, blake3Words, wordsToBytes } from "./blake3";
 import { type Ext, sampleBase } from "./field";
 import { wasmKernels } from "./wasm";
 
 const SQUEEZE_TAG = 0x5351_5a45; // "SQZE"
+/** Initial state per protocol id (a pure function of it). */
+const INITIAL_STATES = new Map<string, Uint32Array>();
+/** UTF-8 bytes of the labels seen so far (a pure function of the label). */
+const LABELS = new Map<string, Uint8Array>();
+/** Protocol id of the throw-away state a clone starts from (its state is replaced at once). */
+const CLONE_ID = "clone";
 const POW_TAG = 0x504f_5721; // "POW!"
 
 /** A Fiat–Shamir transcript (a duplex-style sponge over BLAKE3). */
@@ -22,27 +28,72 @@ export class Transcript {
   /** Starts a transcript bound to a protocol identifier. */
   constructor(protocolId: string) {
     if (typeof protocolId !== "string") throw new TypeError("protocolId must be a string");
-    this.state = bytesToWords(blake3Bytes(new TextEncoder().encode(`ves-stark/transcript/${protocolId}`)));
+    let initial = INITIAL_STATES.get(protocolId);
+    if (initial === undefined) {
+      initial = blake3BytesToWords(new TextEncoder().encode(`ves-stark/transcript/${protocolId}`));
+      if (INITIAL_STATES.size >= 16) INITIAL_STATES.clear();
+      INITIAL_STATES.set(protocolId, initial);
+    }
+    this.state = initial.slice();
+  }
+
+  /** An independent copy of this transcript (same state and squeeze position). */
+  clone(): Transcript {
+    const t = new Transcript(CLONE_ID);
+    t.state = this.state.slice();
+    t.counter = this.counter;
+    t.block.set(this.block);
+    t.blockPos = this.blockPos;
+    return t;
   }
 
   /** Absorbs a labelled byte string. */
   absorb(label: string, data: Uint8Array): void {
-    const lab = new TextEncoder().encode(label);
-    const msg = new Uint8Array(32 + 4 + lab.length + 4 + data.length);
-    msg.set(wordsToBytes(this.state), 0);
-    const dv = new DataView(msg.buffer);
-    dv.setUint32(32, lab.length, true);
-    msg.set(lab, 36);
-    dv.setUint32(36 + lab.length, data.length, true);
-    msg.set(data, 40 + lab.length);
-    this.state = bytesToWords(blake3Bytes(msg));
+    const msg = this.message(label, data.length);
+    msg.set(data, msg.length - data.length);
+    this.state = blake3BytesToWords(msg);
     this.counter = 0;
     this.blockPos = 8;
   }
 
-  /** Absorbs labelled 32-bit words (field elements, digests). */
+  /** Absorbs labelled 32-bit words (field elements, digests): the bytes of their little-endian encoding. */
   absorbWords(label: string, words: ArrayLike<number>): void {
-    this.absorb(label, wordsToBytes(Uint32Array.from(words)));
+    const n = words.length;
+    const msg = this.message(label, 4 * n);
+    for (let i = 0, j = msg.length - 4 * n; i < n; i++, j += 4) {
+      const w = words[i] as number;
+      msg[j] = w & 0xff;
+      msg[j + 1] = (w >>> 8) & 0xff;
+      msg[j + 2] = (w >>> 16) & 0xff;
+      msg[j + 3] = (w >>> 24) & 0xff;
+    }
+    this.state = blake3BytesToWords(msg);
+    this.counter = 0;
+    this.blockPos = 8;
+  }
+
+  /** state ‖ U32(label length) ‖ label ‖ U32(data length), with room for the data at the end. */
+  private message(label: string, dataLength: number): Uint8Array {
+    let lab = LABELS.get(label);
+    if (lab === undefined) {
+      lab = new TextEncoder().encode(label);
+      if (LABELS.size >= 64) LABELS.clear();
+      LABELS.set(label, lab);
+    }
+    const msg = new Uint8Array(32 + 4 + lab.length + 4 + dataLength);
+    const s = this.state;
+    for (let i = 0; i < 8; i++) {
+      const w = s[i] as number;
+      msg[4 * i] = w & 0xff;
+      msg[4 * i + 1] = (w >>> 8) & 0xff;
+      msg[4 * i + 2] = (w >>> 16) & 0xff;
+      msg[4 * i + 3] = (w >>> 24) & 0xff;
+    }
+    const dv = new DataView(msg.buffer);
+    dv.setUint32(32, lab.length, true);
+    msg.set(lab, 36);
+    dv.setUint32(36 + lab.length, dataLength, true);
+    return msg;
   }
 
   /** The next uniformly random 32-bit word. */
