@@ -107,6 +107,28 @@ export function rootOfUnity(logN: number): number {
   return r;
 }
 
+const ROOT_POWERS: (Uint32Array | undefined)[] = [];
+
+/**
+ * ω^e for ω = rootOfUnity(logN) and an integer 0 ≤ e < 2^logN: from a cached table of every power for logN ≤ 16
+ * (a pure function of logN), else pow.
+ */
+export function rootPower(logN: number, e: number): number {
+  if (logN > 16 || !Number.isInteger(e) || e < 0 || e >= 2 ** logN) return pow(rootOfUnity(logN), e);
+  let table = ROOT_POWERS[logN];
+  if (table === undefined) {
+    const w = rootOfUnity(logN);
+    table = new Uint32Array(2 ** logN);
+    let acc = 1;
+    for (let i = 0; i < table.length; i++) {
+      table[i] = acc;
+      acc = mul(acc, w);
+    }
+    ROOT_POWERS[logN] = table;
+  }
+  return table[e] as number;
+}
+
 const INV_ROOTS: number[] = [];
 
 /** The inverse of rootOfUnity(logN), cached. */

@@ -5,7 +5,7 @@
  * bound, the coefficients are sent in the clear. The prover folds in coefficient form; the verifier folds each
  * opened coset by interpolation and checks the chain down to the remainder polynomial.
  */
-import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnity, rootOfUnityInv, sub } from "./field";
+import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnityInv, rootPower, sub } from "./field";
 import { type Digest, type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted, verifyRows } from "./merkle";
 import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
 import { type MatrixOpening, openingLeaves } from "./proof";
@@ -279,8 +279,8 @@ export function friVerify(
       }
     }
     // 3 ----- fold every opened coset into the next layer's values
-    const w = rootOfUnity(log2(n));
-    const xs = Uint32Array.from(idx, (c) => mul(s, pow(w, c)));
+    const logN = log2(n);
+    const xs = Uint32Array.from(idx, (c) => mul(s, rootPower(logN, c)));
     const xInv = batchInvert(xs.slice());
     pos = idx.slice();
     vals = foldRows(rows, f, betas[l] as Ext, xInv);
@@ -288,9 +288,9 @@ export function friVerify(
   }
   // 4 ----- the last values must lie on the remainder polynomial
   const size = domainSize / f ** shape.domainSizes.length;
-  const w = rootOfUnity(log2(size));
+  const logSize = log2(size);
   for (let i = 0; i < pos.length; i++) {
-    const x = mul(s, pow(w, pos[i] as number));
+    const x = mul(s, rootPower(logSize, pos[i] as number));
     if (!eeq(evalAtBase(remainder, x), vals[i] as Ext)) return "FRI_REMAINDER_MISMATCH";
   }
   return null;

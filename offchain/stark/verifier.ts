@@ -5,7 +5,7 @@
  */
 import { type AirStatement, validateStatement } from "./air";
 import type { StarkAir } from "./engine";
-import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, pow, rootOfUnity } from "./field";
+import { type Ext, P, eadd, ebatchInvert, eeq, emul, epow, esub, ext, mul, rootOfUnity, rootPower } from "./field";
 import { friShape, friVerify } from "./fri";
 import { DIGEST_WORDS, type Digest, uniqueSorted, verifyRows } from "./merkle";
 import { log2 } from "./poly";
@@ -238,8 +238,8 @@ export function verifyStark(
   let s3z: Ext = [0, 0, 0, 0];
   for (let k = 0; k < K; k++) s3z = eadd(s3z, emul(deep.chunks[k] as Ext, ood.chunksZ[k] as Ext));
   const atZ = eadd(s1z, s3z);
-  const wN = rootOfUnity(log2(N));
-  const xs = positions.map((p) => mul(DOMAIN_OFFSET, pow(wN, p)));
+  const logN = log2(N);
+  const xs = positions.map((p) => mul(DOMAIN_OFFSET, rootPower(logN, p)));
   // the TypeScript reference, when the kernels are off (or decline)
   const deepValuesTs = (): Ext[] => {
     const inv = ebatchInvert([...xs.map((x) => esub(ext(x), z)), ...xs.map((x) => esub(ext(x), zw))]);
