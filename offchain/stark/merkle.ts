@@ -94,10 +94,24 @@ export function treeRoot(tree: MerkleTree): Digest {
 
 /** Sorted, de-duplicated copy of leaf indices; throws a RangeError for an index outside the tree. */
 export function uniqueSorted(indices: readonly number[], leafCount: number): number[] {
-  const out = [...new Set(indices)].sort((a, b) => a - b);
-  for (const i of out) {
+  if (indices.length > 128) {
+    const all = [...new Set(indices)].sort((a, b) => a - b);
+    for (const i of all) {
+      if (!Number.isInteger(i) || i < 0 || i >= leafCount)
+        throw new RangeError(`leaf index ${i} outside 0..${leafCount - 1}`);
+    }
+    return all;
+  }
+  // insertion sort dropping repeats (query positions: a few dozen numbers)
+  const out: number[] = [];
+  for (let j = 0; j < indices.length; j++) {
+    const i = indices[j] as number;
     if (!Number.isInteger(i) || i < 0 || i >= leafCount)
       throw new RangeError(`leaf index ${i} outside 0..${leafCount - 1}`);
+    let k = out.length;
+    while (k > 0 && (out[k - 1] as number) > i) k--;
+    if (k > 0 && out[k - 1] === i) continue;
+    out.splice(k, 0, i);
   }
   return out;
 }
