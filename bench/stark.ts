@@ -326,7 +326,11 @@ function main(): void {
   lines.push(...wasmVersusTs(policy, limit, runs));
   // every preset: median prove / verify / size and both security figures (production from the runs above)
   const presetRuns = Math.max(10, Math.round(runs / 5));
-  lines.push("", `presets (medians; ${presetRuns} proofs after 3 warm-ups, production from the runs above):`);
+  lines.push(
+    "",
+    `presets (medians; ${presetRuns} proofs after 3 warm-ups, each verified ${VERIFY_PASSES} times once all are ` +
+      `proven; production from the runs above):`,
+  );
   lines.push(
     `${"preset".padEnd(15)}${"queries".padStart(8)}${"D".padStart(6)}${"N".padStart(6)}${"prove ms".padStart(10)}` +
       `${"verify ms".padStart(11)}${"size KB".padStart(9)}${"conjectured".padStart(13)}${"provable (UD/LD)".padStart(18)}`,
