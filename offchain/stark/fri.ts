@@ -8,7 +8,7 @@
 import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnityInv, rootPower, sub } from "./field";
 import { type Digest, type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted, verifyRows } from "./merkle";
 import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
-import { type MatrixOpening, openingLeaves } from "./proof";
+import { type MatrixOpening, openingAuth, openingLeaves } from "./proof";
 import type { Transcript } from "./transcript";
 import { wasmKernels } from "./wasm";
 
@@ -265,7 +265,9 @@ export function friVerify(
       if ((opening.rows[i] as Uint32Array).length !== width) return "FRI_COMMITMENT_MISMATCH";
     }
     const rows = openingLeaves(opening, 0, width);
-    if (!verifyRows(roots[l] as Digest, cosets, idx, rows, width, opening.auth)) return "FRI_COMMITMENT_MISMATCH";
+    if (!verifyRows(roots[l] as Digest, cosets, idx, rows, width, openingAuth(opening))) {
+      return "FRI_COMMITMENT_MISMATCH";
+    }
     // 2 ----- each queried value must sit in its coset
     const rowOf = new Map<number, Uint32Array>();
     idx.forEach((c, i) => rowOf.set(c, opening.rows[i] as Uint32Array));

@@ -209,8 +209,8 @@ export function verifyBatchFlat(
 
 /**
  * verifyBatch of leaves given as rows: `rows` holds one row of `leafWords` words per sorted, unique leaf index, row
- * after row; each is hashed as a leaf, then the root is recomputed from the authentication nodes. With the
- * WebAssembly kernels loaded, one call hashes the leaves and the levels four at a time (identical verdicts).
+ * after row; each is hashed as a leaf, then the root is recomputed from the authentication nodes (a list of digests,
+ * or one array of them, 8 words each). With the WebAssembly kernels loaded, one call hashes the leaves and the levels four at a time (identical verdicts).
  */
 export function verifyRows(
   root: Digest,
@@ -218,7 +218,7 @@ export function verifyRows(
   sortedLeaves: readonly number[],
   rows: Uint32Array,
   leafWords: number,
-  authNodes: readonly Digest[],
+  authNodes: readonly Digest[] | Uint32Array,
 ): boolean {
   const count = sortedLeaves.length;
   if (rows.length !== count * leafWords) return false;
@@ -228,7 +228,16 @@ export function verifyRows(
   }
   const digests = new Uint32Array(count * DIGEST_WORDS);
   for (let i = 0; i < count; i++) hashLeaf(rows, i * leafWords, leafWords, digests, i * DIGEST_WORDS);
-  return verifyBatchFlat(root, leafCount, sortedLeaves, digests, authNodes);
+  return verifyBatchFlat(root, leafCount, sortedLeaves, digests, digestList(authNodes));
+}
+
+/** Authentication nodes given as one array of 8-word digests, as a list of digests (views); a list as it is. */
+function digestList(nodes: readonly Digest[] | Uint32Array): readonly Digest[] {
+  if (!(nodes instanceof Uint32Array)) return nodes;
+  if (nodes.length % DIGEST_WORDS !== 0) return [nodes];
+  return Array.from({ length: nodes.length / DIGEST_WORDS }, (_, i) =>
+    nodes.subarray(i * DIGEST_WORDS, (i + 1) * DIGEST_WORDS),
+  );
 }
 
 /** Whether the verification kernel takes these arguments (else the TypeScript path runs, with the same verdict). */

@@ -29,6 +29,59 @@ export interface MatrixOpening {
   readonly leaves?: Uint32Array;
 }
 
+/** Parsed openings whose authentication nodes are kept in one array: their words and the views made so far. */
+const FLAT_AUTH = new WeakMap<
+  MatrixOpening,
+  { readonly words: Uint32Array; readonly made: () => Digest[] | undefined }
+>();
+
+/**
+ * A parsed opening whose authentication nodes are `authWords` (8 words each): `auth` is a getter (not configurable)
+ * that makes the views into it on first use, so a verifier that never asks for them hashes the array as is.
+ */
+export function parsedOpening(
+  rows: Uint32Array[],
+  salts: Uint32Array[],
+  leaves: Uint32Array,
+  authWords: Uint32Array,
+): MatrixOpening {
+  let views: Digest[] | undefined;
+  const op = { rows, salts, leaves } as { rows: Uint32Array[]; salts: Uint32Array[]; leaves: Uint32Array };
+  Object.defineProperty(op, "auth", {
+    enumerable: true,
+    configurable: false,
+    get(): Digest[] {
+      if (views === undefined) {
+        const n = authWords.length >> 3;
+        views = new Array<Digest>(n);
+        for (let i = 0; i < n; i++) views[i] = authWords.subarray(8 * i, 8 * i + 8);
+      }
+      return views;
+    },
+  });
+  const opening = op as unknown as MatrixOpening;
+  FLAT_AUTH.set(opening, { words: authWords, made: () => views });
+  return opening;
+}
+
+/**
+ * The authentication nodes of an opening as one array of 8-word digests when it is a parsed opening whose nodes are
+ * still the views at their places (or were never asked for), else `op.auth`.
+ */
+export function openingAuth(op: MatrixOpening): readonly Digest[] | Uint32Array {
+  const flat = FLAT_AUTH.get(op);
+  if (flat === undefined) return op.auth;
+  const views = flat.made();
+  if (views === undefined) return flat.words;
+  const words = flat.words;
+  if (views.length * 8 !== words.length) return views;
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i] as Uint32Array;
+    if (v.buffer !== words.buffer || v.byteOffset !== words.byteOffset + 32 * i || v.length !== 8) return views;
+  }
+  return words;
+}
+
 /**
  * The leaves of an opening (salt ‖ row per row: `saltWords` + `rowWidth` words each; salts ignored when `saltWords` is
  * 0) as one array: `op.leaves` itself when every salt and row is the view of it at its place (no copy), else a fresh

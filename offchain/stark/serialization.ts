@@ -14,7 +14,7 @@ import { TRACE_LENGTH, TRACE_WIDTH } from "./air";
 import { type Ext, P } from "./field";
 import { friShape } from "./fri";
 import { DIGEST_WORDS, type Digest } from "./merkle";
-import { type MatrixOpening, SALT_WORDS, type StarkProof } from "./proof";
+import { type MatrixOpening, SALT_WORDS, type StarkProof, parsedOpening } from "./proof";
 import { type ProofOptions, deriveParams, validateOptions } from "./security";
 import { StarkError } from "./errors";
 
@@ -191,7 +191,7 @@ function writeOpening(w: Writer, op: MatrixOpening): void {
 
 /**
  * Reads an opening: its leaves (salt ‖ row, row after row) in one array, the rows and salts as views into it
- * (MatrixOpening.leaves), the authentication nodes as views into one array.
+ * (MatrixOpening.leaves), the authentication nodes in one array (parsedOpening: their views made on demand).
  */
 function readOpening(r: Reader, width: number, saltWords: number, maxRows: number, maxAuth: number): MatrixOpening {
   const count = r.u16();
@@ -207,10 +207,7 @@ function readOpening(r: Reader, width: number, saltWords: number, maxRows: numbe
   }
   const authCount = r.u16();
   if (authCount > maxAuth) throw new StarkError("MALFORMED_PROOF", `bad authentication node count ${authCount}`);
-  const nodes = r.words(authCount * DIGEST_WORDS);
-  const auth: Digest[] = new Array<Digest>(authCount);
-  for (let i = 0; i < authCount; i++) auth[i] = nodes.subarray(i * DIGEST_WORDS, (i + 1) * DIGEST_WORDS);
-  return { rows, salts, auth, leaves };
+  return parsedOpening(rows, salts, leaves, r.words(authCount * DIGEST_WORDS));
 }
 
 /** Encodes a proof. */

@@ -10,7 +10,7 @@ import { friShape, friVerify } from "./fri";
 import { DIGEST_WORDS, type Digest, uniqueSorted, verifyRows } from "./merkle";
 import { log2 } from "./poly";
 import { wasmKernels } from "./wasm";
-import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof, openingLeaves } from "./proof";
+import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof, openingAuth, openingLeaves } from "./proof";
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type AcceptableOptions, conjecturedSecurity, deriveParams, optionsEqual, validateOptions } from "./security";
 
@@ -47,8 +47,15 @@ function isRow(r: unknown, width: number): r is Uint32Array {
   return true;
 }
 
+/** Every authentication node of the opening is a digest (one array of them: 8 words each, by construction). */
+function authShapeOk(op: MatrixOpening): boolean {
+  const auth = openingAuth(op);
+  return auth instanceof Uint32Array || auth.every(isDigest);
+}
+
 function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening, rowWidth: number): boolean {
-  return verifyRows(root, n, positions, openingLeaves(op, SALT_WORDS, rowWidth), SALT_WORDS + rowWidth, op.auth);
+  const leaves = openingLeaves(op, SALT_WORDS, rowWidth);
+  return verifyRows(root, n, positions, leaves, SALT_WORDS + rowWidth, openingAuth(op));
 }
 
 /**
@@ -222,7 +229,7 @@ export function verifyStark(
     op.salts.length === positions.length &&
     op.rows.every((r) => isRow(r, width)) &&
     op.salts.every((s) => s instanceof Uint32Array && s.length === SALT_WORDS) &&
-    op.auth.every(isDigest);
+    authShapeOk(op);
   if (!shapeOk(to, W) || !shapeOk(co, compWidth)) return fail("MALFORMED_PROOF");
   if (!authenticate(proof.traceRoot, N, positions, to, W)) return fail("TRACE_COMMITMENT_MISMATCH");
   if (!authenticate(proof.compositionRoot, N, positions, co, compWidth)) return fail("COMPOSITION_COMMITMENT_MISMATCH");
@@ -293,7 +300,7 @@ export function verifyStark(
   const firstValues = deepValuesWasm(xs, W, K, to, co, deep, atZ, s1zw, z, zw) ?? deepValuesTs();
 
   // 6 ----- FRI
-  if (!proof.friOpenings.every((op) => op.auth.every(isDigest) && op.rows.every((r) => isRow(r, 4 * shape.folding)))) {
+  if (!proof.friOpenings.every((op) => authShapeOk(op) && op.rows.every((r) => isRow(r, 4 * shape.folding)))) {
     return fail("MALFORMED_PROOF");
   }
   const friFailure = friVerify(

@@ -232,7 +232,8 @@ export interface Kernels {
   /**
    * merkle.ts verifyBatch of leaves given as rows (`count` = sortedLeaves.length rows of leafWords ≤ 256 words, row
    * after row): hashes them with `leafKey`, then recomputes the root with `nodeKey`; true when it equals `root` and
-   * every authentication node was used. `sortedLeaves` must be strictly ascending integers in [0, leafCount).
+   * every authentication node was used (`authNodes`: a list of digests or one array of them, 8 words each).
+   * `sortedLeaves` must be strictly ascending integers in [0, leafCount).
    */
   verifyRows(
     root: Uint32Array,
@@ -240,7 +241,7 @@ export interface Kernels {
     sortedLeaves: readonly number[],
     rows: Uint32Array,
     leafWords: number,
-    authNodes: readonly Uint32Array[],
+    authNodes: readonly Uint32Array[] | Uint32Array,
     leafKey: Uint32Array,
     nodeKey: Uint32Array,
   ): boolean;
@@ -496,8 +497,10 @@ function wrap(ex: Exports): Kernels {
           throw new RangeError("verifyRows: leaves must be strictly ascending indices below leafCount");
         }
       }
-      if (count === 0 || root.length !== 8 || authNodes.some((a) => a.length !== 8)) return false;
-      const authCount = authNodes.length;
+      const flatAuth = authNodes instanceof Uint32Array;
+      if (count === 0 || root.length !== 8) return false;
+      if (flatAuth ? authNodes.length % 8 !== 0 : authNodes.some((a) => a.length !== 8)) return false;
+      const authCount = flatAuth ? authNodes.length / 8 : authNodes.length;
       const keysAt = 0;
       const rootAt = 16;
       const levelAt = 24;
@@ -510,7 +513,8 @@ function wrap(ex: Exports): Kernels {
       mem.set(nodeKey, A + keysAt + 8);
       mem.set(root, A + rootAt);
       for (let j = 0; j < count; j++) mem[A + levelAt + j] = leafCount + (sortedLeaves[j] as number);
-      authNodes.forEach((a, j) => mem.set(a, A + authAt + 8 * j));
+      if (flatAuth) mem.set(authNodes, A + authAt);
+      else authNodes.forEach((a, j) => mem.set(a, A + authAt + 8 * j));
       mem.set(rows, A + rowsAt);
       ex.hashLeaves(arena + 4 * rowsAt, count, leafWords, arena + 4 * keysAt, arena + 4 * digestsAt);
       return (

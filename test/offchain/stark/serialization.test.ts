@@ -183,6 +183,42 @@ describe("stark serialization", function () {
       row[0] = ((row[0] as number) + 1) % field.P;
       expect(check(again)).to.equal("TRACE_COMMITMENT_MISMATCH");
     });
+
+    it("keeps a parsed opening's authentication nodes in one array, trusted only while they are its views", function () {
+      const statement = {
+        limit: effectiveLimit(EXAMPLE_POLICY),
+        commitment: commitmentFromHex(proof.witnessCommitmentHex),
+      };
+      const check = (p: StarkProof): string => {
+        const v = verifyAir(p, statement, bindingContext(proof.publicInputs), TEST_ACCEPTABLE);
+        return v.valid ? "VALID" : v.reason;
+      };
+      // never asked for, asked for (views made) and copied: all verify
+      expect(check(deserializeProof(proof.proofBytes))).to.equal("VALID");
+      const asked = deserializeProof(proof.proofBytes);
+      expect(asked.traceOpening.auth.every((d) => d instanceof Uint32Array && d.length === 8)).to.equal(true);
+      expect(check(asked)).to.equal("VALID");
+      expect(check({ ...asked, traceOpening: { ...asked.traceOpening } })).to.equal("VALID");
+      expect(() => {
+        (asked.traceOpening as { auth: unknown }).auth = [];
+      }).to.throw(TypeError);
+      // a node replaced in the list, or changed in place: what the list holds is verified
+      const replaced = deserializeProof(proof.proofBytes);
+      (replaced.compositionOpening.auth as Uint32Array[])[0] = new Uint32Array(8);
+      expect(check(replaced)).to.equal("COMPOSITION_COMMITMENT_MISMATCH");
+      const dropped = deserializeProof(proof.proofBytes);
+      (dropped.traceOpening.auth as Uint32Array[]).pop();
+      expect(check(dropped)).to.equal("TRACE_COMMITMENT_MISMATCH");
+      const changed = deserializeProof(proof.proofBytes);
+      const node = changed.traceOpening.auth[1] as Uint32Array;
+      node[3] = (node[3] as number) ^ 1;
+      expect(check(changed)).to.equal("TRACE_COMMITMENT_MISMATCH");
+      const fri = deserializeProof(proof.proofBytes);
+      (fri.friOpenings[0]?.auth as Uint32Array[])[0] = new Uint32Array(8);
+      expect(check(fri)).to.equal("FRI_COMMITMENT_MISMATCH");
+      // the serialized bytes are unchanged by the round trip
+      expect(Buffer.from(serializeProof(asked)).equals(Buffer.from(proof.proofBytes))).to.equal(true);
+    });
   });
 
   describe("bundle JSON", function () {
