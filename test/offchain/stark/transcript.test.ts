@@ -52,6 +52,29 @@ describe("stark transcript", function () {
     expect(other.challengeExt()).to.not.deep.equal(base);
   });
 
+  it("clones into an independent transcript at the same state and squeeze position", function () {
+    const t = new Transcript("test");
+    t.absorbWords("a", [1, 2, 3]);
+    t.challengeBase(); // mid-block: the clone continues from the same word
+    const c = t.clone();
+    expect(c.digest()).to.deep.equal(t.digest());
+    expect(c.challengeExt()).to.deep.equal(t.challengeExt());
+    c.absorbWords("b", [4]);
+    expect(c.digest()).to.not.deep.equal(t.digest());
+    t.absorbWords("b", [4]);
+    expect(c.queryPositions(8, 1024)).to.deep.equal(t.queryPositions(8, 1024));
+  });
+
+  it("absorbs words as the bytes of their little-endian encoding (ToUint32 of each value)", function () {
+    const a = new Transcript("test");
+    const b = new Transcript("test");
+    a.absorbWords("w", [1, 0xffffffff, 2 ** 32 + 5, -1, 1.5]);
+    const bytes = new Uint8Array(20);
+    [1, 0xffffffff, 5, 0xffffffff, 1].forEach((w, i) => new DataView(bytes.buffer).setUint32(4 * i, w, true));
+    b.absorb("w", bytes);
+    expect(a.digest()).to.deep.equal(b.digest());
+  });
+
   it("squeezes distinct canonical challenges", function () {
     const t = new Transcript("test");
     const seen = new Set<string>();
