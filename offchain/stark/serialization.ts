@@ -78,8 +78,6 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 class Reader {
   private pos = 0;
   private readonly view: DataView;
-  /** The proof's words at each even byte alignment (index 0: from byte 0, 1: from byte 2), copied once on demand. */
-  private readonly aligned: (Uint32Array | undefined)[] = [undefined, undefined];
 
   constructor(private readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -101,37 +99,18 @@ class Reader {
     return v;
   }
 
-  /**
-   * The words at pos (n of them) as a view into the aligned copy of the proof, or null where none applies (odd
-   * position, big-endian platform); the caller has checked that they are in the input.
-   */
-  private alignedWords(n: number): Uint32Array | null {
-    if (!LITTLE_ENDIAN || (this.pos & 1) !== 0) return null;
-    const k = (this.pos & 2) >> 1;
-    let words = this.aligned[k];
-    if (words === undefined) {
-      const from = 2 * k;
-      const count = (this.buf.length - from) >> 2;
-      words = new Uint32Array(count);
-      new Uint8Array(words.buffer).set(this.buf.subarray(from, from + 4 * count));
-      this.aligned[k] = words;
-    }
-    const at = (this.pos - 2 * k) >> 2;
-    return words.subarray(at, at + n);
-  }
-
   words(n: number): Uint32Array {
     this.need(4 * n);
-    const src = this.alignedWords(n);
-    if (src !== null) {
-      this.pos += 4 * n;
-      return src.slice();
-    }
     const out = new Uint32Array(n);
-    const b = this.buf;
-    for (let i = 0, j = this.pos; i < n; i++, j += 4) {
-      out[i] =
-        (b[j] as number) | ((b[j + 1] as number) << 8) | ((b[j + 2] as number) << 16) | ((b[j + 3] as number) << 24);
+    if (LITTLE_ENDIAN) {
+      // one native copy of the bytes (a few calls per proof: whole openings at once)
+      new Uint8Array(out.buffer).set(this.buf.subarray(this.pos, this.pos + 4 * n));
+    } else {
+      const b = this.buf;
+      for (let i = 0, j = this.pos; i < n; i++, j += 4) {
+        out[i] =
+          (b[j] as number) | ((b[j + 1] as number) << 8) | ((b[j + 2] as number) << 16) | ((b[j + 3] as number) << 24);
+      }
     }
     this.pos += 4 * n;
     return out;
