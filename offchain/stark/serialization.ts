@@ -78,6 +78,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 class Reader {
   private pos = 0;
   private readonly view: DataView;
+  private arena: Uint32Array | undefined;
+  private arenaBytes: Uint8Array | undefined;
+  private arenaAt = 0;
 
   constructor(private readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -99,18 +102,31 @@ class Reader {
     return v;
   }
 
+  /**
+   * `n` words at pos. On little-endian platforms they are copied (one native copy) into one word array shared by every
+   * read of this proof (made at the first read, as large as the rest of the proof) and returned as a view of it: one
+   * allocation per proof instead of one per read.
+   */
   words(n: number): Uint32Array {
     this.need(4 * n);
-    const out = new Uint32Array(n);
     if (LITTLE_ENDIAN) {
-      // one native copy of the bytes (a few calls per proof: whole openings at once)
-      new Uint8Array(out.buffer).set(this.buf.subarray(this.pos, this.pos + 4 * n));
-    } else {
-      const b = this.buf;
-      for (let i = 0, j = this.pos; i < n; i++, j += 4) {
-        out[i] =
-          (b[j] as number) | ((b[j + 1] as number) << 8) | ((b[j + 2] as number) << 16) | ((b[j + 3] as number) << 24);
+      if (this.arena === undefined) {
+        this.arena = new Uint32Array(Math.ceil((this.buf.length - this.pos) / 4));
+        this.arenaBytes = new Uint8Array(this.arena.buffer);
       }
+      const at = this.arenaAt;
+      if (at + n <= this.arena.length) {
+        (this.arenaBytes as Uint8Array).set(this.buf.subarray(this.pos, this.pos + 4 * n), 4 * at);
+        this.arenaAt += n;
+        this.pos += 4 * n;
+        return this.arena.subarray(at, at + n);
+      }
+    }
+    const out = new Uint32Array(n);
+    const b = this.buf;
+    for (let i = 0, j = this.pos; i < n; i++, j += 4) {
+      out[i] =
+        (b[j] as number) | ((b[j + 1] as number) << 8) | ((b[j + 2] as number) << 16) | ((b[j + 3] as number) << 24);
     }
     this.pos += 4 * n;
     return out;
