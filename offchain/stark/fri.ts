@@ -233,6 +233,18 @@ export function evalAtBase(coeffs: readonly Ext[], x: number): Ext {
   return [c0, c1, c2, c3];
 }
 
+/** The index of `value` in the ascending `sorted`, which holds it. */
+function indexOf(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Verifies the FRI openings for first-layer positions whose values the caller computed (`firstValues[i]` is the
  * value at `positions[i]`, positions unique and sorted). Returns null on success or the failure reason.
@@ -269,11 +281,9 @@ export function friVerify(
       return "FRI_COMMITMENT_MISMATCH";
     }
     // 2 ----- each queried value must sit in its coset
-    const rowOf = new Map<number, Uint32Array>();
-    idx.forEach((c, i) => rowOf.set(c, opening.rows[i] as Uint32Array));
     for (let i = 0; i < pos.length; i++) {
       const p = pos[i] as number;
-      const row = rowOf.get(p % cosets) as Uint32Array;
+      const row = opening.rows[indexOf(idx, p % cosets)] as Uint32Array;
       const o = 4 * Math.floor(p / cosets);
       const v = vals[i] as Ext;
       if (row[o] !== v[0] || row[o + 1] !== v[1] || row[o + 2] !== v[2] || row[o + 3] !== v[3]) {
@@ -282,8 +292,9 @@ export function friVerify(
     }
     // 3 ----- fold every opened coset into the next layer's values
     const logN = log2(n);
-    const xs = Uint32Array.from(idx, (c) => mul(s, rootPower(logN, c)));
-    const xInv = batchInvert(xs.slice());
+    const xInv = new Uint32Array(idx.length);
+    for (let i = 0; i < idx.length; i++) xInv[i] = mul(s, rootPower(logN, idx[i] as number));
+    batchInvert(xInv);
     pos = idx.slice();
     vals = foldRows(rows, f, betas[l] as Ext, xInv);
     s = pow(s, f);
