@@ -8,7 +8,7 @@
 import { type Ext, P, add, batchInvert, eeq, emul, inv, mul, pow, rootOfUnityInv, rootPower, sub } from "./field";
 import { type Digest, type MerkleTree, buildTree, openBatch, treeRoot, uniqueSorted, verifyRows } from "./merkle";
 import { type ExtVec, cosetEvaluateMany, extZeros, log2 } from "./poly";
-import { type MatrixOpening, openingAuth, openingLeaves } from "./proof";
+import { type MatrixOpening, openingAuth, openingLeaves, untouchedLeaves } from "./proof";
 import type { Transcript } from "./transcript";
 import { wasmKernels } from "./wasm";
 
@@ -270,11 +270,19 @@ export function friVerify(
     const cosets = n / f;
     const idx = indices[l] as number[];
     const opening = openings[l];
-    if (opening === undefined || opening.rows.length !== idx.length) return "FRI_COMMITMENT_MISMATCH";
-    // 1 ----- authenticate the opened cosets
-    const width = opening.rows[0]?.length ?? 0;
-    for (let i = 0; i < idx.length; i++) {
-      if ((opening.rows[i] as Uint32Array).length !== width) return "FRI_COMMITMENT_MISMATCH";
+    if (opening === undefined) return "FRI_COMMITMENT_MISMATCH";
+    // 1 ----- authenticate the opened cosets (the rows, one after the other: a parsed opening's leaves as they are)
+    const untouched = untouchedLeaves(opening);
+    let width: number;
+    if (untouched !== undefined && untouched.saltWords === 0) {
+      if (untouched.count !== idx.length) return "FRI_COMMITMENT_MISMATCH";
+      width = untouched.rowWidth;
+    } else {
+      if (opening.rows.length !== idx.length) return "FRI_COMMITMENT_MISMATCH";
+      width = opening.rows[0]?.length ?? 0;
+      for (let i = 0; i < idx.length; i++) {
+        if ((opening.rows[i] as Uint32Array).length !== width) return "FRI_COMMITMENT_MISMATCH";
+      }
     }
     const rows = openingLeaves(opening, 0, width);
     if (!verifyRows(roots[l] as Digest, cosets, idx, rows, width, openingAuth(opening))) {
@@ -283,10 +291,11 @@ export function friVerify(
     // 2 ----- each queried value must sit in its coset
     for (let i = 0; i < pos.length; i++) {
       const p = pos[i] as number;
-      const row = opening.rows[indexOf(idx, p % cosets)] as Uint32Array;
-      const o = 4 * Math.floor(p / cosets);
+      const at = 4 * Math.floor(p / cosets);
+      if (at + 4 > width) return "FRI_FOLDING_MISMATCH";
+      const o = width * indexOf(idx, p % cosets) + at;
       const v = vals[i] as Ext;
-      if (row[o] !== v[0] || row[o + 1] !== v[1] || row[o + 2] !== v[2] || row[o + 3] !== v[3]) {
+      if (rows[o] !== v[0] || rows[o + 1] !== v[1] || rows[o + 2] !== v[2] || rows[o + 3] !== v[3]) {
         return "FRI_FOLDING_MISMATCH";
       }
     }

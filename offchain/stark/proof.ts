@@ -23,45 +23,82 @@ export interface MatrixOpening {
   readonly auth: Digest[];
   /**
    * The Merkle leaves (salt ‖ row, row after row) as one array, when `rows` and `salts` are views into it (a parsed
-   * proof): the verifier then hashes it as is. Trusted only while every row and salt still is the view at its place
-   * (openingLeaves checks it), so an opening rebuilt with other rows is read from its rows.
+   * proof): the verifier then hashes it as is. Trusted only while the rows and salts of a parsed opening were never
+   * asked for or every row and salt still is the view at its place (openingLeaves checks it), so an opening rebuilt
+   * with other rows is read from its rows.
    */
   readonly leaves?: Uint32Array;
 }
 
-/** Parsed openings whose authentication nodes are kept in one array: their words and the views made so far. */
-const FLAT_AUTH = new WeakMap<
-  MatrixOpening,
-  { readonly words: Uint32Array; readonly made: () => Digest[] | undefined }
->();
+/**
+ * A parsed opening's words: its leaves (`count` of salt ‖ row, `saltWords` + `rowWidth` words each) and its
+ * authentication nodes (8 words each), with the row, salt and node views made so far (none until asked for).
+ */
+interface ParsedWords {
+  readonly leaves: Uint32Array;
+  readonly count: number;
+  readonly saltWords: number;
+  readonly rowWidth: number;
+  readonly authWords: Uint32Array;
+  rows?: Uint32Array[];
+  salts?: Uint32Array[];
+  auth?: Digest[];
+}
+
+const PARSED = new WeakMap<MatrixOpening, ParsedWords>();
 
 /**
- * A parsed opening whose authentication nodes are `authWords` (8 words each): `auth` is a getter (not configurable)
- * that makes the views into it on first use, so a verifier that never asks for them hashes the array as is.
+ * A parsed opening of `count` leaves (salt ‖ row: `saltWords` + `rowWidth` words each) in `leaves`, its
+ * authentication nodes `authWords` (8 words each): `rows`, `salts` and `auth` are getters (not configurable) that make
+ * the views into them on first use, so a verifier that never asks for them reads the arrays as they are.
  */
 export function parsedOpening(
-  rows: Uint32Array[],
-  salts: Uint32Array[],
   leaves: Uint32Array,
+  count: number,
+  saltWords: number,
+  rowWidth: number,
   authWords: Uint32Array,
 ): MatrixOpening {
-  let views: Digest[] | undefined;
-  const op = { rows, salts, leaves } as { rows: Uint32Array[]; salts: Uint32Array[]; leaves: Uint32Array };
-  Object.defineProperty(op, "auth", {
-    enumerable: true,
-    configurable: false,
-    get(): Digest[] {
-      if (views === undefined) {
-        const n = authWords.length >> 3;
-        views = new Array<Digest>(n);
-        for (let i = 0; i < n; i++) views[i] = authWords.subarray(8 * i, 8 * i + 8);
-      }
-      return views;
+  const w: ParsedWords = { leaves, count, saltWords, rowWidth, authWords };
+  const width = saltWords + rowWidth;
+  const views = (from: number, words: number): Uint32Array[] => {
+    const out = new Array<Uint32Array>(count);
+    for (let i = 0, o = from; i < count; i++, o += width) out[i] = leaves.subarray(o, o + words);
+    return out;
+  };
+  const op = { leaves } as { leaves: Uint32Array };
+  Object.defineProperties(op, {
+    rows: { enumerable: true, configurable: false, get: (): Uint32Array[] => (w.rows ??= views(saltWords, rowWidth)) },
+    salts: { enumerable: true, configurable: false, get: (): Uint32Array[] => (w.salts ??= views(0, saltWords)) },
+    auth: {
+      enumerable: true,
+      configurable: false,
+      get(): Digest[] {
+        if (w.auth === undefined) {
+          const n = authWords.length >> 3;
+          w.auth = new Array<Digest>(n);
+          for (let i = 0; i < n; i++) w.auth[i] = authWords.subarray(8 * i, 8 * i + 8);
+        }
+        return w.auth;
+      },
     },
   });
   const opening = op as unknown as MatrixOpening;
-  FLAT_AUTH.set(opening, { words: authWords, made: () => views });
+  PARSED.set(opening, w);
   return opening;
+}
+
+/**
+ * The leaves of a parsed opening whose rows and salts were never asked for (so they are the leaves' words), with their
+ * layout; undefined otherwise (read `rows` and `salts`).
+ */
+export function untouchedLeaves(
+  op: MatrixOpening,
+):
+  | { readonly leaves: Uint32Array; readonly count: number; readonly saltWords: number; readonly rowWidth: number }
+  | undefined {
+  const w = PARSED.get(op);
+  return w === undefined || w.rows !== undefined || w.salts !== undefined ? undefined : w;
 }
 
 /**
@@ -69,11 +106,11 @@ export function parsedOpening(
  * still the views at their places (or were never asked for), else `op.auth`.
  */
 export function openingAuth(op: MatrixOpening): readonly Digest[] | Uint32Array {
-  const flat = FLAT_AUTH.get(op);
+  const flat = PARSED.get(op);
   if (flat === undefined) return op.auth;
-  const views = flat.made();
-  if (views === undefined) return flat.words;
-  const words = flat.words;
+  const views = flat.auth;
+  const words = flat.authWords;
+  if (views === undefined) return words;
   if (views.length * 8 !== words.length) return views;
   for (let i = 0; i < views.length; i++) {
     const v = views[i] as Uint32Array;
@@ -88,6 +125,10 @@ export function openingAuth(op: MatrixOpening): readonly Digest[] | Uint32Array 
  * concatenation. The caller has checked the row and salt lengths.
  */
 export function openingLeaves(op: MatrixOpening, saltWords: number, rowWidth: number): Uint32Array {
+  const untouched = untouchedLeaves(op);
+  if (untouched !== undefined && untouched.saltWords === saltWords && untouched.rowWidth === rowWidth) {
+    return untouched.leaves;
+  }
   const count = op.rows.length;
   const width = saltWords + rowWidth;
   const flat = op.leaves;

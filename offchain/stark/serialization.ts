@@ -185,24 +185,18 @@ function writeOpening(w: Writer, op: MatrixOpening): void {
 }
 
 /**
- * Reads an opening: its leaves (salt ‖ row, row after row) in one array, the rows and salts as views into it
- * (MatrixOpening.leaves), the authentication nodes in one array (parsedOpening: their views made on demand).
+ * Reads an opening: its leaves (salt ‖ row, row after row) in one array (MatrixOpening.leaves), the authentication
+ * nodes in one array (parsedOpening: the row, salt and node views into them made on demand).
  */
 function readOpening(r: Reader, width: number, saltWords: number, maxRows: number, maxAuth: number): MatrixOpening {
   const count = r.u16();
   if (count === 0 || count > maxRows) throw new StarkError("MALFORMED_PROOF", `bad opening row count ${count}`);
   const leafWords = saltWords + width;
   const leaves = r.words(count * leafWords);
-  const rows: Uint32Array[] = new Array<Uint32Array>(count);
-  const salts: Uint32Array[] = new Array<Uint32Array>(count);
-  for (let i = 0, o = 0; i < count; i++, o += leafWords) {
-    checkCanonical(leaves, o + saltWords, o + leafWords);
-    salts[i] = leaves.subarray(o, o + saltWords);
-    rows[i] = leaves.subarray(o + saltWords, o + leafWords);
-  }
+  for (let o = 0; o < leaves.length; o += leafWords) checkCanonical(leaves, o + saltWords, o + leafWords);
   const authCount = r.u16();
   if (authCount > maxAuth) throw new StarkError("MALFORMED_PROOF", `bad authentication node count ${authCount}`);
-  return parsedOpening(rows, salts, leaves, r.words(authCount * DIGEST_WORDS));
+  return parsedOpening(leaves, count, saltWords, width, r.words(authCount * DIGEST_WORDS));
 }
 
 /** Encodes a proof. */

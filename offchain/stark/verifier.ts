@@ -24,7 +24,15 @@ import { friShape, friVerify } from "./fri";
 import { DIGEST_WORDS, type Digest, uniqueSorted, verifyRows } from "./merkle";
 import { log2 } from "./poly";
 import { wasmKernels } from "./wasm";
-import { DOMAIN_OFFSET, type MatrixOpening, SALT_WORDS, type StarkProof, openingAuth, openingLeaves } from "./proof";
+import {
+  DOMAIN_OFFSET,
+  type MatrixOpening,
+  SALT_WORDS,
+  type StarkProof,
+  openingAuth,
+  openingLeaves,
+  untouchedLeaves,
+} from "./proof";
 import { absorbOod, complianceAir, deepCoefficients, drawOodPoint, powers } from "./protocol";
 import { type AcceptableOptions, conjecturedSecurity, deriveParams, optionsEqual, validateOptions } from "./security";
 
@@ -67,9 +75,45 @@ function authShapeOk(op: MatrixOpening): boolean {
   return auth instanceof Uint32Array || auth.every(isDigest);
 }
 
+/**
+ * The shape check of a parsed opening whose rows and salts were never asked for, from its leaves: the same answer as
+ * the checks of its rows and salts (`count` rows when not null, each of `width` canonical words, salts of `saltWords`
+ * words when not null, then the authentication nodes); null for any other opening (its rows and salts are checked).
+ */
+function untouchedShapeOk(
+  op: MatrixOpening,
+  count: number | null,
+  saltWords: number | null,
+  width: number,
+): boolean | null {
+  const u = untouchedLeaves(op);
+  if (u === undefined) return null;
+  if ((count !== null && u.count !== count) || (saltWords !== null && u.saltWords !== saltWords)) return false;
+  if (u.rowWidth !== width) return false;
+  const leaves = u.leaves;
+  const step = u.saltWords + width;
+  for (let o = u.saltWords; o < leaves.length; o += step) {
+    for (let j = o; j < o + width; j++) if ((leaves[j] as number) >= P) return false;
+  }
+  return authShapeOk(op);
+}
+
 function authenticate(root: Digest, n: number, positions: number[], op: MatrixOpening, rowWidth: number): boolean {
   const leaves = openingLeaves(op, SALT_WORDS, rowWidth);
   return verifyRows(root, n, positions, leaves, SALT_WORDS + rowWidth, openingAuth(op));
+}
+
+/** Copies the opening's rows (`width` words each, checked) one after the other into `out`. */
+function copyRows(op: MatrixOpening, out: Uint32Array, width: number): void {
+  const u = untouchedLeaves(op);
+  if (u === undefined) {
+    for (let i = 0; i < op.rows.length; i++) out.set(op.rows[i] as Uint32Array, i * width);
+    return;
+  }
+  const leaves = u.leaves;
+  for (let i = 0, o = u.saltWords, at = 0; i < u.count; i++, o += u.saltWords + width) {
+    for (let j = 0; j < width; j++) out[at++] = leaves[o + j] as number;
+  }
 }
 
 /**
@@ -94,10 +138,8 @@ function deepValuesWasm(
   const rows = new Uint32Array(count * W);
   const compWidth = 4 * (K + 1);
   const comp = new Uint32Array(count * compWidth);
-  for (let i = 0; i < count; i++) {
-    rows.set(to.rows[i] as Uint32Array, i * W);
-    comp.set(co.rows[i] as Uint32Array, i * compWidth);
-  }
+  copyRows(to, rows, W);
+  copyRows(co, comp, compWidth);
   const coef = new Uint32Array(4 * (W + K + 6));
   [...deep.trace, ...deep.chunks, deep.shifted, deep.mask, atZ, s1zw, z, zw].forEach((e, j) => coef.set(e, 4 * j));
   return k.deepValues(Uint32Array.from(xs), W, K, rows, comp, coef);
@@ -259,11 +301,12 @@ export function verifyStark(
   const to = proof.traceOpening;
   const co = proof.compositionOpening;
   const shapeOk = (op: MatrixOpening, width: number): boolean =>
-    op.rows.length === positions.length &&
-    op.salts.length === positions.length &&
-    op.rows.every((r) => isRow(r, width)) &&
-    op.salts.every((s) => s instanceof Uint32Array && s.length === SALT_WORDS) &&
-    authShapeOk(op);
+    untouchedShapeOk(op, positions.length, SALT_WORDS, width) ??
+    (op.rows.length === positions.length &&
+      op.salts.length === positions.length &&
+      op.rows.every((r) => isRow(r, width)) &&
+      op.salts.every((s) => s instanceof Uint32Array && s.length === SALT_WORDS) &&
+      authShapeOk(op));
   if (!shapeOk(to, W) || !shapeOk(co, compWidth)) return fail("MALFORMED_PROOF");
   if (!authenticate(proof.traceRoot, N, positions, to, W)) return fail("TRACE_COMMITMENT_MISMATCH");
   if (!authenticate(proof.compositionRoot, N, positions, co, compWidth)) return fail("COMPOSITION_COMMITMENT_MISMATCH");
@@ -327,7 +370,10 @@ export function verifyStark(
   const firstValues = deepValuesWasm(xs, W, K, to, co, deep, atZ, s1zw, z, zw) ?? deepValuesTs();
 
   // 6 ----- FRI
-  if (!proof.friOpenings.every((op) => authShapeOk(op) && op.rows.every((r) => isRow(r, 4 * shape.folding)))) {
+  const friShapeOk = (op: MatrixOpening): boolean =>
+    untouchedShapeOk(op, null, null, 4 * shape.folding) ??
+    (authShapeOk(op) && op.rows.every((r) => isRow(r, 4 * shape.folding)));
+  if (!proof.friOpenings.every(friShapeOk)) {
     return fail("MALFORMED_PROOF");
   }
   const friFailure = friVerify(

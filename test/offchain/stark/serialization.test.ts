@@ -9,6 +9,7 @@ import * as fc from "fast-check";
 import { parseJsonExact, stringifyJsonExact } from "../../../offchain/ves";
 import {
   type MatrixOpening,
+  SALT_WORDS,
   type StarkProof,
   bindingContext,
   commitmentFromHex,
@@ -182,6 +183,26 @@ describe("stark serialization", function () {
       const row = again.traceOpening.rows[0] as Uint32Array;
       row[0] = ((row[0] as number) + 1) % field.P;
       expect(check(again)).to.equal("TRACE_COMMITMENT_MISMATCH");
+      // rows never asked for: the leaves are what is verified (a changed word, a non-canonical one)
+      const bump = (op: MatrixOpening, at: number, to?: number): void => {
+        const leaves = op.leaves as Uint32Array;
+        leaves[at] = to ?? ((leaves[at] as number) + 1) % field.P;
+      };
+      const leafChanged = deserializeProof(proof.proofBytes);
+      bump(leafChanged.traceOpening, SALT_WORDS);
+      expect(check(leafChanged)).to.equal("TRACE_COMMITMENT_MISMATCH");
+      const saltChanged = deserializeProof(proof.proofBytes);
+      bump(saltChanged.compositionOpening, 0);
+      expect(check(saltChanged)).to.equal("COMPOSITION_COMMITMENT_MISMATCH");
+      const friChanged = deserializeProof(proof.proofBytes);
+      bump(friChanged.friOpenings[0] as MatrixOpening, 1);
+      expect(check(friChanged)).to.equal("FRI_COMMITMENT_MISMATCH");
+      const nonCanonical = deserializeProof(proof.proofBytes);
+      bump(nonCanonical.traceOpening, SALT_WORDS, field.P);
+      expect(check(nonCanonical)).to.equal("MALFORMED_PROOF");
+      const friNonCanonical = deserializeProof(proof.proofBytes);
+      bump(friNonCanonical.friOpenings[1] as MatrixOpening, 0, field.P);
+      expect(check(friNonCanonical)).to.equal("MALFORMED_PROOF");
     });
 
     it("keeps a parsed opening's authentication nodes in one array, trusted only while they are its views", function () {
