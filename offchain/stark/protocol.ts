@@ -135,9 +135,26 @@ export function deepCoefficients(
 /** The rows of M_E^(−1) the first-row group reads (air/constraints.ts INPUT_ROWS), flattened once. */
 let inputRowsFlat: Uint32Array | undefined;
 
+/** Every element of the list has 4 canonical coordinates. */
+function canonicalExts(list: readonly Ext[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i] as Ext;
+    if (e.length !== 4) return false;
+    for (let k = 0; k < 4; k++) {
+      const v = e[k] as number;
+      if (!Number.isInteger(v) || v < 0 || v >= P) return false;
+    }
+  }
+  return true;
+}
+
+/** The block quotientInput fills (one per process: it is handed to the kernel, which copies it, right away). */
+let quotientScratch: Uint32Array | undefined;
+
 /**
  * The wasm quotientAtPoint input block (its layout in wasm/index.ts Kernels.quotientAtPoint), or null when a value is
- * not a canonical extension element (the TypeScript evaluator then answers, as before).
+ * not a canonical extension element (the TypeScript evaluator then answers, as before). The block is a shared scratch
+ * array, overwritten by the next call: hand it to the kernel at once.
  */
 function quotientInput(
   traceZ: readonly Ext[],
@@ -147,15 +164,7 @@ function quotientInput(
   alphas: readonly Ext[],
   divInv: readonly Ext[],
 ): Uint32Array | null {
-  for (const list of [traceZ, traceZw, per, alphas, divInv]) {
-    for (const e of list) {
-      if (e.length !== 4) return null;
-      for (let k = 0; k < 4; k++) {
-        const v = e[k] as number;
-        if (!Number.isInteger(v) || v < 0 || v >= P) return null;
-      }
-    }
-  }
+  if (![traceZ, traceZw, per, alphas, divInv].every(canonicalExts)) return null;
   if (per.length !== 22 || alphas.length !== NUM_CONSTRAINTS || divInv.length !== 5 || commitment.length !== 8) {
     return null;
   }
@@ -165,18 +174,31 @@ function quotientInput(
       (inputRowsFlat as Uint32Array).set(EXTERNAL_INVERSE[row] as Uint32Array, 16 * r),
     );
   }
-  const out = new Uint32Array(QUOTIENT_AT_WORDS);
+  quotientScratch ??= new Uint32Array(QUOTIENT_AT_WORDS);
+  const out = quotientScratch;
   let at = 0;
-  const put = (e: ArrayLike<number>): void => {
-    out.set(e, at);
-    at += e.length;
+  const putExts = (list: readonly Ext[]): void => {
+    for (let i = 0; i < list.length; i++, at += 4) {
+      const e = list[i] as Ext;
+      out[at] = e[0];
+      out[at + 1] = e[1];
+      out[at + 2] = e[2];
+      out[at + 3] = e[3];
+    }
   };
-  for (const list of [traceZ, traceZw, per]) for (const e of list) put(e);
-  put(commitment);
-  for (const list of [alphas, divInv]) for (const e of list) put(e);
-  put(inputRowsFlat);
-  put(INTERNAL_DIAG);
-  put([COMMIT_TAG]);
+  const putWords = (words: Uint32Array): void => {
+    out.set(words, at);
+    at += words.length;
+  };
+  putExts(traceZ);
+  putExts(traceZw);
+  putExts(per);
+  putWords(commitment);
+  putExts(alphas);
+  putExts(divInv);
+  putWords(inputRowsFlat);
+  putWords(INTERNAL_DIAG);
+  out[at++] = COMMIT_TAG;
   return at === QUOTIENT_AT_WORDS ? out : null;
 }
 

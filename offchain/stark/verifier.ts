@@ -116,6 +116,9 @@ function copyRows(op: MatrixOpening, out: Uint32Array, width: number): void {
   }
 }
 
+/** deepValuesWasm's scratch words (grown as needed). */
+let deepScratch = new Uint32Array(0);
+
 /**
  * The DEEP values at the query points from the wasm kernel (one call), or null when the kernels are off or it
  * declines (a zero denominator): the TypeScript computation then answers.
@@ -135,14 +138,29 @@ function deepValuesWasm(
   const k = wasmKernels();
   if (k === null || deep.trace.length !== W || deep.chunks.length !== K) return null;
   const count = xs.length;
-  const rows = new Uint32Array(count * W);
   const compWidth = 4 * (K + 1);
-  const comp = new Uint32Array(count * compWidth);
+  const coefWords = 4 * (W + K + 6);
+  // the kernel's inputs as views of one shared scratch array (the kernel copies them before answering)
+  const rowsAt = coefWords + count;
+  const compAt = rowsAt + count * W;
+  const end = compAt + count * compWidth;
+  if (deepScratch.length < end) deepScratch = new Uint32Array(end);
+  const coef = deepScratch.subarray(0, coefWords);
+  const points = deepScratch.subarray(coefWords, rowsAt);
+  const rows = deepScratch.subarray(rowsAt, compAt);
+  const comp = deepScratch.subarray(compAt, end);
   copyRows(to, rows, W);
   copyRows(co, comp, compWidth);
-  const coef = new Uint32Array(4 * (W + K + 6));
-  [...deep.trace, ...deep.chunks, deep.shifted, deep.mask, atZ, s1zw, z, zw].forEach((e, j) => coef.set(e, 4 * j));
-  return k.deepValues(Uint32Array.from(xs), W, K, rows, comp, coef);
+  for (let i = 0; i < count; i++) points[i] = xs[i] as number;
+  let at = 0;
+  const put = (e: Ext): void => {
+    coef.set(e, at);
+    at += 4;
+  };
+  for (const e of deep.trace) put(e);
+  for (const e of deep.chunks) put(e);
+  for (const e of [deep.shifted, deep.mask, atZ, s1zw, z, zw]) put(e);
+  return k.deepValues(points, W, K, rows, comp, coef);
 }
 
 /**
