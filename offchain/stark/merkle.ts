@@ -111,7 +111,10 @@ export function uniqueSorted(indices: readonly number[], leafCount: number): num
     let k = out.length;
     while (k > 0 && (out[k - 1] as number) > i) k--;
     if (k > 0 && out[k - 1] === i) continue;
-    out.splice(k, 0, i);
+    // shift the larger ones up by one in place (splice allocated the array of removed elements)
+    out.push(i);
+    for (let m = out.length - 1; m > k; m--) out[m] = out[m - 1] as number;
+    out[k] = i;
   }
   return out;
 }

@@ -32,13 +32,18 @@ export function validateStatement(s: AirStatement): void {
 }
 
 let staticCoeffs: Uint32Array[] | undefined;
+/** The ELL coefficients of the last limit asked for (a verifier sees the same limit again and again). */
+let lastEll: { readonly limit: bigint; readonly coeffs: Uint32Array } | undefined;
 
-/** Coefficients (degree < TRACE_LENGTH) of all periodic columns for a limit: static columns cached, ELL per call. */
+/**
+ * Coefficients (degree < TRACE_LENGTH) of all periodic columns for a limit: static columns cached, ELL a fresh copy
+ * of the last limit's (computed again for another limit).
+ */
 export function periodicCoefficients(limit: bigint): Uint32Array[] {
   if (staticCoeffs === undefined) staticCoeffs = staticPeriodicValues().map((v) => intt(v.slice()));
-  const ell = intt(limitDigits(limit));
+  if (lastEll?.limit !== limit) lastEll = { limit, coeffs: intt(limitDigits(limit)) };
   const out = staticCoeffs.slice();
-  out[PER.ELL] = ell;
+  out[PER.ELL] = lastEll.coeffs.slice();
   if (out.length !== NUM_PERIODIC) throw new RangeError("periodic column count mismatch");
   return out;
 }
