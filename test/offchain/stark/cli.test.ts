@@ -97,7 +97,8 @@ describe("stark cli", function () {
     const { bundle } = validateBundle(parseJsonExact(readFileSync(f("bundle.json"), "utf8")));
     expect(statSync(f("opening.json")).mode & 0o777).to.equal(0o600);
     expect(checkOpening(parseJsonExact(readFileSync(f("opening.json"), "utf8")), bundle.publicInputs)).to.equal(49999n);
-    expect(readFileSync(f("bundle.json"), "utf8")).to.not.include("49999");
+    // As a number or a decimal string: the proof's hex and base64 may hold these digits by chance.
+    expect(readFileSync(f("bundle.json"), "utf8")).to.not.match(/(?<![0-9A-Za-z+/])49999(?![0-9A-Za-z+/=])/);
     expect(r.stderr).to.not.include("49999");
     expect(r.stderr).to.not.include("warning");
 
