@@ -21,8 +21,7 @@ import {
   type BackendSetup,
   type Client,
 } from "../../support/sequencer";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { waitFor } from "../../support/time";
 
 function payment(amount: bigint, corrupt = false) {
   const blinding = randomBlinding();
@@ -137,13 +136,15 @@ describe("ves-prover", function () {
     const p = newProver("solo", { perEvent: true });
     const metricsUrl = await p.start();
     expect((await fetch(`${metricsUrl}/health`)).status).to.equal(200);
-    for (let i = 0; i < 100 && (await proofCount(eventIds[2]!)) === 0; i++) await sleep(50);
-    await sleep(200);
+    // The job counts as done once its batch proof and every per-event proof went in.
+    const metrics = await waitFor("the prover's job to be done", async () => {
+      const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+      return /ves_prover_jobs_total\{outcome="done"\} 1/.test(text) ? text : undefined;
+    });
     expect(await Promise.all(eventIds.map(proofCount))).to.deep.equal([1, 0, 1, 0, 0, 0]);
     const [batch] = await validity(batchId);
     expect(batch, "the batch proof").to.not.equal(undefined);
     expect(batch).to.include({ allCompliant: false, compliantCount: 2 });
-    const metrics = await (await fetch(`${metricsUrl}/metrics`)).text();
     expect(metrics).to.match(/ves_prover_events_total\{result="over_limit"\} 1/);
     expect(metrics).to.match(/ves_prover_events_total\{result="opening_mismatch"\} 1/);
     expect(metrics).to.match(/ves_prover_events_total\{result="not_a_recipient"\} 1/);
@@ -174,7 +175,7 @@ describe("ves-prover", function () {
     expect(claim.status).to.equal(200);
     const b = newProver("b");
     await b.start();
-    for (let i = 0; i < 200 && (await validity(batchId)).length === 0; i++) await sleep(50);
+    await waitFor("prover b's batch proof", async () => (await validity(batchId)).length > 0);
     expect(await validity(batchId)).to.have.length(1);
     expect((await validity(batchId))[0]).to.include({ allCompliant: true, compliantCount: 6 });
     expect(await Promise.all(eventIds.map(proofCount))).to.deep.equal([0, 0, 0, 0, 0, 0]);

@@ -22,13 +22,7 @@ import {
   type BackendSetup,
   type Client,
 } from "../../../support/sequencer";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until just after the start of a `windowMs` window, so a few requests fall into one window. */
-async function startOfWindow(windowMs: number): Promise<void> {
-  await sleep(windowMs - (Date.now() % windowMs) + 20);
-}
+import { sleep, startOfWindow, waitFor } from "../../../support/time";
 
 describe("sequencer limits", function () {
   this.timeout(60_000);
@@ -120,12 +114,14 @@ describe("sequencer limits", function () {
       });
 
       it("frees a fixed window at its end but keeps a sliding one weighted", async function () {
-        const fixed = await start({ rateLimitPerKey: 2, rateLimitWindowSeconds: 1 });
-        const sliding = await start({ rateLimitPerKey: 2, rateLimitWindowSeconds: 1, rateLimitMode: "sliding" });
+        // 3 s windows: the three requests fit in the first one on a loaded machine, and the sliding window's weight
+        // (3 × the unexpired share of the last window, plus 1) stays over 2 for the first 2 s of the next one.
+        const fixed = await start({ rateLimitPerKey: 2, rateLimitWindowSeconds: 3 });
+        const sliding = await start({ rateLimitPerKey: 2, rateLimitWindowSeconds: 3, rateLimitMode: "sliding" });
         const tenant = randomUUID();
         const f = client(fixed.url, await newKey(fixed.admin, tenant));
         const s = client(sliding.url, await newKey(sliding.admin, tenant));
-        await startOfWindow(1000);
+        await startOfWindow(3000);
         const statuses = async (c: Client) => [
           (await head(c, tenant)).status,
           (await head(c, tenant)).status,
@@ -135,7 +131,7 @@ describe("sequencer limits", function () {
           [200, 200, 429],
           [200, 200, 429],
         ]);
-        await startOfWindow(1000);
+        await startOfWindow(3000);
         expect((await head(f, tenant)).status).to.equal(200);
         expect((await head(s, tenant)).status).to.equal(429);
       });
@@ -166,7 +162,7 @@ describe("sequencer limits", function () {
               const value = Reflect.get(target, prop, receiver) as unknown;
               if (prop === "headSequence" && typeof value === "function") {
                 return async (...args: unknown[]) => {
-                  if (slow) await sleep(800);
+                  if (slow) await sleep(3000);
                   return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
                 };
               }
@@ -181,9 +177,9 @@ describe("sequencer limits", function () {
         const r = await head(admin, tenant);
         expect(r.status, r.text).to.equal(504);
         expect(r.json.error).to.deep.include({ code: "REQUEST_TIMEOUT" });
-        expect(Date.now() - began).to.be.below(750);
+        expect(Date.now() - began).to.be.below(2000); // the timeout (200 ms) answered, not the handler (3 s)
         slow = false;
-        await sleep(900); // the slow handler finishes meanwhile; its late answer is dropped
+        await sleep(3100); // the slow handler finishes meanwhile; its late answer is dropped
         expect((await admin.get("/health")).status).to.equal(200);
         expect((await head(admin, tenant)).status).to.equal(200);
       });
@@ -204,7 +200,19 @@ describe("sequencer limits", function () {
               [agent.tenantId, agent.storeId],
             );
             const waiting = ingest(admin, agent, [await agent.event()]);
-            await sleep(100);
+            // Until the ingest waits on the lock (it then holds the only pooled connection).
+            const watcher = new PgClient({ connectionString: url });
+            await watcher.connect();
+            try {
+              await waitFor("the ingest to wait on the counter's row lock", async () => {
+                const q = await watcher.query<{ n: number }>(
+                  "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                );
+                return q.rows[0]!.n > 0;
+              });
+            } finally {
+              await watcher.end();
+            }
             const r = await admin.get(`/api/v1/ves/head?tenant_id=${agent.tenantId}&store_id=${agent.storeId}`);
             expect(r.status, r.text).to.equal(503);
             expect(r.json.error).to.deep.include({ code: "pool_exhausted" });

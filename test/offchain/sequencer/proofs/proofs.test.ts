@@ -209,7 +209,8 @@ describe("sequencer proofs", function () {
         );
         expect(mine?.claim).to.equal(null);
         const base = `/api/v1/ves/validity/${batchId}/claim`;
-        const a = await prover.post(base, { proverId: "a", leaseMs: 300 });
+        // A long first lease, so the 409s below cannot meet an expired one; the renewal then shortens it.
+        const a = await prover.post(base, { proverId: "a", leaseMs: 60_000 });
         expect(a.status, a.text).to.equal(200);
         const b = await prover.post(base, { proverId: "b", leaseMs: 60_000 });
         expect(b.status).to.equal(409);

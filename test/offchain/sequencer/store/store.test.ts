@@ -28,6 +28,7 @@ import {
   type StreamRef,
 } from "../../../../offchain/sequencer";
 import { freshDatabase } from "../../../support/postgres";
+import { waitFor } from "../../../support/time";
 
 // Fixtures ------------------------------------------------------------------------------------------------------------
 
@@ -1275,7 +1276,8 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
           await Promise.all([1, 2, 3].map(() => store.appendEvents(stream, [candidate()], receiptFactory())));
           await postgresAdmin(async (c) =>
             c.query(
-              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              // The timeout makes each call wait until the backend has exited.
+              `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity
                WHERE datname = current_database() AND pid <> pg_backend_pid()`,
             ),
           );
@@ -1290,13 +1292,14 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
           expect(await store.tryAcquireLeadership(name)).to.be.true;
           const killed = await postgresAdmin(async (c) =>
             c.query(
-              `SELECT pg_terminate_backend(pid) FROM pg_locks
+              `SELECT pg_terminate_backend(pid, 10000) FROM pg_locks
                WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
             ),
           );
           expect(killed.rowCount).to.equal(1);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          expect(await b.tryAcquireLeadership(name)).to.be.true;
+          await waitFor("the killed session's advisory lock to be free", () => b.tryAcquireLeadership(name), {
+            timeoutMs: 10_000,
+          });
           expect(await store.tryAcquireLeadership(name)).to.be.false;
           await b.releaseLeadership(name);
           expect(await store.tryAcquireLeadership(name)).to.be.true;
