@@ -11,6 +11,9 @@ import { type WordSource, seededWords } from "./random";
 export { proveAir, type ProverHooks } from "./prover";
 /** The compliance AIR as the generic prover and verifier see it (differential tests of its quotient at a point). */
 export { complianceAir } from "./protocol";
+/** The generic verifier over any StarkAir (differential tests drive it with an AIR whose OOD check is neutralised). */
+export { verifyStark } from "./verifier";
+export type { StarkAir } from "./engine";
 /** The WebAssembly kernels: tests and benches run both paths in one process (kernels on, then forced off). */
 export {
   type Kernels,
