@@ -131,13 +131,24 @@ async function measureBound(events: number, threads: number): Promise<{ rate: nu
   return { rate: (per * threads) / seconds, seconds };
 }
 
+/** A port free on 127.0.0.1 right now. */
+async function freePort(): Promise<number> {
+  const srv = http.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
+
 // The server ---------------------------------------------------------------------------------------------------------
 
 async function startServer(o: Options, dataDir: string) {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("SEQUENCER__")) env[k] = v;
   const prof = o.cpuProf === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", o.cpuProf];
-  const args = [...prof, BIN, "--port", "0", "--metrics-port", "0", "--host", "127.0.0.1", "--data-dir", dataDir];
+  const metricsPort = await freePort();
+  const args = [...prof, BIN, "--port", "0", "--metrics-port", String(metricsPort), "--host", "127.0.0.1"];
+  args.push("--metrics-host", "127.0.0.1", "--data-dir", dataDir);
   let adminKey: string | undefined;
   if (o.postgres !== undefined) {
     adminKey = `ss_admin_${randomBytes(18).toString("hex")}`;
@@ -165,6 +176,12 @@ async function startServer(o: Options, dataDir: string) {
     url,
     /** CPU seconds the server has used so far (whole process, and its main thread), where /proc tells; else null. */
     cpu: () => serverCpu(child.pid),
+    /** One sample of the server's metrics, by name with its labels (`ves_receipts_presigned_total{result="hit"}`). */
+    async metric(name: string): Promise<number | undefined> {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+      return line === undefined ? undefined : Number(line.slice(name.length + 1));
+    },
     adminKey,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
@@ -298,6 +315,8 @@ async function main(): Promise<void> {
     const client = process.cpuUsage(client0);
     const ingested = bodies.length * o.batch;
     const ingestRate = ingested / ingestSeconds;
+    const presignHits = await server.metric('ves_receipts_presigned_total{result="hit"}');
+    const presignMisses = await server.metric('ves_receipts_presigned_total{result="miss"}');
 
     // 4. The bound, on all cores, with the server stopped (its commit worker would compete for the cores).
     await server.stop();
@@ -341,6 +360,9 @@ async function main(): Promise<void> {
     console.log(
       `bench clients' CPU per event: ${((client.user + client.system) / ingested).toFixed(0)} µs (HTTP, response check)`,
     );
+    if (presignHits !== undefined && presignMisses !== undefined) {
+      console.log(`receipts presigned on the workers: ${fmt(presignHits)}, signed inline: ${fmt(presignMisses)}`);
+    }
     console.log(`ratio ingest/bound: ${((100 * ingestRate) / bound.rate).toFixed(1)}%`);
   } finally {
     await server.stop();

@@ -20,6 +20,7 @@ export type { IngestResponseJson } from "./events";
 export { runCli, type CliIo } from "./cli";
 export { CommitWorker, type CommitWorkerOptions } from "./commitments";
 export { VerifyPool, type VerifyItem } from "./events";
+export { Presigner, type PresignTicket } from "./events";
 export { StoreUnavailableError, nowRfc3339, openPostgresStore, openSqliteStore, toRfc3339 } from "./store";
 export type * from "./store";
 export {

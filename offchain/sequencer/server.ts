@@ -262,6 +262,18 @@ export async function createSequencer(
 
   // 1. Preflight: the database is reachable and its schema current; the service on it.
   const { store, verifyPool, service } = await openService(config, deps, log, hooks);
+  new Counter({
+    name: "ves_receipts_presigned_total",
+    help: "Receipts of large requests: signed on the worker pool ahead of the append (hit) or inline after it (miss)",
+    labelNames: ["result"],
+    registers: [metrics],
+    collect() {
+      const { hits, misses } = service.ingestPipeline.presignStats();
+      this.reset();
+      this.inc({ result: "hit" }, hits);
+      this.inc({ result: "miss" }, misses);
+    },
+  });
   let ready = false;
   let shuttingDown = false;
   const app = await buildApi({

@@ -4,7 +4,7 @@
  */
 export { canonicalEnvelope, normalizeEnvelope, type CanonicalEnvelope } from "./envelope";
 export { IngestPipeline, type IngestResponseJson } from "./ingest";
-export { Presigner, receiptJson, type ReceiptJson } from "./receipts";
+export { Presigner, receiptJson, type PresignTicket, type ReceiptJson } from "./receipts";
 export { eventReadRoutes, ingestRoutes } from "./routes";
 export { streamRoutes } from "./stream-routes";
 export { VerifyPool, type VerifyItem } from "./verify-pool";

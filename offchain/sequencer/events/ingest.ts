@@ -36,7 +36,7 @@ import {
   rejectDuplicateIds,
   type IngestBatch,
 } from "./ingest-request";
-import { receiptJson, type PresignedReceipt, type Presigner, type ReceiptJson } from "./receipts";
+import { receiptJson, type Presigned, type Presigner, type ReceiptJson } from "./receipts";
 import type { VerifyItem, VerifyPool } from "./verify-pool";
 
 /** Requests with at least this many signatures to check use the worker pool. */
@@ -100,15 +100,25 @@ interface Sequenced {
 export class IngestPipeline {
   constructor(private readonly deps: IngestDeps) {}
 
+  /** Receipts used as presigned on the worker pool, and those signed inline instead, since start. */
+  presignStats(): { hits: number; misses: number } {
+    return this.deps.presigner.stats();
+  }
+
   /** Ingests a request body (see the file header). */
   async ingest(p: Principal, body: unknown): Promise<IngestResponseJson> {
     const batch = parseRequest(p, body, this.deps.strictFormat);
     authorise(batch, p);
     await this.validate(batch);
     const presigned = await this.verifySignatures(batch);
-    rejectDuplicateCommands(batch);
-    const sequenced = await this.sequenceAndStore(batch, presigned);
-    return this.respond(batch, sequenced);
+    try {
+      rejectDuplicateCommands(batch);
+      const sequenced = await this.sequenceAndStore(batch, presigned);
+      return this.respond(batch, sequenced);
+    } finally {
+      // A request that appended nothing gives its planned numbers back (after an append this does nothing).
+      if (presigned !== undefined) this.deps.presigner.abandon(presigned.ticket);
+    }
   }
 
   /**
@@ -176,7 +186,7 @@ export class IngestPipeline {
    * signatures of a large request are checked on the worker pool, beside the main thread; small ones inline. On the
    * pool, the receipts these events are expected to get are signed there too, meanwhile (see `Presigner`).
    */
-  private async verifySignatures(b: IngestBatch): Promise<Map<string, PresignedReceipt> | undefined> {
+  private async verifySignatures(b: IngestBatch): Promise<Presigned | undefined> {
     const { live, events, rejected, signingHashes } = b;
     const now = Date.now();
     const toVerify: (VerifyItem & { i: number })[] = [];
@@ -215,13 +225,19 @@ export class IngestPipeline {
       toVerify.push({ i, signature: e.agentSignature, message: hashes.eventSigningHash, publicKey: key!.publicKey });
     }
     const pool = this.deps.verifyPool;
-    let presigned: Map<string, PresignedReceipt> | undefined;
+    let presigned: Presigned | undefined;
     let valid: boolean[];
     if (pool !== undefined && toVerify.length >= VERIFY_POOL_MIN) {
       // One message per worker: its share of the checks and of the receipts to presign.
       const { presigner } = this.deps;
       const plan = b.stream === undefined ? undefined : await presigner.plan(b.stream, toVerify, events);
-      const answer = await pool.verifyAndSign(toVerify, plan);
+      let answer: Awaited<ReturnType<typeof pool.verifyAndSign>>;
+      try {
+        answer = await pool.verifyAndSign(toVerify, plan);
+      } catch (e) {
+        if (plan !== undefined) presigner.abandon(plan.ticket);
+        throw e;
+      }
       valid = answer.valid;
       if (plan !== undefined) presigned = presigner.complete(plan, answer.signatures);
     } else valid = toVerify.map((v) => ed25519Node.verify(v.signature, v.message, v.publicKey));
@@ -237,10 +253,7 @@ export class IngestPipeline {
   }
 
   /** Sequence and store: the survivors appended atomically, each with its (presigned or inline) receipt. */
-  private async sequenceAndStore(
-    b: IngestBatch,
-    presigned: Map<string, PresignedReceipt> | undefined,
-  ): Promise<Sequenced> {
+  private async sequenceAndStore(b: IngestBatch, presigned: Presigned | undefined): Promise<Sequenced> {
     const { stream, events, signingHashes, normal } = b;
     const { store, receiptKeys, presigner } = this.deps;
     const order = b.live.filter((i) => pending(b, i));
@@ -248,17 +261,21 @@ export class IngestPipeline {
     if (stream === undefined) return { outcomes, head: 0n };
     if (order.length === 0) return { outcomes, head: await store.headSequence(stream) };
     const candidates = order.map((i) => eventCandidate(events[i]!, signingHashes.get(i)!, normal.get(i)!));
-    let missed = presigned === undefined ? 0 : candidates.length;
+    // Planned requests on a stream append in plan order, so that their presigned receipts meet the numbers they get.
+    if (presigned !== undefined) await presigner.turn(presigned.ticket);
+    let hits = 0;
     const result = await store.appendEvents(stream, candidates, (c, seq) => {
-      const pre = presigned?.get(c.eventId);
+      const pre = presigned?.receipts.get(c.eventId);
       if (pre === undefined || pre.sequenceNumber !== seq || !bytesEqual(pre.eventSigningHash, c.eventSigningHash)) {
         return receiptKeys.receiptFor(stream, c, seq);
       }
-      missed--;
+      hits++;
       return receiptKeys.receipt(seq, pre.receiptHash, pre.signature);
     });
-    // A guess that missed (rejections, another writer) is corrected from the head the store reached.
-    if (missed > 0) presigner.missed(stream, result.headSequence);
+    // The guesses of later requests follow the head the store reached (rejections, other writers).
+    if (presigned !== undefined) {
+      presigner.appended(presigned.ticket, result.headSequence, hits, candidates.length - hits);
+    }
     order.forEach((i, k) => outcomes.set(i, result.outcomes[k]!));
     return { outcomes, head: result.headSequence };
   }

@@ -98,6 +98,52 @@ describe("sequencer API", function () {
           });
         });
 
+        it("presigns the receipts of concurrent large requests on one stream in order, also after a rejection", async function () {
+          const agent = await newAgent();
+          const key = await admin.get("/api/v1/ves/sequencer-key");
+          const pk = ves.hexToBytes((key.json.keys as unknown as { public_key: string }[])[0]!.public_key);
+          const presigned = async () => {
+            const text = await (await fetch(sequencer.metricsUrl!)).text();
+            const value = (result: string) =>
+              Number(new RegExp(`^ves_receipts_presigned_total\\{result="${result}"\\} (\\d+)$`, "m").exec(text)?.[1]);
+            return { hit: value("hit"), miss: value("miss") };
+          };
+          const round = async (requests: number, bad: number | undefined) => {
+            const bodies: ves.VesEventEnvelope[][] = [];
+            for (let r = 0; r < requests; r++) {
+              const events: ves.VesEventEnvelope[] = [];
+              for (let i = 0; i < 20; i++) events.push(await agent.event());
+              bodies.push(events);
+            }
+            if (bad !== undefined) bodies[bad]![3] = { ...bodies[bad]![3]!, agent_signature: "0x" + "cd".repeat(64) };
+            const answers = await Promise.all(bodies.map((events) => ingest(admin, agent, events)));
+            const sequenceNumbers: bigint[] = [];
+            answers.forEach((r, k) => {
+              expect(r.status, r.text).to.equal(200);
+              const byId = new Map(bodies[k]!.map((e) => [e.event_id, e]));
+              for (const raw of r.json.receipts as unknown as { eventId: string }[]) {
+                const parsed = ves.parseEnvelope(byId.get(raw.eventId));
+                const receipt = ves.parseReceipt(raw);
+                if (!parsed.ok || !receipt.ok) throw new Error("fixture envelope or receipt invalid");
+                expect(ves.verifyReceipt(receipt.value, parsed.event, pk), raw.eventId).to.deep.equal({ ok: true });
+                sequenceNumbers.push(receipt.value.sequenceNumber);
+              }
+            });
+            return sequenceNumbers.sort((a, b) => (a < b ? -1 : 1));
+          };
+          const before = await presigned();
+          // A rejected event shifts every later request's numbers: their receipts are then signed inline, and correct.
+          const first = await round(5, 1);
+          expect(first).to.deep.equal(Array.from({ length: 99 }, (_, i) => BigInt(i + 1)));
+          const middle = await presigned();
+          expect(middle.hit + middle.miss - before.hit - before.miss).to.equal(99);
+          // The guesses followed what happened: every receipt of the next concurrent requests was presigned.
+          const second = await round(4, undefined);
+          expect(second).to.deep.equal(Array.from({ length: 80 }, (_, i) => BigInt(i + 100)));
+          const after = await presigned();
+          expect([after.hit - middle.hit, after.miss - middle.miss]).to.deep.equal([80, 0]);
+        });
+
         it("answers an exact replay with the original receipts and consumes no number", async function () {
           const agent = await newAgent();
           const events = [await agent.event(), await agent.event()];
