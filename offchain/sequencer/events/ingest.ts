@@ -263,18 +263,25 @@ export class IngestPipeline {
     const candidates = order.map((i) => eventCandidate(events[i]!, signingHashes.get(i)!, normal.get(i)!));
     // Planned requests on a stream append in plan order, so that their presigned receipts meet the numbers they get.
     if (presigned !== undefined) await presigner.turn(presigned.ticket);
-    let hits = 0;
     const result = await store.appendEvents(stream, candidates, (c, seq) => {
       const pre = presigned?.receipts.get(c.eventId);
       if (pre === undefined || pre.sequenceNumber !== seq || !bytesEqual(pre.eventSigningHash, c.eventSigningHash)) {
         return receiptKeys.receiptFor(stream, c, seq);
       }
-      hits++;
       return receiptKeys.receipt(seq, pre.receiptHash, pre.signature);
     });
-    // The guesses of later requests follow the head the store reached (rejections, other writers).
+    // The guesses of later requests follow the head the store reached (rejections, other writers). Hits are counted
+    // from the stored receipts, not in the factory: a retried transaction (PostgreSQL) calls it again.
     if (presigned !== undefined) {
-      presigner.appended(presigned.ticket, result.headSequence, hits, candidates.length - hits);
+      let hits = 0;
+      let misses = 0;
+      result.outcomes.forEach((o, k) => {
+        if (o.kind !== "accepted") return;
+        const pre = presigned.receipts.get(candidates[k]!.eventId);
+        if (pre !== undefined && o.receipt.signature !== null && bytesEqual(o.receipt.signature, pre.signature)) hits++;
+        else misses++;
+      });
+      presigner.appended(presigned.ticket, result.headSequence, hits, misses);
     }
     order.forEach((i, k) => outcomes.set(i, result.outcomes[k]!));
     return { outcomes, head: result.headSequence };

@@ -120,19 +120,9 @@ export class Presigner {
       }
       const count = BigInt(items.length);
       const rawFirst = plans.rawNext;
-      plans.rawNext += count;
-      const first = rawFirst + plans.drift;
-      let settle: () => void = () => undefined;
-      const done = new Promise<void>((resolve) => (settle = resolve));
-      const ticket: PresignTicket = {
-        stream: key,
-        rawEnd: rawFirst + count - 1n,
-        count,
-        previous: plans.tail,
-        settle,
-        settled: false,
-      };
-      plans.tail = done;
+      // Out-of-order settlements (a turn that timed out, a cleared map) can leave the drift too low: never below 1.
+      const guess = rawFirst + plans.drift;
+      const first = guess < 1n ? 1n : guess;
       const eventIds: string[] = new Array<string>(items.length);
       const hashes: Uint8Array[] = new Array<Uint8Array>(items.length);
       for (let k = 0; k < items.length; k++) {
@@ -146,6 +136,19 @@ export class Presigner {
           eventSigningHash: items[k]!.message,
         });
       }
+      // The ticket is taken only once nothing can throw: a plan that fails leaves no ticket for later ones to wait on.
+      plans.rawNext += count;
+      let settle: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      const ticket: PresignTicket = {
+        stream: key,
+        rawEnd: rawFirst + count - 1n,
+        count,
+        previous: plans.tail,
+        settle,
+        settled: false,
+      };
+      plans.tail = done;
       return { first, eventIds, signingHashes: items.map((v) => v.message), hashes, seed: this.signingSeed, ticket };
     } catch (err) {
       this.logger?.warn({ err }, "planning presigned receipts failed (signing inline)");

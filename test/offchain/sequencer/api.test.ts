@@ -13,7 +13,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import * as ves from "../../../offchain/ves";
-import type { Sequencer } from "../../../offchain/sequencer";
+import type { Sequencer, SequencerStore } from "../../../offchain/sequencer";
 import {
   ADMIN_KEY,
   BACKENDS,
@@ -142,6 +142,43 @@ describe("sequencer API", function () {
           expect(second).to.deep.equal(Array.from({ length: 80 }, (_, i) => BigInt(i + 100)));
           const after = await presigned();
           expect([after.hit - middle.hit, after.miss - middle.miss]).to.deep.equal([80, 0]);
+        });
+
+        it("counts presigned receipts right when the append's transaction runs again", async function () {
+          // PostgreSQL runs an append's transaction again after an event-id race: the receipt factory is called again.
+          const wrapStore = (store: SequencerStore): SequencerStore =>
+            new Proxy(store, {
+              get(target, prop, receiver) {
+                const value = Reflect.get(target, prop, receiver) as unknown;
+                if (prop === "appendEvents") {
+                  const append: SequencerStore["appendEvents"] = (stream, candidates, receipt) =>
+                    target.appendEvents(stream, candidates, (c, seq) => {
+                      receipt(c, seq);
+                      return receipt(c, seq);
+                    });
+                  return append;
+                }
+                return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+              },
+            });
+          const setup = await backend.setup();
+          const { seq, url } = await startOn(setup, {}, {}, { metricsOnAnyPort: true, wrapStore });
+          try {
+            const other = client(url, ADMIN_KEY);
+            const agent = await registerAgent(other);
+            const events: ves.VesEventEnvelope[] = [];
+            for (let i = 0; i < 20; i++) events.push(await agent.event());
+            const r = await ingest(other, agent, events);
+            expect(r.status, r.text).to.equal(200);
+            const metrics = await fetch(seq.metricsUrl!);
+            const text = await metrics.text();
+            expect(metrics.status, text).to.equal(200);
+            expect(text).to.match(/^ves_receipts_presigned_total\{result="hit"\} 20$/m);
+            expect(text).to.match(/^ves_receipts_presigned_total\{result="miss"\} 0$/m);
+          } finally {
+            await seq.stop();
+            await setup.cleanup();
+          }
         });
 
         it("answers an exact replay with the original receipts and consumes no number", async function () {

@@ -96,6 +96,30 @@ describe("sequencer presigner", function () {
     expect((await plan(p, 4)).first).to.equal(13n);
   });
 
+  it("still plans when out-of-order settlements left the guess below 1, and the append corrects it", async () => {
+    const p = new Presigner(store, seed, undefined);
+    const a = await plan(p, 5); // 1..5, slow
+    const b = await plan(p, 1); // 6: its turn timed out, it appended first and got 1
+    p.appended(b.ticket, 1n, 0, 1);
+    p.abandon(a.ticket); // a appends nothing: its numbers go back once more
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    const c = await plan(p, 1); // raw 7 plus the drift is below 1: a guess of 1, not a failed plan
+    expect(c.first).to.equal(1n);
+    p.appended(c.ticket, 2n, 0, 1);
+    expect((await plan(p, 2)).first).to.equal(3n);
+  });
+
+  it("takes no ticket when planning fails, so later requests do not wait for it", async () => {
+    const p = new Presigner(store, seed, undefined, 60_000);
+    const x = await plan(p, 1);
+    p.appended(x.ticket, 1n, 1, 0);
+    const bad = [{ eventId: "not-a-uuid" } as unknown as VesEvent];
+    expect(await p.plan(stream, [{ i: 0, message: new Uint8Array(32) }], bad)).to.equal(undefined);
+    const a = await plan(p, 1);
+    expect(a.first).to.equal(2n); // the failed plan reserved no number
+    expect(await turnCame(p, a.ticket)).to.equal(true);
+  });
+
   it("lets a request append without its turn when an earlier one never settles", async () => {
     const p = new Presigner(store, seed, undefined, 50);
     await plan(p, 1); // never settled
