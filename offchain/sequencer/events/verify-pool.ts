@@ -135,30 +135,43 @@ function packHashes(hashes: readonly Uint8Array[], from: number, to: number): Ar
   return buf.buffer;
 }
 
-/** A fixed pool of verification workers. */
+/** A fixed pool of verification workers; a worker that dies fails its own jobs and is replaced. */
 export class VerifyPool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, Pending>();
+  /** Jobs waiting for an answer, with the slot of the worker they went to. */
+  private readonly pending = new Map<number, Pending & { readonly slot: number }>();
   private nextId = 1;
   private nextWorker = 0;
+  private closed = false;
 
   /** @param threads Worker count (default: one per core, at least 1). */
   constructor(threads: number = Math.max(1, os.availableParallelism())) {
-    for (let i = 0; i < threads; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
-      w.unref();
-      w.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        if (m.out !== undefined) p?.resolve(m.error === undefined ? { out: m.out } : { out: m.out, error: m.error });
-        else p?.reject(new Error(`verify pool worker: ${m.error ?? "no answer"}`));
-      });
-      w.on("error", (e) => {
-        for (const p of this.pending.values()) p.reject(e);
-        this.pending.clear();
-      });
-      this.workers.push(w);
-    }
+    for (let i = 0; i < threads; i++) this.workers.push(this.spawn(i));
+  }
+
+  /** A worker for `slot`: answers resolve their jobs; if it dies, its jobs fail and a new one takes the slot. */
+  private spawn(slot: number): Worker {
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.unref();
+    w.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.out !== undefined) p?.resolve(m.error === undefined ? { out: m.out } : { out: m.out, error: m.error });
+      else p?.reject(new Error(`verify pool worker: ${m.error ?? "no answer"}`));
+    });
+    const fail = (why: Error) => {
+      for (const [id, p] of this.pending) {
+        if (p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(why);
+      }
+    };
+    w.on("error", (e) => fail(e));
+    w.on("exit", (code) => {
+      fail(new Error(`verify pool worker exited (code ${code})`));
+      if (!this.closed && this.workers[slot] === w) this.workers[slot] = this.spawn(slot);
+    });
+    return w;
   }
 
   /** Number of worker threads. */
@@ -244,17 +257,21 @@ export class VerifyPool {
 
   /** Posts one job to the next worker (round robin) and resolves with its answer. */
   private send(job: { id: number } & Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Answer> {
+    if (this.closed) return Promise.reject(new Error("verify pool is closed"));
     const id = this.nextId++;
-    const worker = this.workers[this.nextWorker++ % this.workers.length]!;
+    const slot = this.nextWorker++ % this.workers.length;
+    const worker = this.workers[slot]!;
     return new Promise<Answer>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, slot });
       worker.postMessage({ ...job, id }, transfer);
     });
   }
 
-  /** Stops the workers. */
+  /** Stops the workers; jobs still waiting fail. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
-    this.workers.length = 0;
+    for (const p of this.pending.values()) p.reject(new Error("verify pool is closed"));
+    this.pending.clear();
   }
 }

@@ -110,4 +110,40 @@ describe("sequencer verify pool", function () {
       (e: Error) => expect(e.message).to.match(/hash 0: 32 bytes/),
     );
   });
+
+  it("fails the jobs of a worker that dies, replaces it, and answers later jobs in full", async () => {
+    const own = new VerifyPool(2);
+    try {
+      const items = signed(600);
+      const doomed = own.verifyAll(items); // half of it goes to the worker in slot 0
+      // A thread dying mid-job (out of memory, a native crash) is a fault a test can only cause by terminating it.
+      await (own as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!.terminate();
+      await doomed.then(
+        () => expect.fail("a job of the dead worker was answered"),
+        (e: Error) => expect(e.message).to.match(/worker exited/),
+      );
+      const again = signed(40);
+      again[5] = { ...again[5]!, signature: again[6]!.signature };
+      for (let round = 0; round < 3; round++) {
+        const got = await own.verifyAll(again); // both slots answer (round robin), the new worker included
+        expect(got.flatMap((ok, i) => (ok ? [] : [i]))).to.deep.equal([5]);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("fails instead of hanging once closed, also for jobs still waiting", async () => {
+    const own = new VerifyPool(1);
+    const waiting = own.verifyAll(signed(400));
+    await own.close();
+    await waiting.then(
+      () => undefined, // answered before the worker stopped: fine
+      (e: Error) => expect(e.message).to.match(/closed|exited/),
+    );
+    await own.verifyAll(signed(2)).then(
+      () => expect.fail("a closed pool answered"),
+      (e: Error) => expect(e.message).to.match(/verify pool is closed/),
+    );
+  });
 });
